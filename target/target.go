@@ -1,0 +1,128 @@
+// Package target parses what users name as SSH servers: host, host:port,
+// [v6addr]:port, [host]:port, and lists of them in files.
+package target
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// DefaultPort is SSH's port.
+const DefaultPort = 22
+
+// Target is one server to reach.
+type Target struct {
+	Raw  string // as the user wrote it
+	Host string // a name or an IP literal, without brackets
+	Port int
+}
+
+// Error says why a target could not be parsed, and where it came from.
+type Error struct {
+	Source string // "file:line", or "" for the command line
+	Input  string
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Source != "" {
+		return fmt.Sprintf("target: %s: %q: %s", e.Source, e.Input, e.Reason)
+	}
+	return fmt.Sprintf("target: %q: %s", e.Input, e.Reason)
+}
+
+// Parse parses one target. An IPv6 address with a port goes in brackets; a
+// bare IPv6 address means port 22.
+func Parse(s string) (Target, error) {
+	fail := func(reason string) (Target, error) { return Target{}, &Error{Input: s, Reason: reason} }
+	in := strings.TrimSpace(s)
+	if in == "" {
+		return fail("empty target")
+	}
+	if strings.Contains(in, "@") {
+		return fail("a user name has no place here: name the host only")
+	}
+	if strings.Contains(in, "://") {
+		return fail("write host or host:port, not a URL")
+	}
+	t := Target{Raw: s, Port: DefaultPort}
+	switch {
+	case strings.HasPrefix(in, "["):
+		end := strings.IndexByte(in, ']')
+		if end < 0 {
+			return fail("missing ']'")
+		}
+		t.Host = in[1:end]
+		rest := in[end+1:]
+		if rest != "" {
+			p, ok := strings.CutPrefix(rest, ":")
+			if !ok {
+				return fail("unexpected text after ']'")
+			}
+			port, err := parsePort(p)
+			if err != nil {
+				return fail(err.Error())
+			}
+			t.Port = port
+		}
+	case strings.Count(in, ":") > 1:
+		// Several colons and no brackets: an IPv6 address, port 22.
+		if net.ParseIP(in) == nil && !strings.Contains(in, "%") {
+			return fail("not an IPv6 address; write [addr]:port to give a port")
+		}
+		t.Host = in
+	default:
+		host, p, hasPort := strings.Cut(in, ":")
+		t.Host = host
+		if hasPort {
+			port, err := parsePort(p)
+			if err != nil {
+				return fail(err.Error())
+			}
+			t.Port = port
+		}
+	}
+	if err := checkHost(t.Host); err != nil {
+		return fail(err.Error())
+	}
+	return t, nil
+}
+
+func parsePort(p string) (int, error) {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 || strings.HasPrefix(p, "+") {
+		return 0, fmt.Errorf("invalid port %q (want 1-65535)", p)
+	}
+	return n, nil
+}
+
+func checkHost(h string) error {
+	if h == "" {
+		return fmt.Errorf("empty host")
+	}
+	if len(h) > 253 && net.ParseIP(h) == nil {
+		return fmt.Errorf("host name longer than 253 characters")
+	}
+	for _, r := range h {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("/\\,[]()<>\"'`;|&$", r) {
+			return fmt.Errorf("host contains %q", r)
+		}
+	}
+	return nil
+}
+
+// String is the canonical host:port form, with brackets around IPv6.
+func (t Target) String() string {
+	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+}
+
+// KnownHostsName is how OpenSSH names the host in known_hosts:
+// host for port 22, [host]:port otherwise.
+func (t Target) KnownHostsName() string {
+	if t.Port == DefaultPort {
+		return t.Host
+	}
+	return "[" + t.Host + "]:" + strconv.Itoa(t.Port)
+}
