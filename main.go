@@ -1,0 +1,163 @@
+// Command sshpin checks that an SSH server is the one you think it is, and
+// that it is safe to talk to: probe, scan, pin, check, audit, diagnose.
+//
+// This file is the shell: flags, exit codes, and the one voice on stderr.
+// The work is in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v3"
+)
+
+// Exit codes, per the user contract.
+const (
+	exitOK          = 0   // every target answered, nothing found
+	exitFindings    = 1   // drift, mismatch, audit failure
+	exitFailure     = 2   // the job could not be done: usage, input, unreachable
+	exitInterrupted = 130 // Ctrl-C: the results so far were printed
+)
+
+// exitError carries an exit code through urfave/cli. A nil err with a code
+// means the command already reported what happened.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// usageError is an error in how sshpin was called; hint says what to do.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command needs from the process, so tests can run the whole
+// CLI in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// warnf is the one voice on stderr.
+func (e *env) warnf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "sshpin: "+format+"\n", args...)
+}
+
+func (e *env) hintf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "sshpin: hint: "+format+"\n", args...)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := e.rootCommand()
+	err := root.Run(ctx, args)
+	var ee *exitError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			e.warnf("%s", ee.err)
+		}
+		return ee.code
+	case errors.As(err, &ue):
+		e.warnf("%s", ue.msg)
+		if ue.hint != "" {
+			e.hintf("%s", ue.hint)
+		}
+		return exitFailure
+	default:
+		// urfave/cli's own parse errors ("flag provided but not defined").
+		e.warnf("%s", strings.TrimPrefix(err.Error(), "Incorrect Usage: "))
+		e.hintf("run 'sshpin --help' or 'sshpin COMMAND --help'")
+		return exitFailure
+	}
+}
+
+func (e *env) rootCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "sshpin",
+		Usage:   "is this really the SSH server I think it is, and is it safe to talk to?",
+		Version: version(),
+		Description: `sshpin reads SSH servers' hellos, collects their host keys through real
+key exchanges, pins them, and checks live servers against the pins.
+
+Targets: host, host:port, [v6addr]:port, [host]:port (default port 22),
+or one per line from -f FILE (-f - reads standard input).
+
+Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
+		Writer:          e.stdout,
+		ErrWriter:       e.stderr,
+		Reader:          e.stdin,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(context.Context, *cli.Command, error) {},
+		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
+			return &usageError{msg: err.Error(), hint: "run 'sshpin --help' or 'sshpin COMMAND --help'"}
+		},
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "deadline for the whole conversation with one target"},
+			&cli.IntFlag{Name: "concurrency", Value: 64, Usage: "targets worked on at once"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target"},
+			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE`, one per line (- for stdin)", TakesFile: true},
+		},
+		Commands: []*cli.Command{
+			e.probeCommand(),
+			e.scanCommand(),
+			e.demoCommand(),
+		},
+	}
+}
+
+// version is the module version for 'go install'ed binaries, or the VCS
+// revision for a build from a checkout.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel-" + rev + modified
+	}
+	if v == "" {
+		return "(devel)"
+	}
+	return v
+}

@@ -1,0 +1,87 @@
+// Package report turns results into what people and scripts read: tables,
+// JSON Lines, known_hosts lines. Its functions are pure: results in, bytes
+// out, nothing read from the network or the environment.
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"sshpin/kexinit"
+	"sshpin/scan"
+)
+
+// Record is one target's JSON Lines object. Field names are fixed by the
+// user contract; fields beyond it are additions, never renames.
+type Record struct {
+	Target       string              `json:"target"`
+	Host         string              `json:"host"`
+	Port         int                 `json:"port"`
+	Address      string              `json:"address,omitempty"`
+	Error        string              `json:"error,omitempty"`
+	ErrorKind    string              `json:"error_kind,omitempty"`
+	Banner       string              `json:"banner,omitempty"`
+	BannerParts  *kexinit.Banner     `json:"banner_parts,omitempty"`
+	Preamble     []string            `json:"preamble,omitempty"`
+	HasshServer  string              `json:"hassh_server,omitempty"`
+	KexInit      *kexinit.KexInit    `json:"kexinit,omitempty"`
+	Keys         []scan.Key          `json:"keys,omitempty"`
+	NotRetrieved []scan.NotRetrieved `json:"not_retrieved,omitempty"`
+	Connections  int                 `json:"connections"`
+}
+
+// NewRecord builds r's JSON object. withKeys is false for probe, whose
+// records carry no keys field at all rather than an empty one.
+func NewRecord(r *scan.Result, withKeys bool) Record {
+	rec := Record{
+		Target:      r.Target.Raw,
+		Host:        r.Target.Host,
+		Port:        r.Target.Port,
+		Address:     r.Address,
+		Connections: r.Connections,
+	}
+	if r.Err != nil {
+		rec.Error = scan.Describe(r.Err)
+		rec.ErrorKind = ErrorKind(r.Err)
+	}
+	if h := r.Hello; h != nil {
+		rec.Banner = h.Banner.Raw
+		b := h.Banner
+		rec.BannerParts = &b
+		rec.Preamble = h.Preamble
+		if h.KexInit != nil {
+			rec.HasshServer = h.KexInit.HasshServer()
+			rec.KexInit = h.KexInit
+		}
+	}
+	if withKeys {
+		rec.Keys = r.Keys
+		if rec.Keys == nil && r.Err == nil {
+			rec.Keys = []scan.Key{}
+		}
+		rec.NotRetrieved = r.NotRetrieved
+	}
+	return rec
+}
+
+// ErrorKind names the class of a failure for scripts: the kexinit kinds,
+// "no-key" when a server answered but gave no key, "error" otherwise.
+func ErrorKind(err error) string {
+	if k := kexinit.KindOf(err); k != "" {
+		return string(k)
+	}
+	if _, ok := err.(*scan.NoKeyError); ok {
+		return "no-key"
+	}
+	return "error"
+}
+
+// WriteJSON writes one JSON line.
+func WriteJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

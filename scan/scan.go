@@ -1,0 +1,243 @@
+// Package scan collects a server's host keys through real key exchanges
+// (golang.org/x/crypto/ssh), one per host key type it offers. Every key it
+// returns was proved: the server signed the exchange hash with it.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"sshpin/kexinit"
+	"sshpin/target"
+)
+
+// Options configure a scan of one target.
+type Options struct {
+	Timeout time.Duration  // the whole conversation with one target
+	Legacy  bool           // allow the SHA-1 and CBC algorithms x/crypto can still speak
+	Limits  kexinit.Limits // bounds on what the server may send before KEXINIT
+}
+
+// NotRetrieved is a host key type the server offers whose key could not be
+// collected. It is reported, never dropped.
+type NotRetrieved struct {
+	Type       string   `json:"type"`
+	Algorithms []string `json:"algorithms"`
+	Reason     string   `json:"reason"`
+}
+
+// Result is what one target gave. Err is set when nothing useful could be
+// read; a server that gave its hello but not every key has Err nil and the
+// missing types in NotRetrieved.
+type Result struct {
+	Target       target.Target
+	Address      string // the IP that answered
+	Hello        *kexinit.Hello
+	Keys         []Key
+	NotRetrieved []NotRetrieved
+	Connections  int // TCP connections this target cost
+	Err          error
+}
+
+// errCaptured aborts a handshake once the host key is in hand: it is
+// returned from HostKeyCallback, so no user name or credential is ever sent.
+var errCaptured = errors.New("scan: host key captured")
+
+// Scan runs one handshake per host key type t offers. The first handshake
+// also reads the server's hello, so no connection is spent on a probe.
+func Scan(ctx context.Context, t target.Target, opts Options) *Result {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	r := &Result{Target: t}
+	algs := newClientAlgorithms(opts.Legacy)
+
+	key, hello, err := r.handshake(ctx, algs, algs.hostKeys, opts.Limits)
+	if hello == nil {
+		r.Err = err
+		return r
+	}
+	r.Hello = hello
+	got := map[string]bool{}
+	if key != nil {
+		r.Keys = append(r.Keys, *key)
+		got[familyOf(key.Algorithm)] = true
+	} else if err != nil && !isNegotiation(err) {
+		r.Err = err
+		return r
+	}
+	if err != nil {
+		// No key at all: every offered type is reported with the reason.
+		for _, f := range families(hello.KexInit.ServerHostKeyAlgos) {
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, negotiationReason(err, f, algs)})
+		}
+		return r.finish()
+	}
+	for _, f := range families(hello.KexInit.ServerHostKeyAlgos) {
+		if got[f.name] {
+			continue
+		}
+		use := f.usable(algs)
+		if len(use) == 0 {
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, f.whyNot(algs)})
+			continue
+		}
+		key, _, err := r.handshake(ctx, algs, use, opts.Limits)
+		if err != nil {
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		r.Keys = append(r.Keys, *key)
+	}
+	// Report keys in the server's order, not in the order handshakes ran.
+	fams := families(hello.KexInit.ServerHostKeyAlgos)
+	slices.SortStableFunc(r.Keys, func(a, b Key) int {
+		return familyIndex(fams, a.Algorithm) - familyIndex(fams, b.Algorithm)
+	})
+	return r.finish()
+}
+
+func familyIndex(fams []family, algo string) int {
+	return slices.IndexFunc(fams, func(f family) bool { return f.name == familyOf(algo) })
+}
+
+// finish fails a result that holds no key: the server answered, but the job,
+// collecting its keys, was not done.
+func (r *Result) finish() *Result {
+	if r.Err == nil && len(r.Keys) == 0 {
+		var why []string
+		for _, n := range r.NotRetrieved {
+			why = append(why, n.Type+": "+n.Reason)
+		}
+		if len(why) == 0 {
+			why = append(why, "the server offers no host key algorithm")
+		}
+		r.Err = &NoKeyError{Reasons: why}
+	}
+	return r
+}
+
+// NoKeyError means a server answered but no host key could be collected.
+type NoKeyError struct{ Reasons []string }
+
+func (e *NoKeyError) Error() string {
+	return "scan: no host key could be retrieved: " + strings.Join(e.Reasons, "; ")
+}
+
+// handshake runs one key exchange offering hostKeys and returns the key the
+// server proved, and the hello it sent on the way.
+func (r *Result) handshake(ctx context.Context, algs *clientAlgorithms, hostKeys []string, lim kexinit.Limits) (*Key, *kexinit.Hello, error) {
+	var conn net.Conn
+	var err error
+	if r.Address == "" {
+		conn, err = kexinit.Dial(ctx, r.Target.Host, r.Target.Port)
+	} else {
+		conn, err = kexinit.Dial(ctx, r.Address, r.Target.Port)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	r.Connections++
+	r.Address = kexinit.AddrOf(conn)
+	defer conn.Close()
+
+	tap := kexinit.NewTap(conn, lim)
+	var captured ssh.PublicKey
+	cb := func(_ string, _ net.Addr, k ssh.PublicKey) error {
+		captured = k
+		return errCaptured
+	}
+	cfg := algs.config("sshpin", hostKeys, cb)
+	c, _, _, err := ssh.NewClientConn(tap, r.Target.String(), cfg)
+	if c != nil {
+		// Unreachable while the callback always fails; kept so that a
+		// future change cannot leak a connection.
+		c.Close()
+	}
+	hello, tapErr := tap.Hello()
+	if errors.Is(err, errCaptured) && captured != nil {
+		algo := chosen(hostKeys, hello)
+		k := NewKey(captured, algo)
+		return &k, hello, nil
+	}
+	if err == nil {
+		err = errors.New("scan: handshake ended without a host key")
+	}
+	// The tap's error names the bound or the field the server broke; the
+	// handshake's only says the stream ended.
+	if tapErr != nil {
+		err = tapErr
+	} else if ctx.Err() != nil || isTimeout(err) {
+		err = &kexinit.Error{Kind: kexinit.KindTimeout, Phase: "kex", Detail: "timed out during the key exchange", Err: err}
+	}
+	return nil, hello, err
+}
+
+// chosen is the host key algorithm negotiation picked: the first of ours
+// the server offers (RFC 4253 §7.1).
+func chosen(ours []string, hello *kexinit.Hello) string {
+	if hello == nil {
+		return ""
+	}
+	for _, a := range ours {
+		if slices.Contains(hello.KexInit.ServerHostKeyAlgos, a) {
+			return a
+		}
+	}
+	return ""
+}
+
+func isNegotiation(err error) bool {
+	var ne *ssh.AlgorithmNegotiationError
+	return errors.As(err, &ne)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// negotiationReason words an AlgorithmNegotiationError for one family.
+func negotiationReason(err error, f family, algs *clientAlgorithms) string {
+	var ne *ssh.AlgorithmNegotiationError
+	if !errors.As(err, &ne) {
+		return describe(err)
+	}
+	if ne.What == "host key" || strings.Contains(ne.What, "host key") {
+		return f.whyNot(algs)
+	}
+	hint := ""
+	if slices.ContainsFunc(ne.RequestedAlgorithms, func(a string) bool { return algs.legacyOnly[a] }) {
+		hint = ": rerun with --legacy"
+	}
+	return fmt.Sprintf("no common %s algorithm (server offers %s)%s", ne.What, strings.Join(ne.RequestedAlgorithms, ","), hint)
+}
+
+// describe words an error for the report without the "ssh: handshake
+// failed:" chains x/crypto builds.
+func describe(err error) string {
+	var ke *kexinit.Error
+	if errors.As(err, &ke) {
+		return strings.TrimPrefix(ke.Error(), "kexinit: ")
+	}
+	s := err.Error()
+	for _, p := range []string{"ssh: handshake failed: ", "ssh: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// Describe is describe for callers that render results.
+func Describe(err error) string { return describe(err) }
