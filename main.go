@@ -97,7 +97,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// onUsageError keeps urfave/cli from printing the whole help page on a
+// typo: one line, one hint, exit 2. It is per command, so every command of
+// the tree gets it.
+func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	return &usageError{msg: err.Error(), hint: "run 'sshpin --help' or 'sshpin COMMAND --help'"}
+}
+
+func setUsageErrors(c *cli.Command) {
+	c.OnUsageError = onUsageError
+	for _, sub := range c.Commands {
+		setUsageErrors(sub)
+	}
+}
+
 func (e *env) rootCommand() *cli.Command {
+	root := e.commandTree()
+	setUsageErrors(root)
+	return root
+}
+
+func (e *env) commandTree() *cli.Command {
 	return &cli.Command{
 		Name:    "sshpin",
 		Usage:   "is this really the SSH server I think it is, and is it safe to talk to?",
@@ -114,8 +134,11 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 		Reader:          e.stdin,
 		HideHelpCommand: true,
 		ExitErrHandler:  func(context.Context, *cli.Command, error) {},
-		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
-			return &usageError{msg: err.Error(), hint: "run 'sshpin --help' or 'sshpin COMMAND --help'"}
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Present() {
+				return &usageError{msg: fmt.Sprintf("unknown command %q", cmd.Args().First()), hint: "run 'sshpin --help' for the list"}
+			}
+			return cli.ShowRootCommandHelp(cmd)
 		},
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "deadline for the whole conversation with one target"},

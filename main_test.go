@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"sshpin/demo"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sshpin": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs the CLI end to end from testdata/script/*.txtar against
+// sshpin's own demo server on loopback.
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// demo-server starts the embedded server and sets $DEMO to its
+			// host:port.
+			"demo-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				srv, err := demo.Start("127.0.0.1:0")
+				ts.Check(err)
+				ts.Defer(func() { srv.Close() })
+				ts.Setenv("DEMO", "127.0.0.1:"+strconv.Itoa(srv.Addr().Port))
+				ts.Setenv("DEMO_PORT", strconv.Itoa(srv.Addr().Port))
+			},
+			// closed-port sets $CLOSED to a loopback host:port where
+			// nothing listens.
+			"closed-port": func(ts *testscript.TestScript, neg bool, args []string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				ts.Check(err)
+				addr := ln.Addr().String()
+				ln.Close()
+				ts.Setenv("CLOSED", addr)
+			},
+			// exits CODE CMD ARGS... runs CMD and checks its exit status,
+			// which '! exec' cannot tell apart (1 findings, 2 failure).
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: exits CODE CMD ARGS...")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				err = ts.Exec(args[1], args[2:]...)
+				got := 0
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					got = ee.ExitCode()
+				} else if err != nil {
+					ts.Fatalf("%v", err)
+				}
+				if got != want {
+					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+		},
+	})
+}
