@@ -31,7 +31,7 @@ type testServer struct {
 	conns int
 }
 
-func startServer(t *testing.T, cfg *ssh.ServerConfig, before func(net.Conn)) *testServer {
+func startServer(t testing.TB, cfg *ssh.ServerConfig, before func(net.Conn)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,7 +68,7 @@ func startServer(t *testing.T, cfg *ssh.ServerConfig, before func(net.Conn)) *te
 	return s
 }
 
-func (s *testServer) target(t *testing.T) target.Target {
+func (s *testServer) target(t testing.TB) target.Target {
 	tg, err := target.Parse(s.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func (s *testServer) connCount() int {
 	return s.conns
 }
 
-func signers(t *testing.T) (ed, ec, rs ssh.Signer) {
+func signers(t testing.TB) (ed, ec, rs ssh.Signer) {
 	t.Helper()
 	_, edk, _ := ed25519.GenerateKey(rand.Reader)
 	eck, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
