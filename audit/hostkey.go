@@ -1,0 +1,77 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// HostKey is a host key the server proved it holds, as the scan package
+// reports it: its type as a known_hosts line names it (ssh-ed25519, ssh-rsa,
+// ecdsa-sha2-nistp256, ssh-rsa-cert-v01@openssh.com, ...) and its size.
+type HostKey struct {
+	Type string    `json:"type"`
+	Bits int       `json:"bits"`
+	Cert *CertInfo `json:"cert,omitempty"`
+}
+
+// CertInfo describes the CA that signed a host certificate, whose key is as
+// much part of the server's identity as the host key itself.
+type CertInfo struct {
+	CAType string `json:"ca_type"`
+	CABits int    `json:"ca_bits"`
+}
+
+// Key size thresholds, as ssh-audit and NIST SP 800-57 draw them: below 2048
+// bits RSA is breakable today, below 3072 it falls short of 128-bit security.
+const (
+	rsaFailBits = 2048
+	rsaWarnBits = 3072
+)
+
+// rateKey rates one key by its type and size; cert suffixes are stripped
+// because a certificate is as strong as the key it certifies.
+func rateKey(typ string, bits int, opts Options) (Severity, string) {
+	base, _ := certBase(typ)
+	switch {
+	case base == "ssh-rsa":
+		switch {
+		case bits <= 0:
+			return Info, "RSA key of unknown size"
+		case bits < rsaFailBits:
+			return Fail, fmt.Sprintf("RSA key of %d bits (< %d)", bits, rsaFailBits)
+		case bits < rsaWarnBits:
+			return Warn, fmt.Sprintf("RSA key of %d bits (< %d)", bits, rsaWarnBits)
+		}
+		return OK, fmt.Sprintf("RSA key of %d bits", bits)
+	case base == "ssh-dss":
+		return Fail, "DSA key: 1024-bit, SHA-1 signatures (removed in OpenSSH 10.0)"
+	case strings.Contains(base, "ecdsa-sha2-nistp"):
+		curve := "P-" + base[strings.LastIndex(base, "nistp")+len("nistp"):]
+		curve = strings.TrimSuffix(curve, "@openssh.com")
+		if opts.NISTCurvesFail {
+			return Fail, "ECDSA key over NIST " + curve
+		}
+		return Warn, "ECDSA key over NIST " + curve + "; a weak signing nonce reveals the key"
+	case base == "ssh-ed25519", base == "sk-ssh-ed25519@openssh.com":
+		return OK, "Ed25519 key"
+	case base == "ssh-ed448":
+		return OK, "Ed448 key"
+	case strings.HasPrefix(base, "ssh-mldsa"):
+		return OK, "ML-DSA key (post-quantum signature)"
+	}
+	return Info, "unknown key type"
+}
+
+// keyFindings rates each key, and the CA of each certificate.
+func keyFindings(keys []HostKey, opts Options) []Finding {
+	var out []Finding
+	for _, k := range keys {
+		sev, why := rateKey(k.Type, k.Bits, opts)
+		out = append(out, Finding{Severity: sev, Category: Key, Algorithm: k.Type, Reason: why})
+		if k.Cert != nil {
+			sev, why := rateKey(k.Cert.CAType, k.Cert.CABits, opts)
+			out = append(out, Finding{Severity: sev, Category: Key, Algorithm: k.Type, Reason: "certificate CA: " + why})
+		}
+	}
+	return out
+}
