@@ -107,29 +107,78 @@ func (e *env) readTargetFile(name string) ([]target.Target, error) {
 
 type targetFunc func(context.Context, target.Target, scan.Options) *scan.Result
 
-// runTargets works through every target with bounded concurrency and renders
-// as the output format wants: JSON and known_hosts lines stream as results
-// come in; the table waits for all and keeps the input order.
+// scanOptions reads the flags every network command shares.
+func scanOptions(cmd *cli.Command) (scan.Options, error) {
+	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy")}
+	if opts.Timeout <= 0 {
+		return opts, &usageError{msg: "--timeout must be positive"}
+	}
+	if cmd.Int("concurrency") < 1 {
+		return opts, &usageError{msg: "--concurrency must be at least 1"}
+	}
+	return opts, nil
+}
+
+// collect works through targets with bounded concurrency, calling each (if
+// set) as results come in, and returns them in input order; a target not
+// reached before an interrupt is nil.
+func collect(ctx context.Context, cmd *cli.Command, targets []target.Target, do func(context.Context, target.Target) *scan.Result, each func(*scan.Result)) []*scan.Result {
+	results := make([]*scan.Result, len(targets))
+	scan.Run(ctx, targets, int(cmd.Int("concurrency")), do, func(i int, r *scan.Result) {
+		results[i] = r
+		if each != nil {
+			each(r)
+		}
+	})
+	return results
+}
+
+// outcome maps a run to its exit: interrupted, else failed targets.
+func outcome(ctx context.Context, results []*scan.Result) error {
+	done, failed := 0, 0
+	for _, r := range results {
+		if r != nil {
+			done++
+			if r.Err != nil {
+				failed++
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", done, len(results))}
+	}
+	if failed > 0 {
+		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", failed, len(results))}
+	}
+	return nil
+}
+
+func nonNil(results []*scan.Result) []*scan.Result {
+	var out []*scan.Result
+	for _, r := range results {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// runTargets runs probe or scan and renders as the output format wants:
+// JSON and known_hosts lines stream as results come in; the table waits for
+// all and keeps the input order.
 func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, do targetFunc) error {
 	targets, err := e.gatherTargets(cmd)
 	if err != nil {
 		return err
 	}
-	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy")}
-	if opts.Timeout <= 0 {
-		return &usageError{msg: "--timeout must be positive"}
+	opts, err := scanOptions(cmd)
+	if err != nil {
+		return err
 	}
-	results := make([]*scan.Result, len(targets))
-	failed, done := 0, 0
 	var werr error
-	scan.Run(ctx, targets, int(cmd.Int("concurrency")),
+	results := collect(ctx, cmd, targets,
 		func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) },
-		func(i int, r *scan.Result) {
-			results[i] = r
-			done++
-			if r.Err != nil {
-				failed++
-			}
+		func(r *scan.Result) {
 			switch {
 			case cmd.Bool("json"):
 				werr = firstErr(werr, report.WriteJSON(e.stdout, report.NewRecord(r, withKeys)))
@@ -144,16 +193,10 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 			}
 		})
 	if !cmd.Bool("json") && !cmd.Bool("known-hosts") {
-		var shown []*scan.Result
-		for _, r := range results {
-			if r != nil {
-				shown = append(shown, r)
-			}
-		}
 		if withKeys {
-			werr = firstErr(werr, report.ScanTable(e.stdout, shown))
+			werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(results)))
 		} else {
-			for _, r := range shown {
+			for _, r := range nonNil(results) {
 				werr = firstErr(werr, report.ProbeTable(e.stdout, r))
 			}
 		}
@@ -161,13 +204,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 	if werr != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", werr)}
 	}
-	if ctx.Err() != nil {
-		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", done, len(targets))}
-	}
-	if failed > 0 {
-		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", failed, len(targets))}
-	}
-	return nil
+	return outcome(ctx, results)
 }
 
 func firstErr(a, b error) error {

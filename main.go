@@ -149,6 +149,8 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 		Commands: []*cli.Command{
 			e.probeCommand(),
 			e.scanCommand(),
+			e.auditCommand(),
+			e.diagnoseCommand(),
 			e.demoCommand(),
 		},
 	}

@@ -26,14 +26,18 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// demo-server starts the embedded server and sets $DEMO to its
-			// host:port.
+			// demo-server [NAME] starts the embedded server and sets $NAME
+			// (default DEMO) to its host:port and $NAME_PORT to its port.
 			"demo-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				name := "DEMO"
+				if len(args) > 0 {
+					name = args[0]
+				}
 				srv, err := demo.Start("127.0.0.1:0")
 				ts.Check(err)
 				ts.Defer(func() { srv.Close() })
-				ts.Setenv("DEMO", "127.0.0.1:"+strconv.Itoa(srv.Addr().Port))
-				ts.Setenv("DEMO_PORT", strconv.Itoa(srv.Addr().Port))
+				ts.Setenv(name, "127.0.0.1:"+strconv.Itoa(srv.Addr().Port))
+				ts.Setenv(name+"_PORT", strconv.Itoa(srv.Addr().Port))
 			},
 			// closed-port sets $CLOSED to a loopback host:port where
 			// nothing listens.

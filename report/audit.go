@@ -1,0 +1,186 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"sshpin/audit"
+	"sshpin/scan"
+)
+
+// AuditResult is one target's audit: the scan it rests on, the ratings,
+// and the policy's verdict when a policy was given.
+type AuditResult struct {
+	Scan   *scan.Result
+	Report *audit.Report   // nil when the target gave no KEXINIT
+	Policy []audit.Finding // nil without a policy
+	Clones []string        // other targets of this run presenting one of its keys
+}
+
+// AuditRecord is one target's JSON line: the scan record plus the audit.
+type AuditRecord struct {
+	Record
+	Audit  *audit.Report   `json:"audit,omitempty"`
+	Policy []audit.Finding `json:"policy,omitempty"`
+	Clones []string        `json:"same_key_as,omitempty"`
+	Worst  audit.Severity  `json:"worst,omitempty"`
+}
+
+// HostKeys adapts scanned keys to what audit rates.
+func HostKeys(keys []scan.Key) []audit.HostKey {
+	var out []audit.HostKey
+	for _, k := range keys {
+		hk := audit.HostKey{Type: k.Type, Bits: k.Bits}
+		if k.Cert != nil {
+			hk.Cert = &audit.CertInfo{CAType: k.Cert.CAType, CABits: scan.Bits(k.Cert.Cert.SignatureKey)}
+		}
+		out = append(out, hk)
+	}
+	return out
+}
+
+// Findings are the audit's and the policy's findings together.
+func (a *AuditResult) Findings() []audit.Finding {
+	if a.Report == nil {
+		return a.Policy
+	}
+	return slices.Concat(a.Report.Findings, a.Policy)
+}
+
+// Worst is the worst severity among the findings, clones included ("" when
+// there is nothing to rate).
+func (a *AuditResult) Worst() audit.Severity {
+	var worst audit.Severity
+	for _, f := range a.Findings() {
+		if worst == "" || f.Severity.AtLeast(worst) {
+			worst = f.Severity
+		}
+	}
+	if len(a.Clones) > 0 && (worst == "" || audit.Warn.AtLeast(worst)) {
+		worst = audit.Warn
+	}
+	return worst
+}
+
+// NewAuditRecord builds the JSON line.
+func NewAuditRecord(a *AuditResult) AuditRecord {
+	return AuditRecord{Record: NewRecord(a.Scan, true), Audit: a.Report, Policy: a.Policy, Clones: a.Clones, Worst: a.Worst()}
+}
+
+// SameKeys finds host keys presented by more than one target of a run:
+// machines cloned from one image share their host keys, and with them the
+// ability to impersonate each other. It returns, per target index, the
+// other targets sharing a key with it.
+func SameKeys(results []*scan.Result) map[int][]string {
+	owners := map[string][]int{}
+	for i, r := range results {
+		if r == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, k := range r.Keys {
+			fp := k.SHA256
+			if k.Cert != nil {
+				continue // the plain key of the same type carries the identity
+			}
+			if !seen[fp] {
+				seen[fp] = true
+				owners[fp] = append(owners[fp], i)
+			}
+		}
+	}
+	out := map[int][]string{}
+	for _, idx := range owners {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, i := range idx {
+			for _, j := range idx {
+				name := results[j].Target.String()
+				if j != i && results[j].Target.String() != results[i].Target.String() && !slices.Contains(out[i], name) {
+					out[i] = append(out[i], name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// AuditTable renders one target's audit for a person: every finding in the
+// server's order, then Terrapin, post-quantum readiness, key reuse and the
+// sshd_config lines that would fix what failed.
+func AuditTable(w io.Writer, a *AuditResult) error {
+	r := a.Scan
+	head := r.Target.String()
+	if r.Hello != nil {
+		head += "  " + r.Hello.Banner.Raw
+	}
+	if a.Report == nil {
+		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, scan.Describe(r.Err))
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "%s  (worst: %s)\n", head, a.Worst()); err != nil {
+		return err
+	}
+	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIRECTION", "REASON")
+	for _, f := range a.Findings() {
+		if err := t.Append([]string{string(f.Severity), string(f.Category), f.Algorithm, shortDir(f.Direction), f.Reason}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	tp := a.Report.Terrapin
+	switch {
+	case tp.Exposed:
+		fmt.Fprintf(&b, "terrapin (CVE-2023-48795): EXPOSED")
+		for _, v := range tp.Vectors {
+			fmt.Fprintf(&b, "; %s", v.String())
+		}
+		b.WriteString("\n")
+	case len(tp.Vectors) > 0:
+		b.WriteString("terrapin (CVE-2023-48795): mitigated by strict key exchange (kex-strict-s-v00@openssh.com)\n")
+	default:
+		b.WriteString("terrapin (CVE-2023-48795): not exposed (no chacha20-poly1305, no CBC with EtM)\n")
+	}
+	if len(a.Report.PostQuantumKex) > 0 {
+		fmt.Fprintf(&b, "post-quantum kex: %s\n", strings.Join(a.Report.PostQuantumKex, ", "))
+	} else {
+		b.WriteString("post-quantum kex: none offered\n")
+	}
+	for _, c := range a.Clones {
+		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", c)
+	}
+	for _, n := range r.NotRetrieved {
+		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", n.Type, n.Reason)
+	}
+	for i, f := range a.Report.Fixes {
+		if i == 0 {
+			b.WriteString("fix in sshd_config:\n")
+		}
+		fmt.Fprintf(&b, "  %s\n", f.Line)
+		if f.Explicit != "" && f.Explicit != f.Line {
+			fmt.Fprintf(&b, "    or, where the list is set explicitly: %s\n", f.Explicit)
+		}
+		if f.Note != "" {
+			fmt.Fprintf(&b, "    (%s)\n", f.Note)
+		}
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func shortDir(d string) string {
+	switch d {
+	case "client_to_server":
+		return "c2s"
+	case "server_to_client":
+		return "s2c"
+	}
+	return d
+}
