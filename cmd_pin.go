@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+	"golang.org/x/crypto/ssh"
+
+	"sshpin/knownhosts"
+	"sshpin/report"
+	"sshpin/scan"
+	"sshpin/target"
+)
+
+func (e *env) pinCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pin",
+		Usage:     "scan servers and write their proved host keys into a pinned known_hosts file",
+		ArgsUsage: "TARGET...",
+		Description: `pin scans each target (one key exchange per host key type) and merges
+the keys the server proved it holds into FILE, in OpenSSH known_hosts
+format: new keys are appended, every other line and comment is kept byte
+for byte, and a key already pinned (plainly, hashed or by pattern) is not
+written twice. A host whose pinned key CHANGED is refused, with the
+difference shown, unless --replace is given: that is the machine-in-the-
+middle case, and only you can decide it is not. A target that does not
+answer writes nothing. The file is written to a temporary file, synced and
+renamed into place under a lock, so concurrent pins never lose an entry and
+an interrupted one leaves the old file whole.
+
+Examples:
+  sshpin pin --pinned host.keys web-1.example db-1.example:2222
+  sshpin pin --pinned host.keys --hash -f fleet.txt
+  sshpin pin --pinned host.keys --replace web-1.example   # after verifying the new key`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE` (known_hosts format); created if missing", Required: true, TakesFile: true},
+			&cli.BoolFlag{Name: "hash", Usage: "write host names hashed, as ssh-keyscan -H does"},
+			&cli.BoolFlag{Name: "replace", Usage: "replace pinned keys that changed (only after verifying them out of band)"},
+			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
+		},
+		Action: e.runPin,
+	}
+}
+
+func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
+	targets, err := e.gatherTargets(cmd)
+	if err != nil {
+		return err
+	}
+	opts, err := scanOptions(cmd)
+	if err != nil {
+		return err
+	}
+	path := cmd.String("pinned")
+	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+	if ctx.Err() != nil {
+		return outcome(ctx, results) // an interrupted scan pins nothing
+	}
+	mopts := knownhosts.MergeOptions{Hash: cmd.Bool("hash"), Replace: cmd.Bool("replace")}
+	var lines []string
+	refused, failed := 0, 0
+	err = knownhosts.Update(path, func(f *knownhosts.File) error {
+		lines, refused, failed = nil, 0, 0
+		for _, r := range results {
+			name := r.Target.String()
+			var keys []ssh.PublicKey
+			for _, k := range r.Keys {
+				if k.Cert == nil {
+					keys = append(keys, k.Key)
+				}
+			}
+			if len(keys) == 0 {
+				failed++
+				lines = append(lines, fmt.Sprintf("%s: not pinned: %s", name, scan.Describe(r.Err)))
+				continue
+			}
+			ch, err := f.Plan(r.Target.Host, r.Target.Port, keys, mopts)
+			var ce *knownhosts.ConflictError
+			var re *knownhosts.RevokedError
+			switch {
+			case errors.As(err, &ce):
+				refused++
+				lines = append(lines, conflictText(name, ce.Change))
+				continue
+			case errors.As(err, &re):
+				refused++
+				lines = append(lines, fmt.Sprintf("%s: REFUSED: %s", name, strings.TrimPrefix(re.Error(), "knownhosts: ")))
+				continue
+			case err != nil:
+				return err
+			}
+			if err := f.Apply(ch); err != nil {
+				return err
+			}
+			lines = append(lines, pinText(name, ch))
+			for _, n := range r.NotRetrieved {
+				lines = append(lines, fmt.Sprintf("%s: %s key not pinned: %s", name, n.Type, n.Reason))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return &exitError{exitFailure, fmt.Errorf("cannot update %s: %w", path, err)}
+	}
+	for _, l := range lines {
+		fmt.Fprintln(e.stdout, l)
+	}
+	switch {
+	case refused > 0:
+		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: their pinned keys changed", refused, len(results))}
+	case failed > 0:
+		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
+	}
+	return nil
+}
+
+func pinText(name string, ch *knownhosts.Change) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d new, %d already pinned", name, len(ch.Added), len(ch.Unchanged))
+	for _, k := range ch.Added {
+		fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
+	}
+	for _, r := range ch.Replaced {
+		if r.New != nil {
+			fmt.Fprintf(&b, "\n  - %s %s (line %d, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+		}
+	}
+	return b.String()
+}
+
+func conflictText(name string, ch *knownhosts.Change) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: REFUSED: a pinned key changed; a machine in the middle, or a reinstalled server", name)
+	for _, r := range ch.Replaced {
+		if r.New == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  - %s %s (pinned, line %d)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+		fmt.Fprintf(&b, "\n  + %s %s (the server proved this)", r.New.Type(), ssh.FingerprintSHA256(r.New))
+		if r.Shared {
+			b.WriteString("\n    that line pins other hosts too: edit it by hand")
+		}
+	}
+	b.WriteString("\n  verify the new key out of band, then rerun with --replace")
+	return b.String()
+}
+
+func (e *env) checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "scan servers and diff them against the pinned file: the CI command",
+		ArgsUsage: "[TARGET...]",
+		Description: `check scans each target and compares every key it proves with the pinned
+file, per key type: ok; changed (a pinned type now presents another key:
+the machine-in-the-middle case); new (an offered type is not pinned);
+missing (a pinned type is no longer offered); revoked (@revoked names it);
+cert-ok / cert-invalid (a host certificate under a pinned @cert-authority:
+signature, principals, validity); unpinned-host; unverified (it could not
+be checked). With no TARGET it checks every plain host the file names
+(hashed entries cannot be listed: name those hosts as targets). Without
+--pinned it reads the user's known_hosts files, as ssh does.
+
+Exit 0 when every host verifies, 1 on any drift, 2 when a host could not
+be verified (drift wins: it is the finding CI must not miss).
+
+Examples:
+  sshpin check --pinned host.keys
+  sshpin check --pinned host.keys --format markdown >> "$GITHUB_STEP_SUMMARY"
+  sshpin check --pinned host.keys --trust-on-first-use new-host.example`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
+			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
+			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
+		},
+		Action: e.runCheck,
+	}
+}
+
+// pinnedFiles reads --pinned, or the files ssh reads by default.
+func (e *env) pinnedFiles(cmd *cli.Command) ([]*knownhosts.File, string, error) {
+	if p := cmd.String("pinned"); p != "" {
+		f, err := knownhosts.ReadFile(p)
+		if err != nil {
+			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
+		}
+		return []*knownhosts.File{f}, p, nil
+	}
+	var paths []string
+	if home, err := os.UserHomeDir(); err == nil {
+		paths = append(paths, filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2"))
+	}
+	paths = append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+	var files []*knownhosts.File
+	for _, p := range paths {
+		f, err := knownhosts.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		return nil, "", &usageError{msg: "no pinned file: none of " + strings.Join(paths, ", ") + " exists", hint: "sshpin pin --pinned host.keys TARGET..., then sshpin check --pinned host.keys"}
+	}
+	return files, paths[0], nil
+}
+
+// lookup merges what every file says of a host, as ssh reads its user and
+// global files together.
+func lookup(files []*knownhosts.File, t target.Target) (*knownhosts.Match, error) {
+	var m *knownhosts.Match
+	for _, f := range files {
+		fm, err := f.Lookup(t.Host, t.Port)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			m = fm
+			continue
+		}
+		m.Keys = append(m.Keys, fm.Keys...)
+		m.Authorities = append(m.Authorities, fm.Authorities...)
+		m.Revoked = append(m.Revoked, fm.Revoked...)
+	}
+	return m, nil
+}
+
+func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
+	format := cmd.String("format")
+	if cmd.Bool("json") {
+		format = "json"
+	}
+	if format != "table" && format != "json" && format != "markdown" {
+		return &usageError{msg: fmt.Sprintf("--format %q: want table, json or markdown", format)}
+	}
+	opts, err := scanOptions(cmd)
+	if err != nil {
+		return err
+	}
+	files, writePath, err := e.pinnedFiles(cmd)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if n := errorCount(f.Lint()); n > 0 {
+			e.warnf("%s has %d malformed or conflicting lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
+		}
+	}
+	var targets []target.Target
+	if cmd.Args().Present() || len(cmd.StringSlice("file")) > 0 {
+		if targets, err = e.gatherTargets(cmd); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range files {
+			hosts, hashed, err := f.Hosts()
+			if err != nil {
+				return &exitError{exitFailure, err}
+			}
+			if hashed > 0 {
+				e.warnf("%s: %d hashed entries name hosts that cannot be listed; give those hosts as targets", f.Name, hashed)
+			}
+			for _, h := range hosts {
+				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
+			}
+		}
+		if len(targets) == 0 {
+			return &usageError{msg: "the pinned file names no plain host to check", hint: "sshpin check --pinned FILE TARGET..."}
+		}
+	}
+	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+	var checks []*report.HostCheck
+	drift, unverified := 0, 0
+	for _, r := range nonNil(results) {
+		m, err := lookup(files, r.Target)
+		if err != nil {
+			return &exitError{exitFailure, err}
+		}
+		h := report.Check(m, r)
+		if cmd.Bool("trust-on-first-use") && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
+			if err := e.trustOnFirstUse(writePath, r); err != nil {
+				return &exitError{exitFailure, err}
+			}
+			if m, err = lookup([]*knownhosts.File{mustRead(writePath)}, r.Target); err == nil {
+				h = report.Check(m, r)
+			}
+		}
+		switch h.Verdict() {
+		case "drift":
+			drift++
+		case "unverified":
+			unverified++
+		}
+		checks = append(checks, h)
+		if format == "json" {
+			if err := report.WriteJSON(e.stdout, report.NewCheckRecord(h)); err != nil {
+				return &exitError{exitFailure, err}
+			}
+		}
+	}
+	switch format {
+	case "table":
+		err = report.CheckTable(e.stdout, checks)
+	case "markdown":
+		err = report.CheckMarkdown(e.stdout, checks)
+	}
+	if err != nil {
+		return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return outcome(ctx, results)
+	case drift > 0:
+		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, len(targets))}
+	case unverified > 0:
+		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, len(targets))}
+	}
+	return nil
+}
+
+func mustRead(path string) *knownhosts.File {
+	f, err := knownhosts.ReadFile(path)
+	if err != nil {
+		return &knownhosts.File{Name: path}
+	}
+	return f
+}
+
+// trustOnFirstUse pins an unknown host's keys, loudly. It is only called
+// for hosts the files know nothing about; Plan refuses any mismatch anyway.
+func (e *env) trustOnFirstUse(path string, r *scan.Result) error {
+	var keys []ssh.PublicKey
+	for _, k := range r.Keys {
+		if k.Cert == nil {
+			keys = append(keys, k.Key)
+		}
+	}
+	err := knownhosts.Update(path, func(f *knownhosts.File) error {
+		ch, err := f.Plan(r.Target.Host, r.Target.Port, keys, knownhosts.MergeOptions{})
+		if err != nil {
+			return err
+		}
+		return f.Apply(ch)
+	})
+	if err == nil {
+		e.warnf("warning: trusted %s on first use: pinned %d keys into %s without verification", r.Target, len(keys), path)
+	}
+	return err
+}
+
+func errorCount(ps []knownhosts.Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Severity == knownhosts.SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *env) lintCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "lint",
+		Usage:     "show what is wrong in known_hosts files, line by line",
+		ArgsUsage: "FILE...",
+		Description: `lint reads known_hosts files with OpenSSH's semantics and reports, by
+file:line, lines OpenSSH would skip and why, unknown key types, patterns
+that never match, duplicate entries, a host pinned with two different keys
+of one type, and keys both revoked and trusted. A bad line never hides the
+rest of the file. Exit 1 when an error is found, 2 when a file cannot be read.
+
+Examples:
+  sshpin lint host.keys
+  sshpin lint ~/.ssh/known_hosts`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if !cmd.Args().Present() {
+				return &usageError{msg: "no file given", hint: "sshpin lint FILE..."}
+			}
+			errs := 0
+			for _, p := range cmd.Args().Slice() {
+				f, err := knownhosts.ReadFile(p)
+				if err != nil {
+					return &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
+				}
+				for _, pr := range f.Lint() {
+					fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", pr.File, pr.Line, pr.Severity, pr.Msg)
+				}
+				errs += errorCount(f.Lint())
+			}
+			if errs > 0 {
+				return &exitError{exitFindings, fmt.Errorf("%d errors", errs)}
+			}
+			return nil
+		},
+	}
+}

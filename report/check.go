@@ -1,0 +1,218 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"sshpin/knownhosts"
+	"sshpin/scan"
+)
+
+// Status is the verdict on one key type of one host.
+type Status string
+
+const (
+	StatusOK          Status = "ok"
+	StatusChanged     Status = "changed"       // a pinned type presents another key
+	StatusNew         Status = "new"           // an offered type is not pinned
+	StatusMissing     Status = "missing"       // a pinned type is no longer offered
+	StatusRevoked     Status = "revoked"       // a @revoked line names the key or its CA
+	StatusCertOK      Status = "cert-ok"       // a valid certificate from a pinned CA
+	StatusCertInvalid Status = "cert-invalid"  // a pinned CA's certificate that does not verify
+	StatusUnpinned    Status = "unpinned-host" // nothing in the file vouches for the host
+	StatusUnverified  Status = "unverified"    // the host or a pinned type could not be checked
+)
+
+// Drift reports whether s is a finding: everything but ok, cert-ok and
+// unverified (which is a failure to check, not a finding).
+func (s Status) Drift() bool {
+	return s != StatusOK && s != StatusCertOK && s != StatusUnverified
+}
+
+// KeyCheck is one row of a check.
+type KeyCheck struct {
+	Status    Status `json:"status"`
+	Type      string `json:"type"`
+	Presented string `json:"presented,omitempty"` // SHA256 fingerprint of what the server proved
+	Pinned    string `json:"pinned,omitempty"`    // SHA256 fingerprints pinned for the type, comma-joined
+	Lines     []int  `json:"lines,omitempty"`     // the pinned file's lines involved
+	Detail    string `json:"detail"`
+}
+
+// HostCheck is the verdict on one host.
+type HostCheck struct {
+	Scan  *scan.Result
+	Name  string // the host as the pinned file names it
+	Keys  []KeyCheck
+	Algos []AlgoChange // with a baseline: algorithm drift
+}
+
+// Drift reports whether any key or algorithm finding is drift.
+func (h *HostCheck) Drift() bool {
+	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status.Drift() }) ||
+		slices.ContainsFunc(h.Algos, func(a AlgoChange) bool { return a.Kind != AlgoReordered })
+}
+
+// Unverified reports whether the host, or one of its pinned types, could
+// not be checked.
+func (h *HostCheck) Unverified() bool {
+	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusUnverified })
+}
+
+// Check diffs what a server proved against what the pinned file says of it.
+func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
+	h := &HostCheck{Scan: r, Name: m.Name}
+	if len(r.Keys) == 0 && r.Err != nil {
+		h.Keys = []KeyCheck{{Status: StatusUnverified, Detail: "could not verify: " + scan.Describe(r.Err)}}
+		return h
+	}
+	if !m.Found() {
+		var fps []string
+		for _, k := range r.Keys {
+			if k.Cert == nil {
+				fps = append(fps, k.Type+" "+k.SHA256)
+			}
+		}
+		h.Keys = []KeyCheck{{Status: StatusUnpinned, Detail: "nothing in the pinned file vouches for " + m.Name +
+			"; it presents " + strings.Join(fps, ", ") + ". Verify them out of band, then sshpin pin"}}
+		return h
+	}
+	byType := m.ByType()
+	plainTypes := map[string]bool{}
+	for _, k := range r.Keys {
+		if k.Cert == nil {
+			plainTypes[k.Type] = true
+		}
+	}
+	certOK := false
+	for _, k := range r.Keys {
+		c := checkKey(m, byType, k, plainTypes)
+		if c == nil {
+			continue
+		}
+		certOK = certOK || c.Status == StatusCertOK
+		h.Keys = append(h.Keys, *c)
+	}
+	if certOK {
+		// A host its CA vouches for may offer plain keys nobody pinned, as
+		// OpenSSH does not ask for them once it has a CA for the host.
+		h.Keys = slices.DeleteFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusNew })
+	}
+	for _, typ := range m.Types() {
+		if plainTypes[typ] {
+			continue
+		}
+		lines := byType[typ]
+		c := KeyCheck{Type: typ, Pinned: fingerprints(lines), Lines: lineNums(lines)}
+		if n := notRetrieved(r, typ); n != nil {
+			c.Status, c.Detail = StatusUnverified, "offered but not retrieved: "+n.Reason
+		} else if r.Hello != nil && r.Hello.KexInit != nil && offers(r.Hello.KexInit.ServerHostKeyAlgos, typ) {
+			c.Status, c.Detail = StatusUnverified, "offered, but its handshake failed"
+		} else {
+			c.Status, c.Detail = StatusMissing, "pinned, but the server no longer offers "+typ
+		}
+		h.Keys = append(h.Keys, c)
+	}
+	return h
+}
+
+func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.Key, plainTypes map[string]bool) *KeyCheck {
+	c := &KeyCheck{Type: k.Type, Presented: k.SHA256}
+	err := m.Verify(k.Key)
+	var rev *knownhosts.RevokedError
+	if errors.As(err, &rev) {
+		c.Status, c.Lines = StatusRevoked, []int{rev.Line.Num}
+		c.Detail = fmt.Sprintf("revoked at line %d: never trust this key, whatever else the file says", rev.Line.Num)
+		return c
+	}
+	if cert, ok := k.Key.(*ssh.Certificate); ok {
+		if ca := authorityFor(m, cert); ca != nil {
+			c.Lines = []int{ca.Num}
+			if err != nil {
+				c.Status, c.Detail = StatusCertInvalid, "certificate from the CA at line "+fmt.Sprint(ca.Num)+" does not verify: "+strings.TrimPrefix(err.Error(), "knownhosts: ")
+			} else {
+				c.Status, c.Detail = StatusCertOK, fmt.Sprintf("certificate %q signed by the CA at line %d", cert.KeyId, ca.Num)
+			}
+			return c
+		}
+		if plainTypes[cert.Key.Type()] {
+			return nil // its plain key is checked on its own row
+		}
+		k = scan.NewKey(cert.Key, k.Algorithm)
+		c.Type, c.Presented = k.Type, k.SHA256
+	}
+	lines := byType[k.Type]
+	c.Pinned, c.Lines = fingerprints(lines), lineNums(lines)
+	switch {
+	case len(lines) == 0:
+		c.Status, c.Detail = StatusNew, k.Type+" is offered but not pinned"
+	case err == nil:
+		c.Status, c.Detail = StatusOK, "matches the pin"
+	default:
+		c.Status = StatusChanged
+		c.Detail = fmt.Sprintf("the server proved a different %s key than the one pinned at line %s: "+
+			"a machine in the middle, or a reinstalled server. Do not connect; verify the new key out of band, then sshpin pin --replace",
+			k.Type, joinInts(c.Lines))
+	}
+	return c
+}
+
+func authorityFor(m *knownhosts.Match, cert *ssh.Certificate) *knownhosts.Line {
+	want := string(cert.SignatureKey.Marshal())
+	for _, ca := range m.Authorities {
+		if string(ca.Key.Marshal()) == want {
+			return ca
+		}
+	}
+	return nil
+}
+
+func notRetrieved(r *scan.Result, typ string) *scan.NotRetrieved {
+	for i, n := range r.NotRetrieved {
+		if n.Type == typ {
+			return &r.NotRetrieved[i]
+		}
+	}
+	return nil
+}
+
+// offers reports whether a server's host key algorithms include one that
+// presents a key of type typ (ssh-rsa for every RSA signature algorithm).
+func offers(algos []string, typ string) bool {
+	for _, a := range algos {
+		if a == typ || (typ == ssh.KeyAlgoRSA && (a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512)) {
+			return true
+		}
+	}
+	return false
+}
+
+func fingerprints(lines []*knownhosts.Line) string {
+	var fps []string
+	for _, l := range lines {
+		if fp := ssh.FingerprintSHA256(l.Key); !slices.Contains(fps, fp) {
+			fps = append(fps, fp)
+		}
+	}
+	return strings.Join(fps, ",")
+}
+
+func lineNums(lines []*knownhosts.Line) []int {
+	var out []int
+	for _, l := range lines {
+		out = append(out, l.Num)
+	}
+	return out
+}
+
+func joinInts(n []int) string {
+	s := make([]string, len(n))
+	for i, v := range n {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ",")
+}
