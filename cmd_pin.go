@@ -12,6 +12,8 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/crypto/ssh"
 
+	"sshpin/baseline"
+	"sshpin/internal/atomicfile"
 	"sshpin/knownhosts"
 	"sshpin/report"
 	"sshpin/scan"
@@ -42,6 +44,7 @@ Examples:
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE` (known_hosts format); created if missing", Required: true, TakesFile: true},
 			&cli.BoolFlag{Name: "hash", Usage: "write host names hashed, as ssh-keyscan -H does"},
 			&cli.BoolFlag{Name: "replace", Usage: "replace pinned keys that changed (only after verifying them out of band)"},
+			&cli.StringFlag{Name: "baseline", Usage: "also record each host's banner, hasshServer and algorithm lists in `FILE`", TakesFile: true},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
 		},
 		Action: e.runPin,
@@ -64,9 +67,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	mopts := knownhosts.MergeOptions{Hash: cmd.Bool("hash"), Replace: cmd.Bool("replace")}
 	var lines []string
+	var pinned []*scan.Result
 	refused, failed := 0, 0
 	err = knownhosts.Update(path, func(f *knownhosts.File) error {
-		lines, refused, failed = nil, 0, 0
+		lines, pinned, refused, failed = nil, nil, 0, 0
 		for _, r := range results {
 			name := r.Target.String()
 			var keys []ssh.PublicKey
@@ -99,6 +103,7 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 				return err
 			}
 			lines = append(lines, pinText(name, ch))
+			pinned = append(pinned, r)
 			for _, n := range r.NotRetrieved {
 				lines = append(lines, fmt.Sprintf("%s: %s key not pinned: %s", name, n.Type, n.Reason))
 			}
@@ -111,6 +116,11 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	for _, l := range lines {
 		fmt.Fprintln(e.stdout, l)
 	}
+	if bp := cmd.String("baseline"); bp != "" {
+		if err := writeBaseline(bp, pinned); err != nil {
+			return &exitError{exitFailure, err}
+		}
+	}
 	switch {
 	case refused > 0:
 		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: their pinned keys changed", refused, len(results))}
@@ -118,6 +128,35 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
 	}
 	return nil
+}
+
+// writeBaseline records the hello of every host just pinned.
+func writeBaseline(path string, pinned []*scan.Result) error {
+	b, err := readBaseline(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = &baseline.File{Name: path}, nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range pinned {
+		if r.Hello != nil && r.Hello.KexInit != nil {
+			b.Set(baseline.FromHello(r.Target.String(), r.Hello))
+		}
+	}
+	if err := atomicfile.WriteBytes(path, 0o644, b.Bytes()); err != nil {
+		return fmt.Errorf("cannot write baseline: %w", err)
+	}
+	return nil
+}
+
+func readBaseline(path string) (*baseline.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return baseline.Parse(f, path)
 }
 
 func pinText(name string, ch *knownhosts.Change) string {
@@ -176,6 +215,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
+			&cli.StringFlag{Name: "baseline", Usage: "also report algorithm drift against the baseline `FILE` written by pin --baseline", TakesFile: true},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
 		},
@@ -255,6 +295,12 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			e.warnf("%s has %d malformed or conflicting lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
 		}
 	}
+	var base *baseline.File
+	if bp := cmd.String("baseline"); bp != "" {
+		if base, err = readBaseline(bp); err != nil {
+			return &exitError{exitFailure, fmt.Errorf("cannot read baseline: %w", err)}
+		}
+	}
 	var targets []target.Target
 	if cmd.Args().Present() || len(cmd.StringSlice("file")) > 0 {
 		if targets, err = e.gatherTargets(cmd); err != nil {
@@ -292,6 +338,13 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			}
 			if m, err = lookup([]*knownhosts.File{mustRead(writePath)}, r.Target); err == nil {
 				h = report.Check(m, r)
+			}
+		}
+		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
+			if bh := base.Host(r.Target.String()); bh != nil {
+				h.Algos = bh.Diff(r.Hello.KexInit)
+			} else {
+				e.warnf("%s: not in the baseline %s; algorithms not checked", r.Target, base.Name)
 			}
 		}
 		switch h.Verdict() {

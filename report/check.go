@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"sshpin/baseline"
 	"sshpin/knownhosts"
 	"sshpin/scan"
 )
@@ -48,13 +49,13 @@ type HostCheck struct {
 	Scan  *scan.Result
 	Name  string // the host as the pinned file names it
 	Keys  []KeyCheck
-	Algos []AlgoChange // with a baseline: algorithm drift
+	Algos []baseline.Change // with a baseline: algorithm drift
 }
 
 // Drift reports whether any key or algorithm finding is drift.
 func (h *HostCheck) Drift() bool {
 	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status.Drift() }) ||
-		slices.ContainsFunc(h.Algos, func(a AlgoChange) bool { return a.Kind != AlgoReordered })
+		slices.ContainsFunc(h.Algos, func(a baseline.Change) bool { return a.Kind != baseline.Reordered })
 }
 
 // Unverified reports whether the host, or one of its pinned types, could

@@ -3,16 +3,17 @@ package report
 import (
 	"fmt"
 	"io"
+	"sshpin/baseline"
 	"strings"
 )
 
 // CheckRecord is one host's JSON line for check.
 type CheckRecord struct {
 	Record
-	Name   string       `json:"pinned_name"`
-	Status string       `json:"status"` // ok, drift or unverified
-	Checks []KeyCheck   `json:"checks"`
-	Algos  []AlgoChange `json:"algorithm_drift,omitempty"`
+	Name   string            `json:"pinned_name"`
+	Status string            `json:"status"` // ok, drift or unverified
+	Checks []KeyCheck        `json:"checks"`
+	Algos  []baseline.Change `json:"algorithm_drift,omitempty"`
 }
 
 // Verdict sums a host up: drift wins over unverified, which wins over ok.

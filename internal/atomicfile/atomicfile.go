@@ -1,0 +1,134 @@
+// Package atomicfile replaces files so that a crash or a kill at any point
+// leaves either the old content or the new, never a mix, a truncated file,
+// or a stray partial file under the real name.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// TempPrefix names the temporary files made for path, so that a later run
+// can recognise and remove the ones a killed writer left behind.
+func TempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".sshpin-tmp-"
+}
+
+// Stage lets a test stop a writer at a known step; it does nothing
+// otherwise.
+var Stage = func(name string) {}
+
+// Write replaces the file at path with what write produces: a temporary
+// file in the same directory is written, synced, given the old file's mode
+// (and owner, where permitted; mode for a new file), renamed over path, and
+// the directory is synced. A symbolic link at path is followed, so the link
+// stays a link. On any error the temporary file is removed and path is
+// untouched.
+func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
+	path = Resolve(path)
+	uid, gid, owned := -1, -1, false
+	switch st, err := os.Stat(path); {
+	case err == nil && !st.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", path)
+	case err == nil:
+		mode = st.Mode().Perm()
+		uid, gid, owned = fileOwner(st)
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	Stage("created")
+	if err := write(tmp); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	Stage("written")
+	// CreateTemp makes the file 0600; an explicit chmod is not subject to
+	// the umask, so the mode is exactly the old file's.
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if owned {
+		// Only root can give a file away; anyone else already owns it.
+		_ = tmp.Chown(uid, gid)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	Stage("synced")
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	Stage("renamed")
+	return SyncDir(filepath.Dir(path))
+}
+
+// WriteBytes is Write for content already in memory.
+func WriteBytes(path string, mode fs.FileMode, data []byte) error {
+	return Write(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// SyncDir makes a rename in dir durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		// EINVAL: the file system cannot sync directories; nothing to do.
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Resolve follows a symbolic link at path, so the link's target is what
+// gets replaced.
+func Resolve(path string) string {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		return p
+	}
+	return path
+}
+
+// RemoveStale removes the temporary files killed writers left for path.
+// Call it only while holding the file's lock: a live writer's temporary
+// file looks the same.
+func RemoveStale(path string) error {
+	path = Resolve(path)
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	prefix := TempPrefix(path)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
