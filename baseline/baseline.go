@@ -54,7 +54,9 @@ type SyntaxError struct {
 	Msg  string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("baseline: %s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("baseline: %s:%d: %s", e.File, e.Line, e.Msg)
+}
 
 // Limits: a baseline is written by sshpin and edited by people; nothing
 // real comes near these.
