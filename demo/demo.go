@@ -5,6 +5,10 @@
 package demo
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"io/fs"
@@ -50,12 +54,39 @@ func Signers() ([]ssh.Signer, error) {
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves SSH
-// handshakes that end at authentication, which always fails.
+// handshakes with the embedded host keys; authentication always fails.
 func Start(addr string) (*Server, error) {
 	signers, err := Signers()
 	if err != nil {
 		return nil, err
 	}
+	return StartWith(addr, signers)
+}
+
+// Impostor returns fresh host keys of the demo's types: what a machine in
+// the middle presents when it takes over the demo server's address.
+func Impostor() ([]ssh.Signer, error) {
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	var out []ssh.Signer
+	for _, k := range []any{ed, ec} {
+		s, err := ssh.NewSignerFromKey(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// StartWith is Start with other host keys.
+func StartWith(addr string, signers []ssh.Signer) (*Server, error) {
 	cfg := &ssh.ServerConfig{
 		ServerVersion: "SSH-2.0-sshpin_demo",
 		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) {
