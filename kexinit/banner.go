@@ -33,9 +33,9 @@ func ParseBanner(line string) (Banner, error) {
 	switch {
 	case proto == "2.0" || proto == "1.99":
 	case strings.HasPrefix(proto, "1."):
-		return b, &Error{Kind: KindSSH1, Phase: "banner", Detail: fmt.Sprintf("server speaks only SSH protocol %s (%q); SSH-1 is broken and unsupported", proto, clip(line))}
+		return b, &Error{Kind: KindSSH1, Phase: "banner", Detail: fmt.Sprintf("server speaks only SSH-1, which is broken and unsupported; it said %q", clip(line))}
 	default:
-		return b, &Error{Kind: KindMalformed, Phase: "banner", Detail: fmt.Sprintf("unknown SSH protocol version %q", proto)}
+		return b, &Error{Kind: KindMalformed, Phase: "banner", Detail: fmt.Sprintf("unknown SSH protocol version %q", clip(proto))}
 	}
 	return b, nil
 }
@@ -44,45 +44,56 @@ func ParseBanner(line string) (Banner, error) {
 const maxVersionLine = 255
 
 // readBanner reads lines until the version line, keeping at most
-// lim.KeepPreamble of the lines before it. Lines are bounded by
-// lim.MaxLineLen, their number by lim.MaxPreambleLines.
-func readBanner(r *bufio.Reader, lim Limits) (Banner, []string, int, error) {
-	var preamble []string
-	received := 0
-	for lines := 0; ; lines++ {
+// lim.KeepPreamble of the lines before it and counting all of them in
+// lines. Lines are bounded by lim.MaxLineLen, their number by
+// lim.MaxPreambleLines.
+func readBanner(r *bufio.Reader, lim Limits) (b Banner, preamble []string, lines, received int, err error) {
+	for ; ; lines++ {
 		if lines > lim.MaxPreambleLines {
-			return Banner{}, preamble, received, &Error{Kind: KindLimit, Phase: "banner",
+			return Banner{}, preamble, lines, received, &Error{Kind: KindLimit, Phase: "banner",
 				Detail: fmt.Sprintf("more than %d lines before the version line", lim.MaxPreambleLines)}
+		}
+		if e := binaryAhead(r); e != nil {
+			return Banner{}, preamble, lines, received, e
 		}
 		line, err := readLine(r, lim.MaxLineLen)
 		received += len(line)
 		if err != nil {
+			if err == errLineTooLong {
+				// The bound may have cut a UTF-8 sequence in two: that is
+				// the bound's doing, not binary data from the server.
+				line = dropCutRune(line)
+			}
 			if len(line) > 0 || len(preamble) > 0 {
 				if e := notSSH(string(line)); e != nil {
-					return Banner{}, preamble, received, e
+					return Banner{}, preamble, lines, received, e
 				}
 			}
 			if err == errLineTooLong {
-				return Banner{}, preamble, received, &Error{Kind: KindLimit, Phase: "banner",
+				if bytes.HasPrefix(line, []byte("SSH-")) {
+					return Banner{}, preamble, lines, received, &Error{Kind: KindMalformed, Phase: "banner",
+						Detail: fmt.Sprintf("version line is longer than %d bytes, over RFC 4253's %d: %q", lim.MaxLineLen, maxVersionLine, clip(string(line)))}
+				}
+				return Banner{}, preamble, lines, received, &Error{Kind: KindLimit, Phase: "banner",
 					Detail: fmt.Sprintf("a line before the version line is longer than %d bytes: %q", lim.MaxLineLen, clip(string(line)))}
 			}
 			if len(preamble) > 0 && KindOf(classify(err, "banner", received)) == KindClosed {
-				return Banner{}, preamble, received, &Error{Kind: KindNotSSH, Phase: "banner",
+				return Banner{}, preamble, lines, received, &Error{Kind: KindNotSSH, Phase: "banner",
 					Detail: fmt.Sprintf("no SSH version line before the server closed the connection; it said %q", clip(preamble[0])), Err: err}
 			}
-			return Banner{}, preamble, received, classify(err, "banner", received)
+			return Banner{}, preamble, lines, received, classify(err, "banner", received)
 		}
 		s := strings.TrimRight(string(line), "\r\n")
 		if strings.HasPrefix(s, "SSH-") {
 			if len(line) > maxVersionLine {
-				return Banner{}, preamble, received, &Error{Kind: KindMalformed, Phase: "banner",
+				return Banner{}, preamble, lines, received, &Error{Kind: KindMalformed, Phase: "banner",
 					Detail: fmt.Sprintf("version line is %d bytes, over RFC 4253's %d: %q", len(line), maxVersionLine, clip(s))}
 			}
 			b, err := ParseBanner(s)
-			return b, preamble, received, err
+			return b, preamble, lines, received, err
 		}
 		if e := notSSH(s); e != nil {
-			return Banner{}, preamble, received, e
+			return Banner{}, preamble, lines, received, e
 		}
 		if len(preamble) < lim.KeepPreamble {
 			preamble = append(preamble, s)
@@ -91,6 +102,19 @@ func readBanner(r *bufio.Reader, lim Limits) (Banner, []string, int, error) {
 }
 
 var errLineTooLong = fmt.Errorf("line too long")
+
+// dropCutRune drops an incomplete UTF-8 sequence at the end of b.
+func dropCutRune(b []byte) []byte {
+	for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
+}
 
 // readLine returns one line, its LF included, or what it read before an
 // error. It reads through bufio's buffer, so a line is never longer than max
@@ -124,6 +148,26 @@ func notSSH(line string) error {
 	}
 	if !utf8.ValidString(line) || bytes.ContainsFunc([]byte(line), func(r rune) bool { return r < 0x20 && r != '\t' && r != '\r' && r != '\n' }) {
 		return &Error{Kind: KindNotSSH, Phase: "banner", Detail: fmt.Sprintf("not an SSH server; it sent binary data %q", clip(line))}
+	}
+	return nil
+}
+
+// binaryAhead recognises binary data in what has already arrived of the
+// next line. A binary greeting (a TLS alert, a MySQL handshake) may never
+// send a newline, and waiting for one would turn a wrong port into a
+// timeout.
+func binaryAhead(r *bufio.Reader) error {
+	if _, err := r.Peek(1); err != nil {
+		return nil // the line reader reports it
+	}
+	b, _ := r.Peek(r.Buffered())
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	// Bytes below 0x20 never occur inside a UTF-8 sequence, so a partial
+	// rune at the end of the buffer cannot trip this.
+	if bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\r' }) {
+		return notSSH(string(b))
 	}
 	return nil
 }

@@ -21,8 +21,8 @@ type Hello struct {
 func ReadHello(r io.Reader, lim Limits) (*Hello, error) {
 	lim = lim.orDefault()
 	br := bufio.NewReaderSize(r, 4096)
-	banner, preamble, received, err := readBanner(br, lim)
-	h := &Hello{Banner: banner, Preamble: preamble, PreambleLines: len(preamble)}
+	banner, preamble, lines, received, err := readBanner(br, lim)
+	h := &Hello{Banner: banner, Preamble: preamble, PreambleLines: lines}
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (k *KexInit) HasshServer() string {
 
 // MalformedError says what in a KEXINIT or packet could not be parsed.
 type MalformedError struct {
-	Where string // "packet", "kexinit" or a field name
+	Where string // "packet", "kexinit", or the RFC 4253 §7.1 name of the field: "cookie", a name-list, "first_kex_packet_follows", "reserved"
 	What  string
 }
 
@@ -97,7 +97,7 @@ func Parse(payload []byte) (*KexInit, error) {
 	b := payload[1:]
 	k := new(KexInit)
 	if len(b) < 16 {
-		return nil, &MalformedError{"kexinit", fmt.Sprintf("cookie truncated: %d of 16 bytes", len(b))}
+		return nil, &MalformedError{"cookie", fmt.Sprintf("truncated: %d of 16 bytes", len(b))}
 	}
 	copy(k.Cookie[:], b)
 	b = b[16:]
@@ -117,8 +117,11 @@ func Parse(payload []byte) (*KexInit, error) {
 		*list = splitNameList(string(b[:n]))
 		b = b[n:]
 	}
+	if len(b) < 1 {
+		return nil, &MalformedError{"first_kex_packet_follows", "truncated after the name-lists"}
+	}
 	if len(b) < 5 {
-		return nil, &MalformedError{"kexinit", "truncated after the name-lists"}
+		return nil, &MalformedError{"reserved", fmt.Sprintf("truncated: %d of 4 bytes", len(b)-1)}
 	}
 	k.FirstKexFollows = b[0] != 0
 	k.Reserved = binary.BigEndian.Uint32(b[1:])

@@ -37,7 +37,7 @@ func (t *Tap) Read(p []byte) (int, error) {
 	// Hello and Banner, and is never held across a blocking read.
 	if !t.started {
 		t.started = true
-		banner, preamble, received, err := readBanner(t.br, t.lim)
+		banner, preamble, lines, received, err := readBanner(t.br, t.lim)
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		t.received = received
@@ -45,7 +45,7 @@ func (t *Tap) Read(p []byte) (int, error) {
 			t.err = err
 			return 0, err
 		}
-		t.hello = &Hello{Banner: banner, Preamble: preamble, PreambleLines: len(preamble)}
+		t.hello = &Hello{Banner: banner, Preamble: preamble, PreambleLines: lines}
 		t.pending = []byte(banner.Raw + "\r\n")
 	}
 	if len(t.pending) > 0 {

@@ -32,8 +32,9 @@ func Each(r io.Reader, name string, fn func(Target) error) error {
 		if s == "" || strings.HasPrefix(s, "#") {
 			continue
 		}
-		// A trailing comment after the target, as in many inventory files.
-		if i := strings.Index(s, " #"); i >= 0 {
+		// A trailing comment after the target, as in many inventory files,
+		// after a space, a tab or nothing: no target holds a '#'.
+		if i := strings.IndexByte(s, '#'); i >= 0 {
 			s = strings.TrimSpace(s[:i])
 		}
 		t, err := Parse(s)

@@ -5,8 +5,11 @@ package target
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultPort is SSH's port.
@@ -55,6 +58,13 @@ func Parse(s string) (Target, error) {
 			return fail("missing ']'")
 		}
 		t.Host = in[1:end]
+		// Brackets hold an IPv6 address's colons; a colon in anything else
+		// would print back as a different target.
+		if strings.Contains(t.Host, ":") {
+			if a, err := netip.ParseAddr(t.Host); err != nil || !a.Is6() {
+				return fail("not an IPv6 address inside '[]'")
+			}
+		}
 		rest := in[end+1:]
 		if rest != "" {
 			p, ok := strings.CutPrefix(rest, ":")
@@ -69,7 +79,9 @@ func Parse(s string) (Target, error) {
 		}
 	case strings.Count(in, ":") > 1:
 		// Several colons and no brackets: an IPv6 address, port 22.
-		if net.ParseIP(in) == nil && !strings.Contains(in, "%") {
+		// netip, unlike net.ParseIP, knows zones (fe80::1%eth0), so a '%'
+		// needs no exception that would let any string through.
+		if _, err := netip.ParseAddr(in); err != nil {
 			return fail("not an IPv6 address; write [addr]:port to give a port")
 		}
 		t.Host = in
@@ -105,8 +117,14 @@ func checkHost(h string) error {
 	if len(h) > 253 && net.ParseIP(h) == nil {
 		return fmt.Errorf("host name longer than 253 characters")
 	}
+	if !utf8.ValidString(h) {
+		return fmt.Errorf("host is not valid UTF-8")
+	}
+	// Reject whatever a terminal would act on or a reader could not see:
+	// C0 and C1 controls, DEL, format characters such as a BOM, and every
+	// space. '#' starts a comment in a target file.
 	for _, r := range h {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune("/\\,[]()<>\"'`;|&$", r) {
+		if r <= ' ' || !unicode.IsPrint(r) || strings.ContainsRune("/\\,[]()<>\"'`;|&$#", r) {
 			return fmt.Errorf("host contains %q", r)
 		}
 	}
