@@ -115,7 +115,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	r := a.Scan
 	head := r.Target.String()
 	if r.Hello != nil {
-		head += "  " + r.Hello.Banner.Raw
+		head += "  " + safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
 		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, scan.Describe(r.Err))
@@ -126,7 +126,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	}
 	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIRECTION", "REASON")
 	for _, f := range a.Findings() {
-		if err := t.Append([]string{string(f.Severity), string(f.Category), f.Algorithm, shortDir(f.Direction), f.Reason}); err != nil {
+		if err := t.Append([]string{string(f.Severity), string(f.Category), safe(f.Algorithm), shortDir(f.Direction), safe(f.Reason)}); err != nil {
 			return err
 		}
 	}

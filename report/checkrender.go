@@ -46,7 +46,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck) error {
 			}
 		}
 		for _, a := range h.Algos {
-			if err := t.Append([]string{h.Name, "algo-" + string(a.Kind), a.Field, "", strings.Join(a.Algorithms, "\n")}); err != nil {
+			if err := t.Append([]string{h.Name, "algo-" + string(a.Kind), a.Field, "", safeList(a.Algorithms)}); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"sshpin/kexinit"
 	"sshpin/scan"
@@ -25,17 +24,21 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 	}
 	h := r.Hello
 	t := newTable(w, "FIELD", "VALUE")
-	rows := [][]string{{"banner", h.Banner.Raw}, {"software", h.Banner.Software}}
+	rows := [][]string{{"banner", safe(h.Banner.Raw)}, {"software", safe(h.Banner.Software)}}
 	if h.Banner.Comment != "" {
-		rows = append(rows, []string{"comment", h.Banner.Comment})
+		rows = append(rows, []string{"comment", safe(h.Banner.Comment)})
 	}
 	if h.PreambleLines > 0 {
-		rows = append(rows, []string{"pre-banner lines", strings.Join(h.Preamble, "\n")})
+		kept := safeList(h.Preamble)
+		if h.PreambleLines > len(h.Preamble) {
+			kept += fmt.Sprintf("\n(%d lines in all)", h.PreambleLines)
+		}
+		rows = append(rows, []string{"pre-banner lines", kept})
 	}
 	rows = append(rows, []string{"hassh_server", h.KexInit.HasshServer()})
 	lists := h.KexInit.Lists()
 	for i, name := range kexinit.FieldNames {
-		v := strings.Join(*lists[i], "\n")
+		v := safeList(*lists[i])
 		if v == "" {
 			v = "(none)"
 		}

@@ -167,12 +167,15 @@ func (r *Result) handshake(ctx context.Context, algs *clientAlgorithms, hostKeys
 		c.Close()
 	}
 	hello, tapErr := tap.Hello()
-	if errors.Is(err, errCaptured) && captured != nil {
+	// A key without the hello is not a result: the families to scan next
+	// come from the KEXINIT. It happens when the server breaks a bound the
+	// Tap keeps (64 IGNORE packets) that x/crypto does not.
+	if errors.Is(err, errCaptured) && captured != nil && hello != nil {
 		algo := chosen(hostKeys, hello)
 		k := NewKey(captured, algo)
 		return &k, hello, nil
 	}
-	if err == nil {
+	if err == nil || errors.Is(err, errCaptured) {
 		err = errors.New("scan: handshake ended without a host key")
 	}
 	// The tap's error names the bound or the field the server broke; the

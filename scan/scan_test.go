@@ -249,3 +249,19 @@ func TestRunReportsEveryTarget(t *testing.T) {
 		t.Errorf("closing server: %v (kind %q), want closed", got[1].Err, k)
 	}
 }
+
+// A server can break a bound the Tap keeps while x/crypto carries on: the
+// handshake then yields a key but no hello, and the scan must fail with the
+// Tap's reason instead of returning a result with neither (it did, and the
+// table renderer dereferenced the missing hello).
+func TestScanKeyWithoutHelloFails(t *testing.T) {
+	ed, _, _ := signers(t)
+	srv := startServer(t, serverConfig(ed), nil)
+	r := Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second, Limits: kexinit.Limits{MaxBytes: 64}})
+	if k := kexinit.KindOf(r.Err); k != kexinit.KindLimit {
+		t.Fatalf("err %v (kind %q), want the Tap's limit", r.Err, k)
+	}
+	if r.Hello != nil || len(r.Keys) != 0 {
+		t.Errorf("hello %v, keys %d: want neither", r.Hello, len(r.Keys))
+	}
+}
