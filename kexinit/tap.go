@@ -8,8 +8,9 @@ import (
 
 // Tap wraps a connection another SSH client drives and reads the server's
 // hello as it passes, so that a handshake doubles as a probe. It also strips
-// the lines a server may send before its version line, which x/crypto
-// rejects past 255 bytes although RFC 4253 §4.2 allows them.
+// the lines a server may send before its version line: x/crypto fails on
+// any such line of 256 bytes or more (its version-line bound), where RFC
+// 4253 §4.2 bounds only the version line itself.
 type Tap struct {
 	net.Conn
 	lim Limits

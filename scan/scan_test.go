@@ -195,20 +195,22 @@ func TestScanSHA1OnlyNeedsLegacy(t *testing.T) {
 	}
 }
 
-// x/crypto alone rejects more than 255 bytes before the version line, which
-// RFC 4253 §4.2 allows; scan reads through them and keeps the first lines.
+// Lines before the version line, which RFC 4253 §4.2 allows: x/crypto
+// alone fails on one of 256 bytes or more; scan reads through them all and
+// keeps the first lines.
 func TestScanPreBannerLines(t *testing.T) {
 	ed, _, _ := signers(t)
 	srv := startServer(t, serverConfig(ed), func(c net.Conn) {
 		for i := range 20 {
 			c.Write([]byte("Welcome to a chatty server, line " + strconv.Itoa(i) + "\r\n"))
 		}
+		c.Write([]byte(strings.Repeat("=", 300) + "\r\n"))
 	})
 	r := Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second})
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	if r.Hello.PreambleLines == 0 || !strings.HasPrefix(r.Hello.Preamble[0], "Welcome") {
+	if r.Hello.PreambleLines != 21 || !strings.HasPrefix(r.Hello.Preamble[0], "Welcome") {
 		t.Errorf("preamble %q", r.Hello.Preamble)
 	}
 }
