@@ -123,7 +123,7 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	switch {
 	case refused > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: their pinned keys changed", refused, len(results))}
+		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: a pinned key changed or is revoked", refused, len(results))}
 	case failed > 0:
 		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
 	}
@@ -227,6 +227,10 @@ Examples:
 func (e *env) pinnedFiles(cmd *cli.Command) ([]*knownhosts.File, string, error) {
 	if p := cmd.String("pinned"); p != "" {
 		f, err := knownhosts.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) && cmd.Bool("trust-on-first-use") {
+			// Trusting on first use starts a pinned file, as pin does.
+			return []*knownhosts.File{{Name: p}}, p, nil
+		}
 		if err != nil {
 			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
 		}
@@ -333,11 +337,14 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		}
 		h := report.Check(m, r)
 		if cmd.Bool("trust-on-first-use") && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
+			// A failure here leaves the host unpinned, which is drift: it
+			// must not cost the other hosts their report.
 			if err := e.trustOnFirstUse(writePath, r); err != nil {
-				return &exitError{exitFailure, err}
-			}
-			if m, err = lookup([]*knownhosts.File{mustRead(writePath)}, r.Target); err == nil {
-				h = report.Check(m, r)
+				e.warnf("%s: not trusted on first use: %s", r.Target, strings.TrimPrefix(err.Error(), "knownhosts: "))
+			} else if f, err := knownhosts.ReadFile(writePath); err == nil {
+				if m, err := f.Lookup(r.Target.Host, r.Target.Port); err == nil {
+					h = report.Check(m, r)
+				}
 			}
 		}
 		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
@@ -378,14 +385,6 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, len(targets))}
 	}
 	return nil
-}
-
-func mustRead(path string) *knownhosts.File {
-	f, err := knownhosts.ReadFile(path)
-	if err != nil {
-		return &knownhosts.File{Name: path}
-	}
-	return f
 }
 
 // trustOnFirstUse pins an unknown host's keys, loudly. It is only called

@@ -72,14 +72,21 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 		return h
 	}
 	if !m.Found() {
+		// Revocation does not depend on the host: a revoked key is named as
+		// such even where nothing else is pinned.
 		var fps []string
 		for _, k := range r.Keys {
-			if k.Cert == nil {
+			var rev *knownhosts.RevokedError
+			if errors.As(m.Verify(k.Key), &rev) {
+				h.Keys = append(h.Keys, *checkKey(m, nil, k, nil))
+			} else if k.Cert == nil {
 				fps = append(fps, k.Type+" "+k.SHA256)
 			}
 		}
-		h.Keys = []KeyCheck{{Status: StatusUnpinned, Detail: "nothing in the pinned file vouches for " + m.Name +
-			"; it presents " + strings.Join(fps, ", ") + ". Verify them out of band, then sshpin pin"}}
+		if len(fps) > 0 {
+			h.Keys = append(h.Keys, KeyCheck{Status: StatusUnpinned, Detail: "nothing in the pinned file vouches for " + m.Name +
+				"; it presents " + strings.Join(fps, ", ") + ". Verify them out of band, then sshpin pin"})
+		}
 		return h
 	}
 	byType := m.ByType()
