@@ -1,0 +1,60 @@
+package knownhosts
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// parsable lists the key formats ssh.ParsePublicKey understands. A blob of any
+// other format is an unknown key type, kept and warned about, rather than a
+// malformed key: OpenSSH may know a type x/crypto does not.
+var parsable = map[string]bool{
+	ssh.KeyAlgoRSA:             true,
+	ssh.InsecureKeyAlgoDSA:     true,
+	ssh.KeyAlgoECDSA256:        true,
+	ssh.KeyAlgoECDSA384:        true,
+	ssh.KeyAlgoECDSA521:        true,
+	ssh.KeyAlgoSKECDSA256:      true,
+	ssh.KeyAlgoED25519:         true,
+	ssh.KeyAlgoSKED25519:       true,
+	ssh.KeyAlgoMLDSA44:         true,
+	ssh.KeyAlgoMLDSA65:         true,
+	ssh.KeyAlgoMLDSA87:         true,
+	ssh.CertAlgoRSAv01:         true,
+	ssh.InsecureCertAlgoDSAv01: true,
+	ssh.CertAlgoECDSA256v01:    true,
+	ssh.CertAlgoECDSA384v01:    true,
+	ssh.CertAlgoECDSA521v01:    true,
+	ssh.CertAlgoSKECDSA256v01:  true,
+	ssh.CertAlgoED25519v01:     true,
+	ssh.CertAlgoSKED25519v01:   true,
+	ssh.CertAlgoMLDSA44v01Go:   true,
+	ssh.CertAlgoMLDSA65v01Go:   true,
+	ssh.CertAlgoMLDSA87v01Go:   true,
+}
+
+// blobType returns the format name a key blob starts with.
+func blobType(blob []byte) (string, bool) {
+	if len(blob) < 4 {
+		return "", false
+	}
+	n := binary.BigEndian.Uint32(blob)
+	if uint64(n) > uint64(len(blob)-4) {
+		return "", false
+	}
+	return string(blob[4 : 4+n]), true
+}
+
+// plainBlob is what OpenSSH compares when it asks whether two keys are the
+// same public key: a certificate counts as the key it certifies.
+func plainBlob(k ssh.PublicKey) string {
+	if c, ok := k.(*ssh.Certificate); ok {
+		return string(c.Key.Marshal())
+	}
+	return string(k.Marshal())
+}
+
+func sameKey(a, b ssh.PublicKey) bool {
+	return string(a.Marshal()) == string(b.Marshal())
+}
