@@ -155,6 +155,7 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			e.auditCommand(),
 			e.diagnoseCommand(),
 			e.demoCommand(),
+			e.sftpCommand(),
 		},
 	}
 }

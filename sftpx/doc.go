@@ -1,0 +1,29 @@
+// Package sftpx transfers files over SFTP only after the server proved it
+// holds a pinned host key.
+//
+// Dial connects with a deadline, offers only the host key algorithms of the
+// types pinned for the host (so that a server preferring an unpinned type
+// cannot masquerade as a mismatch, golang/go#29286), and checks the key the
+// server proved in the key exchange against the pinned files. x/crypto runs
+// that check before it sends any user-auth message, so a host that fails it
+// never sees a user name, a password, a key signature or a file byte.
+// Secrets are fetched lazily for the same reason: a passphrase or password
+// prompt, or a question to the agent, only happens for a server that passed.
+//
+// Transfers never trust the SFTP library's return values (pkg/sftp#658: a
+// concurrent transfer can come back short with a nil error):
+//
+//   - Put uploads into a temporary name beside the destination, reads the
+//     file back from the server to compare size and SHA-256 with what was
+//     read locally, and only then renames it into place with
+//     posix-rename@openssh.com. On servers without it, SFTP's own rename
+//     cannot replace a file: an existing one is removed first, and the
+//     Result and an Event say the replace was not atomic.
+//   - Get downloads into a temporary file beside the destination, hashes
+//     while writing, compares the size with the server's stat of the open
+//     handle, syncs and renames: a failed download leaves no partial or
+//     empty file, and an existing destination untouched.
+//
+// The package never prints: what a user may want to see (a key trusted on
+// first use, progress, a replace that was not atomic) arrives as an Event.
+package sftpx

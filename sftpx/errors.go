@@ -1,0 +1,211 @@
+package sftpx
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// ErrTimeout is wrapped by every error that a deadline caused: the server
+// did not answer, or a transfer made no progress, within Options.Timeout.
+var ErrTimeout = errors.New("sftpx: timed out")
+
+// ParseError says why a remote path could not be parsed.
+type ParseError struct {
+	Input  string
+	Reason string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("sftpx: %q: %s", e.Input, e.Reason)
+}
+
+// HostKeyReason says why a server was not trusted.
+type HostKeyReason int
+
+const (
+	// KeyUnknown: nothing pinned vouches for the host.
+	KeyUnknown HostKeyReason = iota + 1
+	// KeyMismatch: the host is pinned, with other keys than the one the
+	// server proved: a machine in the middle, or a reinstalled server.
+	KeyMismatch
+	// KeyRevoked: a @revoked line names the key.
+	KeyRevoked
+	// KeyNoCommonType: the server offers none of the pinned key types, so
+	// it cannot prove a pinned key. Legacy says --legacy would help.
+	KeyNoCommonType
+)
+
+func (r HostKeyReason) String() string {
+	switch r {
+	case KeyUnknown:
+		return "unknown host"
+	case KeyMismatch:
+		return "host key mismatch"
+	case KeyRevoked:
+		return "revoked host key"
+	case KeyNoCommonType:
+		return "no pinned key type offered"
+	}
+	return "host key rejected"
+}
+
+// HostKeyError is Dial's refusal of a server before authentication: no
+// user name and no credential was sent.
+type HostKeyError struct {
+	Name   string        // the host as known_hosts names it: "host" or "[host]:port"
+	Reason HostKeyReason //
+	Key    ssh.PublicKey // the key the server proved; nil for KeyNoCommonType
+	Pinned []string      // the pinned key types, for KeyNoCommonType
+	Offer  []string      // the server's host key algorithms, for KeyNoCommonType
+	Legacy bool          // for KeyNoCommonType: only --legacy algorithms could verify a pin
+	Err    error         // knownhosts' *KeyError or *RevokedError, or x/crypto's reason
+}
+
+func (e *HostKeyError) Error() string {
+	switch {
+	case e.Reason == KeyNoCommonType && e.Legacy:
+		return fmt.Sprintf("sftpx: %s: the pinned key types (%s) need legacy algorithms", e.Name, strings.Join(e.Pinned, ", "))
+	case e.Reason == KeyNoCommonType:
+		return fmt.Sprintf("sftpx: %s: the server offers none of the pinned key types (pinned: %s; offered: %s)",
+			e.Name, strings.Join(e.Pinned, ", "), strings.Join(e.Offer, ", "))
+	case e.Key != nil:
+		return fmt.Sprintf("sftpx: %s: %s: the server proved %s %s", e.Name, e.Reason, e.Key.Type(), ssh.FingerprintSHA256(e.Key))
+	}
+	return fmt.Sprintf("sftpx: %s: %s: %v", e.Name, e.Reason, e.Err)
+}
+
+func (e *HostKeyError) Unwrap() error { return e.Err }
+
+// TrustError is a --trust-on-first-use that could not write the pinned
+// file; the connection was closed before authentication.
+type TrustError struct {
+	Path string
+	Err  error
+}
+
+func (e *TrustError) Error() string {
+	return fmt.Sprintf("sftpx: cannot pin the host key into %s: %v", e.Path, e.Err)
+}
+
+func (e *TrustError) Unwrap() error { return e.Err }
+
+// ConnectError is a failure to reach the server or to speak SSH or SFTP
+// with it, after or without a host key check.
+type ConnectError struct {
+	Addr string // host:port as dialled
+	Err  error
+}
+
+func (e *ConnectError) Error() string { return fmt.Sprintf("sftpx: %s: %v", e.Addr, e.Err) }
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// AuthError is a server that proved its key but accepted no credential.
+type AuthError struct {
+	User  string
+	Addr  string
+	Tried []string // what was offered: "publickey (2 keys)", "password"
+	Err   error
+}
+
+func (e *AuthError) Error() string {
+	tried := "nothing"
+	if len(e.Tried) > 0 {
+		tried = strings.Join(e.Tried, ", ")
+	}
+	return fmt.Sprintf("sftpx: %s@%s: authentication failed (offered %s): %v", e.User, e.Addr, tried, e.Err)
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// KeyFileError is an identity file that could not be used.
+type KeyFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *KeyFileError) Error() string { return fmt.Sprintf("sftpx: identity %s: %v", e.Path, e.Err) }
+func (e *KeyFileError) Unwrap() error { return e.Err }
+
+// TransferError names the file an operation failed on. Err is often
+// fs.ErrNotExist or fs.ErrPermission (errors.Is works), a *VerifyError, or
+// wraps ErrTimeout.
+type TransferError struct {
+	Op     string // "get", "put", "ls", "rm", "mkdir"
+	Remote string // the remote path
+	Local  string // the local path; "" for ls, rm, mkdir
+	Err    error
+}
+
+func (e *TransferError) Error() string {
+	var what string
+	switch {
+	case e.Local == "":
+		what = e.Remote
+	case e.Op == "put":
+		what = e.Local + " -> " + e.Remote
+	default:
+		what = e.Remote + " -> " + e.Local
+	}
+	return fmt.Sprintf("sftpx: %s %s: %s", e.Op, what, describe(e.Err))
+}
+
+func (e *TransferError) Unwrap() error { return e.Err }
+
+// Reason is the error without the operation and the paths, for a caller
+// that names the file its own way: "not found", "permission denied", ...
+func (e *TransferError) Reason() string { return describe(e.Err) }
+
+// VerifyError is a transfer whose result does not match its source: the
+// size or the SHA-256 differs. Nothing was renamed into place.
+type VerifyError struct {
+	What       string // "uploaded file" or "downloaded file"
+	WantBytes  int64
+	GotBytes   int64
+	WantSHA256 string // hex; "" when only the size was compared
+	GotSHA256  string
+}
+
+func (e *VerifyError) Error() string {
+	if e.WantBytes != e.GotBytes {
+		return fmt.Sprintf("sftpx: %s has %d bytes, want %d", e.What, e.GotBytes, e.WantBytes)
+	}
+	return fmt.Sprintf("sftpx: %s has SHA-256 %s, want %s", e.What, e.GotSHA256, e.WantSHA256)
+}
+
+// describe renders the status errors pkg/sftp returns in the words of
+// sftp(1), so that a line per file reads "not found" rather than "open
+// /x/y: file does not exist": the TransferError names the file already.
+// Errors about the local side are wrapped by the caller ("local file: ..."),
+// so they keep their text.
+func describe(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
+	switch err {
+	case nil:
+		return "ok"
+	case fs.ErrNotExist:
+		return "not found"
+	case fs.ErrPermission:
+		return "permission denied"
+	}
+	return strings.TrimPrefix(err.Error(), "sftpx: ")
+}
+
+// stepError says which step of an operation failed, in words, and keeps
+// the cause for errors.Is (fs.ErrPermission, ErrTimeout, ...).
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + describe(e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
+func wrap(err error, format string, args ...any) error {
+	return &stepError{step: fmt.Sprintf(format, args...), err: err}
+}

@@ -1,0 +1,328 @@
+package sftpx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"sshpin/internal/testpeer"
+	"sshpin/knownhosts"
+)
+
+// sshdPeer starts a real OpenSSH sshd (internal-sftp) that lets user in
+// with a fresh ed25519 key, and returns it with the key's path and a
+// pinned file holding its host keys.
+func sshdPeer(t *testing.T, user string, cfg testpeer.SSHDConfig) (*testpeer.Peer, string, *knownhosts.File) {
+	t.Helper()
+	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
+	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, pubLine)
+	if user != "" {
+		cfg.Users = []string{user}
+	}
+	p := testpeer.SSHD(t, cfg)
+	var keys []ssh.PublicKey
+	for _, pub := range p.PubKeys {
+		b, err := os.ReadFile(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	f, _ := pinFile(t, p.Host, p.Port, keys...)
+	return p, keyPath, f
+}
+
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
+func sshdOptions(t *testing.T, p *testpeer.Peer, user, key string, f *knownhosts.File) Options {
+	if user == "" {
+		user = currentUser(t)
+	}
+	return Options{Host: p.Host, Port: p.Port, User: user, Pinned: []*knownhosts.File{f}, Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
+}
+
+func TestSSHDRoundTrip(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{})
+	c, err := Dial(context.Background(), sshdOptions(t, p, "", key, f))
+	if err != nil {
+		t.Fatalf("Dial: %v\n%s", err, p.Log())
+	}
+	defer c.Close()
+	if _, ok := c.SFTP().HasExtension(posixRename); !ok {
+		t.Errorf("OpenSSH's internal-sftp does not announce %s", posixRename)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := randomBytes(t, 3<<20+7)
+	src := filepath.Join(dir, "src.bin")
+	writeLocal(t, src, data)
+	os.Chmod(src, 0o600)
+	// sshd runs as this user on this machine: the remote file system is
+	// the local one.
+	remoteDir := filepath.Join(dir, "remote")
+	os.Mkdir(remoteDir, 0o755)
+
+	r := c.PutFile(ctx, src, remoteDir+"/up.bin")
+	if r.Err != nil {
+		t.Fatalf("PutFile: %v", r.Err)
+	}
+	onServer, _ := os.ReadFile(filepath.Join(remoteDir, "up.bin"))
+	if !bytes.Equal(onServer, data) || r.SHA256 != sum(data) {
+		t.Fatalf("the server holds %d bytes (%s), want %d (%s)", len(onServer), r.SHA256, len(data), sum(data))
+	}
+	if st, _ := os.Stat(filepath.Join(remoteDir, "up.bin")); st.Mode().Perm() != 0o600 {
+		t.Errorf("a new upload has mode %v, want the local file's 0600", st.Mode().Perm())
+	}
+	if names := dirNames(t, remoteDir); !slices.Equal(names, []string{"up.bin"}) {
+		t.Errorf("remote directory %q: a temporary file remains", names)
+	}
+
+	// Replacing keeps the replaced file's mode.
+	os.Chmod(filepath.Join(remoteDir, "up.bin"), 0o640)
+	data2 := randomBytes(t, 1000)
+	writeLocal(t, src, data2)
+	if r := c.PutFile(ctx, src, remoteDir+"/up.bin"); r.Err != nil || r.NotAtomic {
+		t.Fatalf("PutFile over an existing file: %+v", r)
+	}
+	if st, _ := os.Stat(filepath.Join(remoteDir, "up.bin")); st.Mode().Perm() != 0o640 {
+		t.Errorf("a replaced file has mode %v, want its old 0640", st.Mode().Perm())
+	}
+
+	// Through a symbolic link: its target is replaced, the link stays.
+	os.Symlink("up.bin", filepath.Join(remoteDir, "link"))
+	data3 := []byte("through the link")
+	writeLocal(t, src, data3)
+	if r := c.PutFile(ctx, src, remoteDir+"/link"); r.Err != nil {
+		t.Fatalf("PutFile through a link: %v", r.Err)
+	}
+	if target, err := os.Readlink(filepath.Join(remoteDir, "link")); err != nil || target != "up.bin" {
+		t.Errorf("the link became %q, %v", target, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(remoteDir, "up.bin")); !bytes.Equal(b, data3) {
+		t.Errorf("the link's target holds %q", b)
+	}
+	writeLocal(t, src, data2)
+	if r := c.PutFile(ctx, src, remoteDir+"/up.bin"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+
+	r = c.GetFile(ctx, remoteDir+"/up.bin", filepath.Join(dir, "down.bin"))
+	got, _ := os.ReadFile(filepath.Join(dir, "down.bin"))
+	if r.Err != nil || !bytes.Equal(got, data2) || r.SHA256 != sum(data2) {
+		t.Fatalf("GetFile = %+v; %d bytes", r, len(got))
+	}
+}
+
+// The acceptance test of the whole package: a server whose key does not
+// match the pin sees no authentication attempt at all (sshd logs every
+// userauth-request at DEBUG1), and gets no file. The same server with the
+// right pin shows the log lines the assertion looks for, so it cannot
+// pass for the wrong reason.
+func TestSSHDMismatchNoAuthAttempt(t *testing.T) {
+	p, key, good := sshdPeer(t, "", testpeer.SSHDConfig{Extra: []string{"LogLevel DEBUG1"}})
+	bad, _ := pinFile(t, p.Host, p.Port, newHostKey(t, "ed25519").PublicKey())
+	_, err := Dial(context.Background(), sshdOptions(t, p, "", key, bad))
+	var hke *HostKeyError
+	if !errors.As(err, &hke) || hke.Reason != KeyMismatch {
+		t.Fatalf("Dial: %v, want a mismatch", err)
+	}
+	p.Idle(t)
+	log := p.Log()
+	// The refused connection reached sshd and ended before authentication.
+	if !strings.Contains(log, "[1] ") || !strings.Contains(log, "[preauth]") {
+		t.Errorf("sshd did not log the refused connection:\n%s", log)
+	}
+	for _, s := range []string{"userauth-request", "Failed ", "Accepted ", "Postponed ", "input_userauth"} {
+		if strings.Contains(log, s) {
+			t.Errorf("sshd logged %q for a refused host:\n%s", s, log)
+		}
+	}
+
+	c, err := Dial(context.Background(), sshdOptions(t, p, "", key, good))
+	if err != nil {
+		t.Fatalf("Dial with the right pin: %v\n%s", err, p.Log())
+	}
+	c.Close()
+	p.Idle(t)
+	log = p.Log()
+	for _, s := range []string{"userauth-request", "Accepted publickey"} {
+		if !strings.Contains(log, s) {
+			t.Errorf("the control connection did not log %q; the assertion above proves nothing:\n%s", s, log)
+		}
+	}
+}
+
+func TestSSHDGetMissing(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{})
+	c, err := Dial(context.Background(), sshdOptions(t, p, "", key, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-file")
+	rs := collect(func(each func(Result)) {
+		c.Get(context.Background(), missing, filepath.Join(dir, "out"), TransferOptions{}, each)
+	})
+	if len(rs) != 1 || !errors.Is(rs[0].Err, fs.ErrNotExist) || !strings.Contains(rs[0].Err.Error(), missing) {
+		t.Fatalf("Get = %+v, want one not-found naming the file", rs)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("local files %q after a failed get", names)
+	}
+}
+
+// Real permissions: a file the account cannot read, a directory it cannot
+// write. Root reads everything, so as root the account is nobody, which
+// needs the key files and the paths to it readable.
+func TestSSHDPermissionDeniedPerFile(t *testing.T) {
+	login := currentUser(t)
+	if os.Geteuid() == 0 {
+		if _, err := user.Lookup("nobody"); err != nil {
+			t.Skip("running as root and there is no user nobody to log in as")
+		}
+		login = "nobody"
+	}
+	p, key, f := sshdPeer(t, login, testpeer.SSHDConfig{})
+	if login == "nobody" {
+		// sshd reads authorized_keys as the user logging in.
+		openUp(t, filepath.Join(p.Dir, "authorized_keys"))
+	}
+	dir := t.TempDir()
+	openUp(t, dir)
+	tree := filepath.Join(dir, "tree")
+	writeLocal(t, filepath.Join(tree, "a"), []byte("a"))
+	writeLocal(t, filepath.Join(tree, "secret"), []byte("s"))
+	writeLocal(t, filepath.Join(tree, "z"), []byte("z"))
+	os.Chmod(filepath.Join(tree, "secret"), 0o000)
+	if login == "nobody" {
+		os.Chmod(filepath.Join(tree, "secret"), 0o600) // root's, not nobody's
+	}
+	os.Chmod(tree, 0o755)
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o555)
+	rw := filepath.Join(dir, "rw")
+	os.Mkdir(rw, 0o777)
+	os.Chmod(rw, 0o777)
+
+	c, err := Dial(context.Background(), sshdOptions(t, p, login, key, f))
+	if err != nil {
+		t.Fatalf("Dial: %v\n%s", err, p.Log())
+	}
+	defer c.Close()
+	ctx := context.Background()
+
+	out := t.TempDir()
+	rs := collect(func(each func(Result)) { c.Get(ctx, tree, out, TransferOptions{Recursive: true}, each) })
+	errs := map[string]error{}
+	for _, r := range rs {
+		errs[filepath.Base(r.Remote)] = r.Err
+	}
+	if len(rs) != 3 || errs["a"] != nil || errs["z"] != nil || !errors.Is(errs["secret"], fs.ErrPermission) {
+		t.Fatalf("Get -r: %v", errs)
+	}
+	if names := dirNames(t, filepath.Join(out, "tree")); !slices.Equal(names, []string{"a", "z"}) {
+		t.Errorf("downloaded %q, want a and z only", names)
+	}
+
+	local := filepath.Join(t.TempDir(), "f")
+	writeLocal(t, local, []byte("x"))
+	rs = nil
+	for _, dst := range []string{ro + "/f", rw + "/f"} {
+		rs = append(rs, c.PutFile(ctx, local, dst))
+	}
+	if !errors.Is(rs[0].Err, fs.ErrPermission) || !strings.Contains(rs[0].Err.Error(), ro) || rs[1].Err != nil {
+		t.Fatalf("PutFile: %v; %v", rs[0].Err, rs[1].Err)
+	}
+}
+
+// openUp lets any user reach path: the directories above it searchable,
+// the file or directory itself readable (and, for a directory, writable).
+func openUp(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode := os.FileMode(0o644)
+	if st.IsDir() {
+		mode = 0o777
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(path); d != "/" && d != filepath.Dir(os.TempDir()); d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(d, st.Mode().Perm()|0o011); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// An SHA-1-only server (ssh-rsa, group14-sha1, CBC, hmac-sha1): refused
+// without Legacy, served with it.
+func TestSSHDLegacy(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"rsa-2048"}, Extra: testpeer.LegacyExtra})
+	o := sshdOptions(t, p, "", key, f)
+	_, err := Dial(context.Background(), o)
+	var ane *ssh.AlgorithmNegotiationError
+	if !errors.As(err, &ane) {
+		t.Fatalf("Dial without Legacy: %v, want a negotiation failure", err)
+	}
+	o.Legacy = true
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Dial with Legacy: %v\n%s", err, p.Log())
+	}
+	defer c.Close()
+	if c.HostKey.Type() != ssh.KeyAlgoRSA {
+		t.Errorf("host key %s", c.HostKey.Type())
+	}
+	if _, err := c.List(context.Background(), "/"); err != nil {
+		t.Errorf("List: %v", err)
+	}
+}
+
+// Trust on first use pins exactly the line ssh-keyscan prints for the key.
+func TestSSHDTrustOnFirstUse(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{})
+	empty, path := pinFile(t, p.Host, p.Port)
+	o := sshdOptions(t, p, "", key, empty)
+	o.TrustOnFirstUse, o.TrustFile = true, path
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	c.Close()
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	added := lines[len(lines)-1]
+	if !slices.Contains(testpeer.Keyscan(t, p), added) {
+		t.Errorf("pinned %q, which ssh-keyscan does not print: %q", added, testpeer.Keyscan(t, p))
+	}
+}

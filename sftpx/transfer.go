@@ -1,0 +1,556 @@
+package sftpx
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"sshpin/internal/atomicfile"
+)
+
+// Result is the outcome of one file's transfer.
+type Result struct {
+	Op       string // "get" or "put"
+	Remote   string // the remote path
+	Local    string // the local path
+	Bytes    int64  // bytes transferred (so far, on failure)
+	Duration time.Duration
+	// SHA256 is the hex SHA-256 of the file as verified: for put, of the
+	// bytes read locally and read back from the server; for get, of the
+	// bytes written. "" on failure.
+	SHA256 string
+	// NotAtomic: the upload replaced an existing file by removing it first
+	// (the server lacks posix-rename@openssh.com).
+	NotAtomic bool
+	Err       error // a *TransferError; nil on success
+}
+
+// TransferOptions say how Put and Get treat directories.
+type TransferOptions struct {
+	Recursive bool // copy directories and everything under them
+}
+
+// posixRename is OpenSSH's extension whose rename replaces an existing
+// file atomically; SFTPv3's own rename fails when the target exists.
+const posixRename = "posix-rename@openssh.com"
+
+// Put uploads the local file or (with Recursive) directory local to
+// remote, calling each with every file's Result. Like scp and sftp, when
+// remote is an existing directory the copy goes inside it under local's
+// name; otherwise remote names the copy itself. "" and "." name the login
+// directory.
+func (c *Client) Put(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
+	fail := func(err error) { each(failed("put", remote, local, err)) }
+	st, err := os.Stat(local)
+	if err != nil {
+		fail(fmt.Errorf("local file: %w", err))
+		return
+	}
+	if st.IsDir() && !o.Recursive {
+		fail(errors.New("local file is a directory (use -r)"))
+		return
+	}
+	dst := remote
+	rst, err := c.Stat(ctx, remote)
+	switch {
+	case err == nil && rst.IsDir():
+		dst = path.Join(remote, filepath.Base(filepath.Clean(local)))
+	case err == nil:
+	case errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled):
+		fail(err)
+		return
+	case remote == "" || strings.HasSuffix(remote, "/"):
+		fail(fmt.Errorf("no such directory: %w", err))
+		return
+	}
+	if st.IsDir() {
+		c.putTree(ctx, local, dst, each)
+		return
+	}
+	each(c.PutFile(ctx, local, dst))
+}
+
+func (c *Client) putTree(ctx context.Context, local, remote string, each func(Result)) {
+	if ctx.Err() != nil {
+		return
+	}
+	if err := c.mkdirExisting(ctx, remote); err != nil {
+		each(failed("put", remote, local, err))
+		return
+	}
+	entries, err := os.ReadDir(local)
+	if err != nil {
+		each(failed("put", remote, local, fmt.Errorf("local directory: %w", err)))
+		return
+	}
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return
+		}
+		l, r := filepath.Join(local, e.Name()), path.Join(remote, e.Name())
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			// A link to a file is copied as the file, as scp does; a link to
+			// a directory is not followed, since it can loop.
+			st, err := os.Stat(l)
+			if err != nil {
+				each(failed("put", r, l, fmt.Errorf("local file: %w", err)))
+				continue
+			}
+			if st.IsDir() {
+				each(failed("put", r, l, errors.New("symbolic link to a directory: not followed")))
+				continue
+			}
+			typ = st.Mode().Type()
+		}
+		switch {
+		case typ.IsDir():
+			c.putTree(ctx, l, r, each)
+		case typ.IsRegular():
+			each(c.PutFile(ctx, l, r))
+		default:
+			each(failed("put", r, l, errors.New("not a regular file: skipped")))
+		}
+	}
+}
+
+// mkdirExisting makes dir, or accepts it if it is a directory already.
+func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
+	return c.do(ctx, func() error {
+		err := c.sftp.Mkdir(dir)
+		if err == nil {
+			return nil
+		}
+		if st, serr := c.sftp.Stat(dir); serr == nil {
+			if st.IsDir() {
+				return nil
+			}
+			return errors.New("exists and is not a directory")
+		}
+		return wrap(err, "cannot create the directory")
+	})
+}
+
+// PutFile uploads the regular file local to exactly remote: into a
+// temporary file beside it, verified by reading it back, then renamed over
+// remote.
+func (c *Client) PutFile(ctx context.Context, local, remote string) Result {
+	r := Result{Op: "put", Remote: remote, Local: local}
+	start := time.Now()
+	err := c.putFile(ctx, local, remote, &r)
+	r.Duration = time.Since(start)
+	if err != nil {
+		r.SHA256, r.Err = "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
+	}
+	return r
+}
+
+func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) error {
+	f, err := os.Open(local)
+	if err != nil {
+		return fmt.Errorf("local file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("local file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return errors.New("local file is not a regular file")
+	}
+	return c.do(ctx, func() error {
+		// A symbolic link at dst is followed, as internal/atomicfile does
+		// locally: the rename replaces its target and the link stays.
+		if lst, err := c.sftp.Lstat(dst); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			if real, err := c.sftp.RealPath(dst); err == nil {
+				dst = real
+			}
+		}
+		// Replacing a file keeps its mode, as sftp's put (which truncates
+		// it in place) does; a new file gets the local file's.
+		mode := st.Mode().Perm()
+		if old, err := c.sftp.Stat(dst); err == nil {
+			if old.IsDir() {
+				return errors.New("is a directory")
+			}
+			mode = old.Mode().Perm()
+		}
+		tmp := remoteTemp(dst)
+		w, err := c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			return wrap(err, "cannot create a temporary file in %s", path.Dir(dst))
+		}
+		placed := false
+		defer func() {
+			if !placed {
+				// Best effort: on a dead connection the temporary file
+				// stays behind, under a name no one mistakes for dst.
+				c.sftp.Remove(tmp)
+			}
+		}()
+		// pkg/sftp cannot pass attributes to open, so the file is made
+		// private while it is still empty: the server's default mode may
+		// let others read what is being uploaded.
+		if err := w.Chmod(0o600); err != nil {
+			w.Close()
+			return wrap(err, "cannot restrict the temporary file's mode")
+		}
+		h := sha256.New()
+		pr := &progressReader{r: io.TeeReader(f, h), c: c, ev: Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: st.Size()}}
+		_, err = w.ReadFromWithConcurrency(pr, 0)
+		cerr := w.Close()
+		r.Bytes = pr.n
+		if err != nil {
+			return wrap(err, "upload failed")
+		}
+		if cerr != nil {
+			return wrap(cerr, "upload failed at close")
+		}
+		if pr.n != st.Size() {
+			return fmt.Errorf("local file changed while it was read (%d bytes, now %d)", st.Size(), pr.n)
+		}
+		sum := hex.EncodeToString(h.Sum(nil))
+		if err := c.verifyUpload(tmp, dst, local, pr.n, sum); err != nil {
+			return err
+		}
+		if err := c.sftp.Chmod(tmp, mode); err != nil {
+			return wrap(err, "cannot set the mode")
+		}
+		notAtomic, err := c.replace(tmp, dst)
+		if err != nil {
+			return wrap(err, "cannot rename into place")
+		}
+		placed = true
+		r.SHA256, r.NotAtomic = sum, notAtomic
+		if notAtomic {
+			emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
+				Message: "the server lacks " + posixRename + ": the old file was removed before the new one was renamed into place"})
+		}
+		return nil
+	})
+}
+
+// verifyUpload reads the uploaded file back: pkg/sftp's return values are
+// not proof (pkg/sftp#658 returns short transfers with a nil error), the
+// bytes on the server are.
+func (c *Client) verifyUpload(tmp, dst, local string, n int64, sum string) error {
+	st, err := c.sftp.Stat(tmp)
+	if err != nil {
+		return wrap(err, "cannot stat the uploaded file")
+	}
+	if st.Size() != n {
+		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
+	}
+	rf, err := c.sftp.Open(tmp)
+	if err != nil {
+		return wrap(err, "cannot read the uploaded file back")
+	}
+	defer rf.Close()
+	h := sha256.New()
+	pw := &progressWriter{w: h, c: c, ev: Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: n, Verify: true}}
+	if _, err := rf.WriteTo(pw); err != nil {
+		return wrap(err, "cannot read the uploaded file back")
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if pw.n != n || got != sum {
+		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: pw.n, WantSHA256: sum, GotSHA256: got}
+	}
+	return nil
+}
+
+// replace renames tmp over dst: atomically with posix-rename; otherwise
+// with SFTPv3's rename, which refuses an existing target, so that one is
+// removed first and the replace is reported as not atomic.
+func (c *Client) replace(tmp, dst string) (notAtomic bool, err error) {
+	if _, ok := c.sftp.HasExtension(posixRename); ok {
+		err := c.sftp.PosixRename(tmp, dst)
+		if !unsupported(err) {
+			return false, err
+		}
+	}
+	err = c.sftp.Rename(tmp, dst)
+	if err == nil {
+		return false, nil
+	}
+	old, serr := c.sftp.Lstat(dst)
+	if serr != nil || old.IsDir() {
+		return false, err
+	}
+	if err := c.sftp.Remove(dst); err != nil {
+		return false, wrap(err, "cannot remove the old file")
+	}
+	return true, c.sftp.Rename(tmp, dst)
+}
+
+func unsupported(err error) bool {
+	var se *sftp.StatusError
+	return errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported
+}
+
+// remoteTemp names the temporary file of an upload to dst the way
+// internal/atomicfile names local ones (TempPrefix), in dst's directory, so
+// that a rename is all it takes and a leftover is recognisable.
+func remoteTemp(dst string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return path.Join(path.Dir(dst), "."+path.Base(dst)+".sshpin-tmp-"+hex.EncodeToString(b[:]))
+}
+
+// Get downloads the remote file or (with Recursive) directory remote to
+// local, calling each with every file's Result. When local is an existing
+// directory the copy goes inside it under remote's name.
+func (c *Client) Get(ctx context.Context, remote, local string, o TransferOptions, each func(Result)) {
+	fail := func(err error) { each(failed("get", remote, local, err)) }
+	st, err := c.Stat(ctx, remote)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if st.IsDir() && !o.Recursive {
+		fail(errors.New("is a directory (use -r)"))
+		return
+	}
+	dst := local
+	lst, err := os.Stat(local)
+	switch {
+	case err == nil && lst.IsDir():
+		name, err := c.baseName(ctx, remote)
+		if err != nil {
+			fail(err)
+			return
+		}
+		dst = filepath.Join(local, name)
+	case err == nil:
+	case strings.HasSuffix(local, string(filepath.Separator)):
+		fail(fmt.Errorf("local directory: %w", err))
+		return
+	}
+	if st.IsDir() {
+		c.getTree(ctx, remote, dst, each)
+		return
+	}
+	each(c.GetFile(ctx, remote, dst))
+}
+
+// baseName is the name a copy of remote gets inside a local directory.
+// The login directory ("", ".") is named by what the server resolves it to.
+func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
+	p := path.Clean("/" + remote)
+	if p == "/" && !strings.HasPrefix(remote, "/") {
+		err := c.do(ctx, func() error {
+			var err error
+			p, err = c.sftp.RealPath(".")
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	name := path.Base(p)
+	if name == "/" || name == "." || name == ".." {
+		return "", errors.New("cannot name a local copy of the root directory: name the local directory itself")
+	}
+	return name, nil
+}
+
+func (c *Client) getTree(ctx context.Context, remote, local string, each func(Result)) {
+	if ctx.Err() != nil {
+		return
+	}
+	if err := os.Mkdir(local, 0o755); err != nil {
+		if st, serr := os.Stat(local); serr != nil || !st.IsDir() {
+			each(failed("get", remote, local, fmt.Errorf("local directory: %w", err)))
+			return
+		}
+	}
+	var entries []fs.FileInfo
+	err := c.do(ctx, func() error {
+		var err error
+		entries, err = c.sftp.ReadDir(remote)
+		return err
+	})
+	if err != nil {
+		each(failed("get", remote, local, wrap(err, "cannot list the directory")))
+		return
+	}
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return
+		}
+		r := path.Join(remote, e.Name())
+		// The server names the files; a name that is not a single path
+		// element would write outside local (the scp CVE-2019-6111 class).
+		if !safeName(e.Name()) {
+			each(failed("get", r, local, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
+			continue
+		}
+		l := filepath.Join(local, e.Name())
+		mode := e.Mode()
+		if mode&fs.ModeSymlink != 0 {
+			st, err := c.Stat(ctx, r)
+			if err != nil {
+				each(failed("get", r, l, err))
+				continue
+			}
+			if st.IsDir() {
+				each(failed("get", r, l, errors.New("symbolic link to a directory: not followed")))
+				continue
+			}
+			mode = st.Mode()
+		}
+		switch {
+		case mode.IsDir():
+			c.getTree(ctx, r, l, each)
+		case mode.IsRegular():
+			each(c.GetFile(ctx, r, l))
+		default:
+			each(failed("get", r, l, errors.New("not a regular file: skipped")))
+		}
+	}
+}
+
+func safeName(name string) bool {
+	return name != "" && name != "." && name != ".." &&
+		!strings.ContainsAny(name, "/\x00") && !strings.ContainsRune(name, filepath.Separator)
+}
+
+// GetFile downloads the regular file remote to exactly local: into a
+// temporary file beside it, hashed while written, its size checked against
+// the server's stat of the open handle, synced and renamed over local. On
+// any failure local is as it was and no temporary file remains.
+func (c *Client) GetFile(ctx context.Context, remote, local string) Result {
+	r := Result{Op: "get", Remote: remote, Local: local}
+	start := time.Now()
+	err := c.getFile(ctx, remote, local, &r)
+	r.Duration = time.Since(start)
+	if err != nil {
+		r.SHA256, r.Err = "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
+	}
+	return r
+}
+
+func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) error {
+	return c.do(ctx, func() error {
+		// Opened before anything local exists: a missing or unreadable
+		// remote file leaves no trace.
+		rf, err := c.sftp.Open(remote)
+		if err != nil {
+			return err
+		}
+		defer rf.Close()
+		st, err := rf.Stat()
+		if err != nil {
+			return err
+		}
+		if !st.Mode().IsRegular() {
+			return errors.New("not a regular file")
+		}
+		var copyErr error
+		var h hash.Hash
+		// A new file gets the remote mode without group and other write,
+		// which is what the common umask 022 leaves of it; atomicfile keeps
+		// an existing file's mode.
+		err = atomicfile.Write(local, st.Mode().Perm()&^0o022, func(w io.Writer) error {
+			h = sha256.New()
+			pw := &progressWriter{w: io.MultiWriter(w, h), c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: st.Size()}}
+			_, err := rf.WriteTo(pw)
+			r.Bytes = pw.n
+			switch {
+			case err != nil:
+				copyErr = wrap(err, "download failed")
+			case pw.n != st.Size():
+				copyErr = &VerifyError{What: "downloaded file", WantBytes: st.Size(), GotBytes: pw.n}
+			default:
+				// Syncing a large file to a slow disk is not a stalled
+				// server: the deadline waits until the network is used again.
+				c.g.disarm()
+			}
+			return copyErr
+		})
+		c.g.arm()
+		if copyErr != nil {
+			return copyErr
+		}
+		if err != nil {
+			return fmt.Errorf("local file: %w", err)
+		}
+		r.SHA256 = hex.EncodeToString(h.Sum(nil))
+		return nil
+	})
+}
+
+func failed(op, remote, local string, err error) Result {
+	return Result{Op: op, Remote: remote, Local: local, Err: &TransferError{Op: op, Remote: remote, Local: local, Err: err}}
+}
+
+// progressReader counts what an upload read, pushes the deadline back
+// while bytes move, and reports progress.
+type progressReader struct {
+	r  io.Reader
+	c  *Client
+	n  int64
+	ev Event
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.c.g.arm()
+		p.ev.Bytes = p.n
+		emit(p.c.opts.Events, p.ev)
+	}
+	return n, err
+}
+
+// progressWriter is progressReader's twin for downloads and read-backs.
+type progressWriter struct {
+	w  io.Writer
+	c  *Client
+	n  int64
+	ev Event
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	if n > 0 {
+		p.c.g.arm()
+		p.ev.Bytes = p.n
+		emit(p.c.opts.Events, p.ev)
+	}
+	return n, err
+}
+
+// Stat returns the remote file's attributes, following a symbolic link.
+func (c *Client) Stat(ctx context.Context, remote string) (fs.FileInfo, error) {
+	var st fs.FileInfo
+	err := c.do(ctx, func() error {
+		var err error
+		st, err = c.sftp.Stat(remotePath(remote))
+		return err
+	})
+	return st, err
+}
+
+// remotePath is what the server is asked for: "" is the login directory,
+// which SFTP names ".".
+func remotePath(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
