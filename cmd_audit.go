@@ -72,11 +72,7 @@ func (e *env) loadPolicy(name string) (*audit.Policy, error) {
 }
 
 func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
-	targets, err := e.gatherTargets(cmd)
-	if err != nil {
-		return err
-	}
-	opts, err := scanOptions(cmd)
+	targets, opts, err := e.targetsAndOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -153,11 +149,7 @@ Examples:
 }
 
 func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
-	targets, err := e.gatherTargets(cmd)
-	if err != nil {
-		return err
-	}
-	opts, err := scanOptions(cmd)
+	targets, opts, err := e.targetsAndOptions(cmd)
 	if err != nil {
 		return err
 	}

@@ -52,11 +52,7 @@ Examples:
 }
 
 func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
-	targets, err := e.gatherTargets(cmd)
-	if err != nil {
-		return err
-	}
-	opts, err := scanOptions(cmd)
+	targets, opts, err := e.targetsAndOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -223,26 +219,22 @@ Examples:
 	}
 }
 
-// pinnedFiles reads --pinned, or the files ssh reads by default.
-func (e *env) pinnedFiles(cmd *cli.Command) ([]*knownhosts.File, string, error) {
+// readPinned reads --pinned, or the files ssh reads by default, and says
+// where trust on first use writes. A missing --pinned file is an error
+// unless mayBeMissing (trust on first use will create it); then, as when
+// none of ssh's files exists, files is empty.
+func readPinned(cmd *cli.Command, mayBeMissing bool) (files []*knownhosts.File, writePath string, err error) {
 	if p := cmd.String("pinned"); p != "" {
 		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) && cmd.Bool("trust-on-first-use") {
-			// Trusting on first use starts a pinned file, as pin does.
-			return []*knownhosts.File{{Name: p}}, p, nil
+		if errors.Is(err, fs.ErrNotExist) && mayBeMissing {
+			return nil, p, nil
 		}
 		if err != nil {
 			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
 		}
 		return []*knownhosts.File{f}, p, nil
 	}
-	var paths []string
-	if home, err := os.UserHomeDir(); err == nil {
-		paths = append(paths, filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2"))
-	}
-	paths = append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-	var files []*knownhosts.File
-	for _, p := range paths {
+	for _, p := range defaultPinned() {
 		f, err := knownhosts.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -252,10 +244,17 @@ func (e *env) pinnedFiles(cmd *cli.Command) ([]*knownhosts.File, string, error) 
 		}
 		files = append(files, f)
 	}
-	if len(files) == 0 {
-		return nil, "", &usageError{msg: "no pinned file: none of " + strings.Join(paths, ", ") + " exists", hint: "sshpin pin --pinned host.keys TARGET..., then sshpin check --pinned host.keys"}
+	return files, defaultPinned()[0], nil
+}
+
+// defaultPinned are the files ssh reads when none is named, the user's
+// first: the one trust on first use writes.
+func defaultPinned() []string {
+	var paths []string
+	if home, err := os.UserHomeDir(); err == nil {
+		paths = append(paths, filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2"))
 	}
-	return files, paths[0], nil
+	return append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 }
 
 // lookup merges what every file says of a host, as ssh reads its user and
@@ -290,9 +289,18 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	files, writePath, err := e.pinnedFiles(cmd)
+	tofu := cmd.Bool("trust-on-first-use")
+	files, writePath, err := readPinned(cmd, tofu)
 	if err != nil {
 		return err
+	}
+	if len(files) == 0 {
+		if !tofu {
+			return &usageError{msg: "no pinned file: none of " + strings.Join(defaultPinned(), ", ") + " exists",
+				hint: "sshpin pin --pinned host.keys TARGET..., then sshpin check --pinned host.keys"}
+		}
+		// Trusting on first use starts a pinned file, as pin does.
+		files = []*knownhosts.File{{Name: writePath}}
 	}
 	for _, f := range files {
 		if n := errorCount(f.Lint()); n > 0 {
@@ -336,7 +344,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			return &exitError{exitFailure, err}
 		}
 		h := report.Check(m, r)
-		if cmd.Bool("trust-on-first-use") && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
+		if tofu && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
 			// A failure here leaves the host unpinned, which is drift: it
 			// must not cost the other hosts their report.
 			if err := e.trustOnFirstUse(writePath, r); err != nil {

@@ -107,6 +107,16 @@ func (e *env) readTargetFile(name string) ([]target.Target, error) {
 
 type targetFunc func(context.Context, target.Target, scan.Options) *scan.Result
 
+// targetsAndOptions reads what every network command starts from.
+func (e *env) targetsAndOptions(cmd *cli.Command) ([]target.Target, scan.Options, error) {
+	targets, err := e.gatherTargets(cmd)
+	if err != nil {
+		return nil, scan.Options{}, err
+	}
+	opts, err := scanOptions(cmd)
+	return targets, opts, err
+}
+
 // scanOptions reads the flags every network command shares.
 func scanOptions(cmd *cli.Command) (scan.Options, error) {
 	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy")}
@@ -167,11 +177,7 @@ func nonNil(results []*scan.Result) []*scan.Result {
 // JSON and known_hosts lines stream as results come in; the table waits for
 // all and keeps the input order.
 func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, do targetFunc) error {
-	targets, err := e.gatherTargets(cmd)
-	if err != nil {
-		return err
-	}
-	opts, err := scanOptions(cmd)
+	targets, opts, err := e.targetsAndOptions(cmd)
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	if tofu && insecure {
 		return nil, &usageError{msg: "--trust-on-first-use and --insecure-accept-any exclude each other", hint: "--trust-on-first-use pins the key and checks it next time; prefer it"}
 	}
-	files, trustPath, err := e.sftpPinned(cmd, tofu || insecure)
+	files, trustPath, err := readPinned(cmd, tofu || insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -214,38 +214,6 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	}
 	s.c = c
 	return s, nil
-}
-
-// sftpPinned reads --pinned, or the files ssh reads by default. A missing
-// --pinned file is an error unless trust on first use will create it.
-func (e *env) sftpPinned(cmd *cli.Command, mayBeEmpty bool) ([]*knownhosts.File, string, error) {
-	if p := cmd.String("pinned"); p != "" {
-		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) && mayBeEmpty {
-			return nil, p, nil
-		}
-		if err != nil {
-			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
-		}
-		return []*knownhosts.File{f}, p, nil
-	}
-	var paths []string
-	if home, err := os.UserHomeDir(); err == nil {
-		paths = append(paths, filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2"))
-	}
-	paths = append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-	var files []*knownhosts.File
-	for _, p := range paths {
-		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
-		}
-		files = append(files, f)
-	}
-	return files, paths[0], nil
 }
 
 func localUser() string {
