@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"sshpin/audit"
+	"sshpin/knownhosts"
 	"sshpin/negotiate"
 	"sshpin/report"
 	"sshpin/scan"
@@ -132,7 +133,11 @@ so it works exactly when no client can connect) and simulates RFC 4253
 §7.1 negotiation against client profiles: for each category it names the
 algorithm that would be chosen, or says "no common algorithm" with both
 lists, the client option that would fix it, and the sshd_config line.
-Exit 1 when a profile cannot connect.
+With --pinned FILE it also catches the Go pitfall of golang/go#29286: a
+client that negotiates a host key type the file does not pin fails the
+check as a "mismatch" although the pinned key is fine; diagnose prints the
+HostKeyAlgorithms to set. Exit 1 when a profile cannot connect or would
+hit that pitfall.
 
 Client profiles (--client, repeatable, or "all"):
   ` + strings.Join(negotiate.ProfileNames(), ", ") + `
@@ -143,6 +148,7 @@ Examples:
   sshpin diagnose --client all --json 192.0.2.10:2222`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "client", Usage: "client `PROFILE` to simulate (default: xcrypto, this binary's own client)"},
+			&cli.StringFlag{Name: "pinned", Usage: "also check that each client would pick a host key type pinned in `FILE` (golang/go#29286)", TakesFile: true},
 		},
 		Action: e.runDiagnose,
 	}
@@ -168,6 +174,12 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 		}
 		profiles = append(profiles, p)
 	}
+	var pinned []*knownhosts.File
+	if cmd.String("pinned") != "" {
+		if pinned, _, err = readPinned(cmd, false); err != nil {
+			return err
+		}
+	}
 	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Probe(ctx, t, opts) }, nil)
 	cannot := false
 	for _, r := range results {
@@ -176,10 +188,28 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 		}
 		d := &report.Diagnosis{Probe: r}
 		if r.Err == nil {
+			var types []string
+			if pinned != nil {
+				m, err := lookup(pinned, r.Target)
+				if err != nil {
+					return &exitError{exitFailure, err}
+				}
+				types = m.Types()
+				if len(types) == 0 {
+					e.warnf("%s: nothing pinned for it in %s", r.Target, cmd.String("pinned"))
+				}
+			}
 			for _, p := range profiles {
 				n := negotiate.Negotiate(r.Hello.KexInit, p)
 				cannot = cannot || !n.OK
 				d.Results = append(d.Results, n)
+				if pf := negotiate.PinnedPitfall(r.Hello.KexInit, p, types); pf != nil {
+					if d.Pitfalls == nil {
+						d.Pitfalls = map[string]*negotiate.Pitfall{}
+					}
+					d.Pitfalls[p.Name] = pf
+					cannot = true
+				}
 			}
 		}
 		if cmd.Bool("json") {
