@@ -222,7 +222,7 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 		}
 	}
 	if ctx.Err() == nil && cannot {
-		return &exitError{exitFindings, errors.New("a client profile cannot connect")}
+		return &exitError{exitFindings, errors.New("a client profile cannot connect, or would fail the pinned-key check")}
 	}
 	return outcome(ctx, results)
 }
