@@ -118,7 +118,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		head += "  " + safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, scan.Describe(r.Err))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, safe(scan.Describe(r.Err)))
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "%s  (worst: %s)\n", head, a.Worst()); err != nil {
@@ -156,7 +156,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", c)
 	}
 	for _, n := range r.NotRetrieved {
-		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", n.Type, n.Reason)
+		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", safe(n.Type), safe(n.Reason))
 	}
 	for i, f := range a.Report.Fixes {
 		if i == 0 {

@@ -66,7 +66,7 @@ func (h *HostCheck) Unverified() bool {
 
 // Check diffs what a server proved against what the pinned file says of it.
 func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
-	h := &HostCheck{Scan: r, Name: m.Name}
+	h := &HostCheck{Scan: r, Name: r.Target.KnownHostsName()}
 	if len(r.Keys) == 0 && r.Err != nil {
 		h.Keys = []KeyCheck{{Status: StatusUnverified, Detail: "could not verify: " + scan.Describe(r.Err)}}
 		return h
@@ -111,7 +111,9 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 		h.Keys = slices.DeleteFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusNew })
 	}
 	for _, typ := range m.Types() {
-		if plainTypes[typ] {
+		// The bare host's pins are not this port's: OpenSSH only borrows
+		// them to accept a match, so a type they lack here is not missing.
+		if plainTypes[typ] || m.PortFallback {
 			continue
 		}
 		lines := byType[typ]
@@ -158,8 +160,15 @@ func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.
 	switch {
 	case len(lines) == 0:
 		c.Status, c.Detail = StatusNew, k.Type+" is offered but not pinned"
+	case err == nil && m.PortFallback:
+		c.Status, c.Detail = StatusOK, "matches the key pinned for the bare host "+m.Name+" (OpenSSH accepts it without the port)"
 	case err == nil:
 		c.Status, c.Detail = StatusOK, "matches the pin"
+	case m.PortFallback:
+		// OpenSSH uses the bare host's keys only to accept a matching one;
+		// a different key off port 22 is unknown there, not changed.
+		c.Status, c.Pinned, c.Lines = StatusNew, "", nil
+		c.Detail = fmt.Sprintf("not pinned for this port; the bare host %s pins another %s key, which OpenSSH does not hold against it", m.Name, k.Type)
 	default:
 		c.Status = StatusChanged
 		c.Detail = fmt.Sprintf("the server proved a different %s key than the one pinned at line %s: "+

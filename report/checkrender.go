@@ -41,7 +41,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck) error {
 			if presented == "" && k.Pinned != "" {
 				presented = "(pinned " + k.Pinned + ")"
 			}
-			if err := t.Append([]string{h.Name, string(k.Status), k.Type, presented, wrap(k.Detail, 70)}); err != nil {
+			if err := t.Append([]string{h.Name, string(k.Status), safe(k.Type), presented, wrap(safe(k.Detail), 70)}); err != nil {
 				return err
 			}
 		}
@@ -78,10 +78,10 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck) error {
 	b.WriteString("| host | status | type | presented | detail |\n|---|---|---|---|---|\n")
 	for _, h := range hosts {
 		for _, k := range h.Keys {
-			fmt.Fprintf(&b, "| %s | **%s** | %s | `%s` | %s |\n", mdEscape(h.Name), k.Status, mdEscape(k.Type), k.Presented, mdEscape(k.Detail))
+			fmt.Fprintf(&b, "| %s | **%s** | %s | `%s` | %s |\n", mdEscape(h.Name), k.Status, mdEscape(safe(k.Type)), k.Presented, mdEscape(safe(k.Detail)))
 		}
 		for _, a := range h.Algos {
-			fmt.Fprintf(&b, "| %s | algo-%s | %s | | %s |\n", mdEscape(h.Name), a.Kind, a.Field, mdEscape(strings.Join(a.Algorithms, ", ")))
+			fmt.Fprintf(&b, "| %s | algo-%s | %s | | %s |\n", mdEscape(h.Name), a.Kind, a.Field, mdEscape(safe(strings.Join(a.Algorithms, ", "))))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -35,7 +35,7 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 	r := d.Probe
 	var b strings.Builder
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.Target.String(), scan.Describe(r.Err))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.Target.String(), safe(scan.Describe(r.Err)))
 		return err
 	}
 	fmt.Fprintf(&b, "%s  %s\n", r.Target.String(), safe(r.Hello.Banner.Raw))

@@ -16,7 +16,7 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 		head += " (" + r.Address + ")"
 	}
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, scan.Describe(r.Err))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, safe(scan.Describe(r.Err)))
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "%s\n", head); err != nil {

@@ -17,6 +17,9 @@ func safe(s string) string {
 	return q[1 : len(q)-1]
 }
 
+// Safe is safe for the CLI's own lines on stderr.
+func Safe(s string) string { return safe(s) }
+
 // safeList is safe for each name, one per line.
 func safeList(names []string) string {
 	out := make([]string, len(names))

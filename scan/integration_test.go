@@ -232,6 +232,10 @@ func TestScanHostCertificates(t *testing.T) {
 	if cert.Type != "ssh-ed25519-cert-v01@openssh.com" || cert.Bits != 256 {
 		t.Errorf("certificate key %s %d bits", cert.Type, cert.Bits)
 	}
+	// ssh-keygen -l on a -cert.pub file fingerprints the certified key.
+	if sha, md5 := testpeer.KeygenFingerprints(t, p.Certs[0]); cert.SHA256 != sha || cert.MD5 != md5 {
+		t.Errorf("certificate fingerprints %s %s, ssh-keygen says %s %s", cert.SHA256, cert.MD5, sha, md5)
+	}
 	// ssh-keyscan prints plain keys only; so does --known-hosts.
 	plain := &scan.Result{Target: r.Target, Keys: slices.DeleteFunc(slices.Clone(r.Keys), func(k scan.Key) bool { return k.Cert != nil })}
 	checkAgainstOpenSSH(t, p, plain, keyscanAll)

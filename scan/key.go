@@ -50,7 +50,11 @@ func NewKey(k ssh.PublicKey, algorithm string) Key {
 		Key:       k,
 	}
 	if c, ok := k.(*ssh.Certificate); ok {
+		// ssh-keygen -l and ssh -v fingerprint the certified key, not the
+		// certificate's blob; so must we, or no fingerprint would match.
 		key.Bits = Bits(c.Key)
+		key.SHA256 = ssh.FingerprintSHA256(c.Key)
+		key.MD5 = "MD5:" + ssh.FingerprintLegacyMD5(c.Key)
 		key.Cert = describeCert(c)
 	}
 	return key

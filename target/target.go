@@ -99,7 +99,19 @@ func Parse(s string) (Target, error) {
 	if err := checkHost(t.Host); err != nil {
 		return fail(err.Error())
 	}
+	t.Host = canonicalHost(t.Host)
 	return t, nil
+}
+
+// canonicalHost is the host as OpenSSH writes it in known_hosts and as
+// ssh-keyscan prints it: names lowercased (DNS is case-insensitive, and a
+// hashed "LOCALHOST" would never match "localhost"), IP addresses in their
+// shortest form ("0:0:0:0:0:0:0:1" is "::1").
+func canonicalHost(h string) string {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.String()
+	}
+	return strings.ToLower(h)
 }
 
 func parsePort(p string) (int, error) {

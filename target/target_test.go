@@ -15,7 +15,10 @@ func TestParse(t *testing.T) {
 	}{
 		{"example.com", "example.com", 22},
 		{"example.com:2222", "example.com", 2222},
-		{"EXAMPLE.com:22", "EXAMPLE.com", 22},
+		// Canonical, as ssh-keyscan prints and known_hosts stores it.
+		{"EXAMPLE.com:22", "example.com", 22},
+		{"[0:0:0:0:0:0:0:1]:2201", "::1", 2201},
+		{"2001:DB8::1", "2001:db8::1", 22},
 		{"192.0.2.1", "192.0.2.1", 22},
 		{"192.0.2.1:65535", "192.0.2.1", 65535},
 		{"localhost:1", "localhost", 1},
