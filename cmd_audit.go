@@ -89,7 +89,7 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Bool("no-keys") {
 		do = scan.Probe
 	}
-	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) }, nil)
+	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) }, nil)
 	aopts := audit.Options{NISTCurvesFail: cmd.Bool("nist-fail"), RequirePostQuantum: cmd.Bool("require-pq")}
 	clones := report.SameKeys(results)
 	findings := false
@@ -180,7 +180,7 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 	}
-	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Probe(ctx, t, opts) }, nil)
+	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Probe(ctx, t, opts) }, nil)
 	cannot := false
 	for _, r := range results {
 		if r == nil {

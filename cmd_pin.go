@@ -57,7 +57,7 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	path := cmd.String("pinned")
-	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
 	if ctx.Err() != nil {
 		return outcome(ctx, results) // an interrupted scan pins nothing
 	}
@@ -335,7 +335,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			return &usageError{msg: "the pinned file names no plain host to check", hint: "sshpin check --pinned FILE TARGET..."}
 		}
 	}
-	results := collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
 	var checks []*report.HostCheck
 	drift, unverified := 0, 0
 	for _, r := range nonNil(results) {

@@ -2,8 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
+	"math"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v3"
 
@@ -70,39 +78,143 @@ Examples:
 	}
 }
 
-// gatherTargets reads the command line's targets, then -f files, in order.
-func (e *env) gatherTargets(cmd *cli.Command) ([]target.Target, error) {
-	var out []target.Target
+// targetList is where a command's targets come from: the command line's,
+// then each -f file's, in that order. Files are read as the run needs
+// their targets, never held whole.
+type targetList struct {
+	e     *env
+	args  []target.Target
+	files []string
+}
+
+// targetList parses the command line's targets; a run with neither
+// targets nor -f is a usage error.
+func (e *env) targetList(cmd *cli.Command) (*targetList, error) {
+	l := &targetList{e: e, files: cmd.StringSlice("file")}
 	for _, a := range cmd.Args().Slice() {
 		t, err := target.Parse(a)
 		if err != nil {
 			return nil, &usageError{msg: err.Error()}
 		}
-		out = append(out, t)
+		l.args = append(l.args, t)
 	}
-	for _, f := range cmd.StringSlice("file") {
-		ts, err := e.readTargetFile(f)
-		if err != nil {
-			return nil, &exitError{exitFailure, err}
-		}
-		out = append(out, ts...)
+	if len(l.args) == 0 && len(l.files) == 0 {
+		return nil, noTargets(cmd)
 	}
-	if len(out) == 0 {
-		return nil, &usageError{msg: "no target given", hint: fmt.Sprintf("sshpin %s HOST[:PORT]... or -f FILE", cmd.Name)}
-	}
-	return out, nil
+	return l, nil
 }
 
-func (e *env) readTargetFile(name string) ([]target.Target, error) {
+func noTargets(cmd *cli.Command) error {
+	return &usageError{msg: "no target given", hint: fmt.Sprintf("sshpin %s HOST[:PORT]... or -f FILE", cmd.Name)}
+}
+
+// each calls fn for every target in order, reading files as it goes; an
+// error from fn stops it and is returned as is.
+func (l *targetList) each(fn func(target.Target) error) error {
+	for _, t := range l.args {
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	for _, name := range l.files {
+		if err := l.eachInFile(name, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *targetList) eachInFile(name string, fn func(target.Target) error) error {
 	if name == "-" {
-		return target.ReadList(e.stdin, "stdin")
+		return target.Each(l.e.stdin, "stdin", fn)
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read targets: %w", err)
+		return fmt.Errorf("cannot read targets: %w", err)
 	}
 	defer f.Close()
-	return target.ReadList(f, name)
+	return target.Each(f, name, fn)
+}
+
+// count reads the list once without keeping it, before anything reaches
+// the network, so that a list with a typo on its last line fails whole
+// (as target.ReadList promises) instead of half-running, and so that the
+// progress line knows the total. It counts every target, and those of s.
+// Standard input and pipes cannot be read twice: their lines are checked
+// as they stream, and known is false.
+func (l *targetList) count(s shard) (all, mine int, known bool, err error) {
+	for _, name := range l.files {
+		if name == "-" {
+			return 0, 0, false, nil
+		}
+		regular, err := isRegular(name)
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("cannot read targets: %w", err)
+		}
+		if !regular {
+			return 0, 0, false, nil
+		}
+	}
+	err = l.each(func(t target.Target) error {
+		all++
+		if s.has(t) {
+			mine++
+		}
+		return nil
+	})
+	return all, mine, err == nil, err
+}
+
+func isRegular(name string) (bool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	return fi.Mode().IsRegular(), nil
+}
+
+// errStop ends a source whose consumer wants no more targets.
+var errStop = errors.New("stop")
+
+// source streams the list's targets in s to scan.Stream; read counts every
+// target read, in s or not.
+func (l *targetList) source(s shard, read *atomic.Int64) scan.Source {
+	return func(yield func(target.Target) bool) error {
+		err := l.each(func(t target.Target) error {
+			read.Add(1)
+			if s.has(t) && !yield(t) {
+				return errStop
+			}
+			return nil
+		})
+		if errors.Is(err, errStop) {
+			return nil
+		}
+		return err
+	}
+}
+
+// gatherTargets reads every target into memory, for the commands that
+// judge a run as a whole (audit, pin, check): they hold every result
+// anyway, and a malformed line fails before anything runs.
+func (e *env) gatherTargets(cmd *cli.Command) ([]target.Target, error) {
+	l, err := e.targetList(cmd)
+	if err != nil {
+		return nil, err
+	}
+	var out []target.Target
+	if err := l.each(func(t target.Target) error { out = append(out, t); return nil }); err != nil {
+		return nil, &exitError{exitFailure, err}
+	}
+	if len(out) == 0 {
+		return nil, noTargets(cmd)
+	}
+	return out, nil
 }
 
 type targetFunc func(context.Context, target.Target, scan.Options) *scan.Result
@@ -117,50 +229,195 @@ func (e *env) targetsAndOptions(cmd *cli.Command) ([]target.Target, scan.Options
 	return targets, opts, err
 }
 
-// scanOptions reads the flags every network command shares.
+// scanOptions reads the flags every network command shares, and checks
+// those the run reads later (--shard, --concurrency) so that a bad value
+// is a usage error before any work.
 func scanOptions(cmd *cli.Command) (scan.Options, error) {
-	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy")}
+	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy"), Pace: cmd.Duration("pace")}
 	if opts.Timeout <= 0 {
 		return opts, &usageError{msg: "--timeout must be positive"}
+	}
+	if opts.Pace < 0 {
+		return opts, &usageError{msg: "--pace must not be negative"}
 	}
 	if cmd.Int("concurrency") < 1 {
 		return opts, &usageError{msg: "--concurrency must be at least 1"}
 	}
+	if _, err := shardOf(cmd); err != nil {
+		return opts, err
+	}
 	return opts, nil
 }
 
-// collect works through targets with bounded concurrency, calling each (if
-// set) as results come in, and returns them in input order; a target not
-// reached before an interrupt is nil.
-func collect(ctx context.Context, cmd *cli.Command, targets []target.Target, do func(context.Context, target.Target) *scan.Result, each func(*scan.Result)) []*scan.Result {
-	results := make([]*scan.Result, len(targets))
-	scan.Run(ctx, targets, int(cmd.Int("concurrency")), do, func(i int, r *scan.Result) {
+// shard is one share of a target list, from --shard I/N: the targets whose
+// FNV-1a hash of host:port, modulo n, is i-1. It depends on nothing but
+// the target, so N machines given the same list (in any order, with any
+// duplicates) split it exactly, with no coordination. The zero shard
+// holds every target.
+type shard struct{ i, n uint32 }
+
+func parseShard(s string) (shard, error) {
+	bad := func() (shard, error) {
+		return shard{}, &usageError{msg: fmt.Sprintf("--shard %q: want I/N with 1 <= I <= N", s), hint: "--shard 2/4 runs the second quarter of the list"}
+	}
+	if s == "" {
+		return shard{}, nil
+	}
+	is, ns, ok := strings.Cut(s, "/")
+	if !ok {
+		return bad()
+	}
+	i, err1 := strconv.ParseUint(is, 10, 32)
+	n, err2 := strconv.ParseUint(ns, 10, 32)
+	if err1 != nil || err2 != nil || i < 1 || i > n {
+		return bad()
+	}
+	return shard{uint32(i), uint32(n)}, nil
+}
+
+func shardOf(cmd *cli.Command) (shard, error) { return parseShard(cmd.String("shard")) }
+
+func (s shard) has(t target.Target) bool {
+	if s.n <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(t.String()))
+	return h.Sum32()%s.n == s.i-1
+}
+
+// fdsPerTarget is what one target may hold open at once: its connection
+// (handshakes run one after another), or while its name resolves, the
+// resolver's two sockets (A and AAAA in parallel).
+const fdsPerTarget = 2
+
+// fdReserve is kept for everything else: standard streams, the runtime's
+// poller, target and pinned files, a resolver's config files.
+const fdReserve = 32
+
+// fitConcurrency caps want to what limit open files allow; ok is false
+// when it had to. limit 0 means unknown: no cap.
+func fitConcurrency(want int, limit uint64) (n int, ok bool) {
+	if limit == 0 || limit > uint64(math.MaxInt/2) {
+		return want, true
+	}
+	avail := (int(limit) - fdReserve) / fdsPerTarget
+	if avail < 1 {
+		avail = 1
+	}
+	if want > avail {
+		return avail, false
+	}
+	return want, true
+}
+
+// concurrency is --concurrency, capped so that the run never fails a
+// healthy host for want of a file descriptor ("too many open files"
+// reported as if the server were down). The soft limit is first raised to
+// the hard one.
+func (e *env) concurrency(cmd *cli.Command) int {
+	want := int(cmd.Int("concurrency"))
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return want
+	}
+	n, ok := fitConcurrency(want, limit)
+	if !ok {
+		e.warnf("--concurrency %d capped to %d: the open-file limit is %d (raise it with ulimit -n)", want, n, limit)
+	}
+	return n
+}
+
+// tally counts a run's results, for its exit status.
+type tally struct {
+	done, failed int
+	total        int // -1 until known
+}
+
+// outcome maps a run to its exit: interrupted, else failed targets.
+func (t tally) outcome(ctx context.Context) error {
+	if ctx.Err() != nil {
+		if t.total < 0 {
+			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d targets done", t.done)}
+		}
+		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", t.done, t.total)}
+	}
+	if t.failed > 0 {
+		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", t.failed, t.total)}
+	}
+	return nil
+}
+
+// outcome is tally.outcome for a run whose results are held, nil for the
+// targets an interrupt left undone.
+func outcome(ctx context.Context, results []*scan.Result) error {
+	t := tally{total: len(results)}
+	for _, r := range results {
+		if r != nil {
+			t.done++
+			if r.Err != nil {
+				t.failed++
+			}
+		}
+	}
+	return t.outcome(ctx)
+}
+
+// stream works through src with the run's concurrency, showing progress
+// on a terminal, and calls emit with each result as it comes in. total is
+// the number of targets src holds, or -1 when it is not known yet.
+func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, total int,
+	do func(context.Context, target.Target) *scan.Result, emit func(i int, r *scan.Result)) (tally, error) {
+	n := e.concurrency(cmd)
+	t := tally{total: total}
+	if p := e.startProgress(total); p != nil {
+		// Warnings written during the run go through the progress line,
+		// which clears itself first and comes back after.
+		stderr := e.stderr
+		e.stderr = p
+		defer func() { p.close(); e.stderr = stderr }()
+		inner := emit
+		emit = func(i int, r *scan.Result) {
+			inner(i, r)
+			p.add(r.Err != nil)
+		}
+	}
+	err := scan.Stream(ctx, src, n, do, func(i int, r *scan.Result) {
+		t.done++
+		if r.Err != nil {
+			t.failed++
+		}
+		emit(i, r)
+	})
+	return t, err
+}
+
+// collect works through targets (this --shard's share of them) and returns
+// their results in input order; a target not reached before an interrupt
+// is nil. each, if set, is called as results come in.
+func (e *env) collect(ctx context.Context, cmd *cli.Command, targets []target.Target, do func(context.Context, target.Target) *scan.Result, each func(*scan.Result)) []*scan.Result {
+	s, _ := shardOf(cmd) // checked by scanOptions
+	var mine []target.Target
+	for _, t := range targets {
+		if s.has(t) {
+			mine = append(mine, t)
+		}
+	}
+	results := make([]*scan.Result, len(mine))
+	e.stream(ctx, cmd, func(yield func(target.Target) bool) error {
+		for _, t := range mine {
+			if !yield(t) {
+				break
+			}
+		}
+		return nil
+	}, len(mine), do, func(i int, r *scan.Result) {
 		results[i] = r
 		if each != nil {
 			each(r)
 		}
 	})
 	return results
-}
-
-// outcome maps a run to its exit: interrupted, else failed targets.
-func outcome(ctx context.Context, results []*scan.Result) error {
-	done, failed := 0, 0
-	for _, r := range results {
-		if r != nil {
-			done++
-			if r.Err != nil {
-				failed++
-			}
-		}
-	}
-	if ctx.Err() != nil {
-		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", done, len(results))}
-	}
-	if failed > 0 {
-		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", failed, len(results))}
-	}
-	return nil
 }
 
 func nonNil(results []*scan.Result) []*scan.Result {
@@ -173,22 +430,45 @@ func nonNil(results []*scan.Result) []*scan.Result {
 	return out
 }
 
-// runTargets runs probe or scan and renders as the output format wants:
-// JSON and known_hosts lines stream as results come in; the table waits for
-// all and keeps the input order.
+// runTargets runs probe or scan over a streamed list and renders as the
+// output format wants: JSON and known_hosts lines go out as results come
+// in; probe tables go out in input order as soon as every earlier target
+// is done; the scan table, one table for the whole run, waits for all.
 func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, do targetFunc) error {
-	targets, opts, err := e.targetsAndOptions(cmd)
+	list, err := e.targetList(cmd)
 	if err != nil {
 		return err
 	}
+	opts, err := scanOptions(cmd)
+	if err != nil {
+		return err
+	}
+	s, _ := shardOf(cmd)
+	all, mine, known, err := list.count(s)
+	if err != nil {
+		return &exitError{exitFailure, err}
+	}
+	if known && all == 0 {
+		return noTargets(cmd)
+	}
+	total := -1
+	if known {
+		total = mine
+	}
+
+	jsonOut, khOut := cmd.Bool("json"), cmd.Bool("known-hosts")
 	var werr error
-	results := collect(ctx, cmd, targets,
+	var held []*scan.Result // the scan table's results, in input order
+	pending := map[int]*scan.Result{}
+	next := 0 // the probe table's next target to print
+	var read atomic.Int64
+	t, srcErr := e.stream(ctx, cmd, list.source(s, &read), total,
 		func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) },
-		func(r *scan.Result) {
+		func(i int, r *scan.Result) {
 			switch {
-			case cmd.Bool("json"):
+			case jsonOut:
 				werr = firstErr(werr, report.WriteJSON(e.stdout, report.NewRecord(r, withKeys)))
-			case cmd.Bool("known-hosts"):
+			case khOut:
 				werr = firstErr(werr, report.WriteKnownHosts(e.stdout, r, cmd.Bool("hash")))
 				if r.Err != nil {
 					e.warnf("%s: %s", r.Target.String(), scan.Describe(r.Err))
@@ -196,21 +476,43 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 				for _, n := range r.NotRetrieved {
 					e.warnf("%s: %s key not retrieved: %s", r.Target.String(), n.Type, n.Reason)
 				}
+			case withKeys:
+				for len(held) <= i {
+					held = append(held, nil)
+				}
+				held[i] = r
+			default:
+				pending[i] = r
+				for pending[next] != nil {
+					werr = firstErr(werr, report.ProbeTable(e.stdout, pending[next]))
+					delete(pending, next)
+					next++
+				}
 			}
 		})
-	if !cmd.Bool("json") && !cmd.Bool("known-hosts") {
-		if withKeys {
-			werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(results)))
-		} else {
-			for _, r := range nonNil(results) {
-				werr = firstErr(werr, report.ProbeTable(e.stdout, r))
-			}
-		}
+	// What an interrupt left behind a gap, still in input order.
+	for _, i := range slices.Sorted(maps.Keys(pending)) {
+		werr = firstErr(werr, report.ProbeTable(e.stdout, pending[i]))
+	}
+	if withKeys && !jsonOut && !khOut {
+		werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(held)))
 	}
 	if werr != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", werr)}
 	}
-	return outcome(ctx, results)
+	if ctx.Err() != nil {
+		return t.outcome(ctx)
+	}
+	if srcErr != nil {
+		return &exitError{exitFailure, srcErr}
+	}
+	if read.Load() == 0 {
+		return noTargets(cmd)
+	}
+	if t.total < 0 {
+		t.total = t.done
+	}
+	return t.outcome(ctx)
 }
 
 func firstErr(a, b error) error {

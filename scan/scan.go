@@ -23,6 +23,11 @@ type Options struct {
 	Timeout time.Duration  // the whole conversation with one target
 	Legacy  bool           // allow the SHA-1 and CBC algorithms x/crypto can still speak
 	Limits  kexinit.Limits // bounds on what the server may send before KEXINIT
+	// Pace is the least time between the starts of two connections to
+	// one target. Waiting for it does not count against Timeout.
+	Pace time.Duration
+
+	clock clock // nil: the real one; tests set a fake
 }
 
 // NotRetrieved is a host key type the server offers whose key could not be
@@ -53,15 +58,17 @@ var errCaptured = errors.New("scan: host key captured")
 // Scan runs one handshake per host key type t offers. The first handshake
 // also reads the server's hello, so no connection is spent on a probe.
 func Scan(ctx context.Context, t target.Target, opts Options) *Result {
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
 	r := &Result{Target: t}
 	algs := newClientAlgorithms(opts.Legacy)
+	p := newPacer(ctx, opts)
 
-	key, hello, err := r.handshake(ctx, algs, algs.hostKeys, opts.Limits)
+	hctx, cancel, err := p.next()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	key, hello, err := r.handshake(hctx, algs, algs.hostKeys, opts.Limits)
+	cancel()
 	if hello == nil {
 		r.Err = err
 		return r
@@ -91,10 +98,15 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, f.whyNot(algs)})
 			continue
 		}
-		key, _, err := r.handshake(ctx, algs, use, opts.Limits)
+		hctx, cancel, err := p.next()
+		if err != nil {
+			break // interrupted while waiting for the pace
+		}
+		key, _, err := r.handshake(hctx, algs, use, opts.Limits)
+		cancel()
 		if err != nil {
 			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
-			if ctx.Err() != nil {
+			if p.spent() {
 				break
 			}
 			continue
