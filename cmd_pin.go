@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/crypto/ssh"
 
+	"sshpin/audit"
 	"sshpin/baseline"
 	"sshpin/internal/atomicfile"
 	"sshpin/knownhosts"
@@ -62,55 +63,54 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		return outcome(ctx, results) // an interrupted scan pins nothing
 	}
 	mopts := knownhosts.MergeOptions{Hash: cmd.Bool("hash"), Replace: cmd.Bool("replace")}
-	var lines []string
-	var pinned []*scan.Result
-	refused, failed := 0, 0
-	err = knownhosts.Update(path, func(f *knownhosts.File) error {
-		lines, pinned, refused, failed = nil, nil, 0, 0
-		for _, r := range results {
-			name := r.Target.String()
-			var keys []ssh.PublicKey
-			for _, k := range r.Keys {
-				if k.Cert == nil {
-					keys = append(keys, k.Key)
+	outcomes := make([]pinOutcome, len(results))
+	writable := false
+	for i, r := range results {
+		outcomes[i] = pinOutcome{r: r, keys: plainKeys(r)}
+		// A target whose scan is incomplete writes nothing: pinning part of
+		// its keys would make the rest look "new" later, or hide them.
+		if r.Err != nil || len(outcomes[i].keys) == 0 {
+			outcomes[i].status = "failed"
+			continue
+		}
+		writable = true
+	}
+	// Update locks the file even when nothing changes; a run that can pin
+	// nothing must leave no trace, not even the lock file.
+	if writable {
+		err = knownhosts.Update(path, func(f *knownhosts.File) error {
+			for i := range outcomes {
+				if outcomes[i].status != "failed" {
+					if err := outcomes[i].plan(f, mopts); err != nil {
+						return err
+					}
 				}
 			}
-			if len(keys) == 0 {
-				failed++
-				lines = append(lines, fmt.Sprintf("%s: not pinned: %s", name, scan.Describe(r.Err)))
-				continue
-			}
-			ch, err := f.Plan(r.Target.Host, r.Target.Port, keys, mopts)
-			var ce *knownhosts.ConflictError
-			var re *knownhosts.RevokedError
-			switch {
-			case errors.As(err, &ce):
-				refused++
-				lines = append(lines, conflictText(name, ce.Change))
-				continue
-			case errors.As(err, &re):
-				refused++
-				lines = append(lines, fmt.Sprintf("%s: REFUSED: %s", name, strings.TrimPrefix(re.Error(), "knownhosts: ")))
-				continue
-			case err != nil:
-				return err
-			}
-			if err := f.Apply(ch); err != nil {
-				return err
-			}
-			lines = append(lines, pinText(name, ch))
-			pinned = append(pinned, r)
-			for _, n := range r.NotRetrieved {
-				lines = append(lines, fmt.Sprintf("%s: %s key not pinned: %s", name, n.Type, n.Reason))
-			}
+			return nil
+		})
+		if err != nil {
+			return &exitError{exitFailure, fmt.Errorf("cannot update %s: %w", path, err)}
 		}
-		return nil
-	})
-	if err != nil {
-		return &exitError{exitFailure, fmt.Errorf("cannot update %s: %w", path, err)}
 	}
-	for _, l := range lines {
-		fmt.Fprintln(e.stdout, l)
+	refused, failed := 0, 0
+	var pinned []*scan.Result
+	for _, o := range outcomes {
+		switch o.status {
+		case "refused":
+			refused++
+		case "failed":
+			failed++
+		default:
+			pinned = append(pinned, o.r)
+		}
+		if cmd.Bool("json") {
+			err = report.WriteJSON(e.stdout, o.record())
+		} else {
+			_, err = fmt.Fprintln(e.stdout, report.Safe(o.text()))
+		}
+		if err != nil {
+			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+		}
 	}
 	if bp := cmd.String("baseline"); bp != "" {
 		if err := writeBaseline(bp, pinned); err != nil {
@@ -124,6 +124,103 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
 	}
 	return nil
+}
+
+func plainKeys(r *scan.Result) []ssh.PublicKey {
+	var keys []ssh.PublicKey
+	for _, k := range r.Keys {
+		if k.Cert == nil {
+			keys = append(keys, k.Key)
+		}
+	}
+	return keys
+}
+
+// pinOutcome is what pin did with one target.
+type pinOutcome struct {
+	r      *scan.Result
+	keys   []ssh.PublicKey
+	status string // "pinned", "unchanged", "refused" or "failed"
+	change *knownhosts.Change
+	why    string // for refused
+}
+
+// plan pins o's keys into f, or records why it may not. It runs under the
+// file's lock, possibly more than once: it must start from scratch.
+func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) error {
+	o.status, o.change, o.why = "", nil, ""
+	ch, err := f.Plan(o.r.Target.Host, o.r.Target.Port, o.keys, mopts)
+	var ce *knownhosts.ConflictError
+	var re *knownhosts.RevokedError
+	switch {
+	case errors.As(err, &ce):
+		o.status, o.change = "refused", ce.Change
+		return nil
+	case errors.As(err, &re):
+		o.status, o.why = "refused", strings.TrimPrefix(re.Error(), "knownhosts: ")
+		return nil
+	case err != nil:
+		return err
+	}
+	if err := f.Apply(ch); err != nil {
+		return err
+	}
+	o.change, o.status = ch, "pinned"
+	if len(ch.Added) == 0 && !ch.Conflict() {
+		o.status = "unchanged"
+	}
+	return nil
+}
+
+func (o *pinOutcome) text() string {
+	name := o.r.Target.String()
+	switch {
+	case o.status == "failed" && o.r.Err != nil:
+		return fmt.Sprintf("%s: not pinned: %s", name, scan.Describe(o.r.Err))
+	case o.status == "failed":
+		return fmt.Sprintf("%s: not pinned: no plain host key", name)
+	case o.status == "refused" && o.change != nil:
+		return conflictText(name, o.change)
+	case o.status == "refused":
+		return fmt.Sprintf("%s: REFUSED: %s", name, o.why)
+	}
+	t := pinText(name, o.change)
+	for _, n := range o.r.NotRetrieved {
+		t += fmt.Sprintf("\n%s: %s key not pinned: %s", name, n.Type, n.Reason)
+	}
+	return t
+}
+
+// pinRecord is pin's JSON line for one target.
+type pinRecord struct {
+	report.Record
+	Status   string   `json:"status"`
+	Added    []string `json:"added,omitempty"`    // SHA256 fingerprints written
+	Replaced []string `json:"replaced,omitempty"` // SHA256 fingerprints removed by --replace
+	Conflict []string `json:"conflict,omitempty"` // "type pinned-fp -> presented-fp"
+	Reason   string   `json:"reason,omitempty"`
+}
+
+func (o *pinOutcome) record() pinRecord {
+	rec := pinRecord{Record: report.NewRecord(o.r, true), Status: o.status, Reason: o.why}
+	if o.change != nil {
+		for _, k := range o.change.Added {
+			if o.status == "pinned" {
+				rec.Added = append(rec.Added, ssh.FingerprintSHA256(k))
+			}
+		}
+		for _, r := range o.change.Replaced {
+			if r.New == nil {
+				continue
+			}
+			if o.status == "refused" {
+				rec.Conflict = append(rec.Conflict, fmt.Sprintf("%s %s -> %s", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), ssh.FingerprintSHA256(r.New)))
+			} else {
+				rec.Replaced = append(rec.Replaced, ssh.FingerprintSHA256(r.Old.Key))
+			}
+		}
+	}
+	return rec
 }
 
 // writeBaseline records the hello of every host just pinned.
@@ -212,6 +309,7 @@ Examples:
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
 			&cli.StringFlag{Name: "baseline", Usage: "also report algorithm drift against the baseline `FILE` written by pin --baseline", TakesFile: true},
+			&cli.StringFlag{Name: "policy", Usage: "also check the algorithms against a built-in policy `NAME` (" + strings.Join(audit.BuiltinPolicies(), ", ") + ") or a policy FILE; a fail is drift"},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
 		},
@@ -302,10 +400,20 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		// Trusting on first use starts a pinned file, as pin does.
 		files = []*knownhosts.File{{Name: writePath}}
 	}
+	// Bad lines never hide the good ones, but a pinned file with lines
+	// OpenSSH would skip is not a clean bill of health: the run ends with 2
+	// unless there is drift to report. Counting them is cheap; a full lint
+	// is not, on a large file, and is lint's job.
+	malformed := 0
 	for _, f := range files {
-		if n := errorCount(f.Lint()); n > 0 {
-			e.warnf("%s has %d malformed or conflicting lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
+		if n := invalidLines(f); n > 0 {
+			malformed += n
+			e.warnf("%s has %d malformed lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
 		}
+	}
+	policy, err := e.loadPolicy(cmd.String("policy"))
+	if err != nil {
+		return err
 	}
 	var base *baseline.File
 	if bp := cmd.String("baseline"); bp != "" {
@@ -355,6 +463,9 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 				}
 			}
 		}
+		if policy != nil && r.Hello != nil && r.Hello.KexInit != nil {
+			h.Policy = policy.Check(r.Hello.KexInit, report.HostKeys(r.Keys))
+		}
 		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
 			if bh := base.Host(r.Target.String()); bh != nil {
 				h.Algos = bh.Diff(r.Hello.KexInit)
@@ -391,8 +502,20 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, len(targets))}
 	case unverified > 0:
 		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, len(targets))}
+	case malformed > 0:
+		return &exitError{exitFailure, fmt.Errorf("the pinned file has %d malformed lines: fix them (sshpin lint shows where)", malformed)}
 	}
 	return nil
+}
+
+func invalidLines(f *knownhosts.File) int {
+	n := 0
+	for _, l := range f.Lines {
+		if l.Kind == knownhosts.Invalid {
+			n++
+		}
+	}
+	return n
 }
 
 // trustOnFirstUse pins an unknown host's keys, loudly. It is only called
@@ -451,10 +574,11 @@ Examples:
 				if err != nil {
 					return &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
 				}
-				for _, pr := range f.Lint() {
-					fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", pr.File, pr.Line, pr.Severity, pr.Msg)
+				problems := f.Lint()
+				for _, pr := range problems {
+					fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", pr.File, pr.Line, pr.Severity, report.Safe(pr.Msg))
 				}
-				errs += errorCount(f.Lint())
+				errs += errorCount(problems)
 			}
 			if errs > 0 {
 				return &exitError{exitFindings, fmt.Errorf("%d errors", errs)}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
+
+	"sshpin/report"
 )
 
 // Exit codes, per the user contract.
@@ -61,8 +63,10 @@ type env struct {
 }
 
 // warnf is the one voice on stderr.
+// Messages often quote what a server sent (a banner, an algorithm name), so
+// control characters are escaped here, once for every message.
 func (e *env) warnf(format string, args ...any) {
-	fmt.Fprintf(e.stderr, "sshpin: "+format+"\n", args...)
+	fmt.Fprintln(e.stderr, "sshpin: "+report.Safe(fmt.Sprintf(format, args...)))
 }
 
 func (e *env) hintf(format string, args ...any) {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"sshpin/audit"
 	"sshpin/baseline"
 	"sshpin/knownhosts"
 	"sshpin/scan"
@@ -46,16 +47,18 @@ type KeyCheck struct {
 
 // HostCheck is the verdict on one host.
 type HostCheck struct {
-	Scan  *scan.Result
-	Name  string // the host as the pinned file names it
-	Keys  []KeyCheck
-	Algos []baseline.Change // with a baseline: algorithm drift
+	Scan   *scan.Result
+	Name   string // the host as the pinned file names it
+	Keys   []KeyCheck
+	Algos  []baseline.Change // with a baseline: algorithm drift
+	Policy []audit.Finding   // with a policy: its verdicts; a fail is drift
 }
 
 // Drift reports whether any key or algorithm finding is drift.
 func (h *HostCheck) Drift() bool {
 	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status.Drift() }) ||
-		slices.ContainsFunc(h.Algos, func(a baseline.Change) bool { return a.Kind != baseline.Reordered })
+		slices.ContainsFunc(h.Algos, func(a baseline.Change) bool { return a.Kind != baseline.Reordered }) ||
+		slices.ContainsFunc(h.Policy, func(f audit.Finding) bool { return f.Severity == audit.Fail })
 }
 
 // Unverified reports whether the host, or one of its pinned types, could

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sshpin/audit"
 	"sshpin/baseline"
 	"strings"
 )
@@ -14,6 +15,7 @@ type CheckRecord struct {
 	Status string            `json:"status"` // ok, drift or unverified
 	Checks []KeyCheck        `json:"checks"`
 	Algos  []baseline.Change `json:"algorithm_drift,omitempty"`
+	Policy []audit.Finding   `json:"policy,omitempty"`
 }
 
 // Verdict sums a host up: drift wins over unverified, which wins over ok.
@@ -29,7 +31,7 @@ func (h *HostCheck) Verdict() string {
 
 // NewCheckRecord builds the JSON line.
 func NewCheckRecord(h *HostCheck) CheckRecord {
-	return CheckRecord{Record: NewRecord(h.Scan, true), Name: h.Name, Status: h.Verdict(), Checks: h.Keys, Algos: h.Algos}
+	return CheckRecord{Record: NewRecord(h.Scan, true), Name: h.Name, Status: h.Verdict(), Checks: h.Keys, Algos: h.Algos, Policy: h.Policy}
 }
 
 // CheckTable renders checks for a person, one row per key type.
@@ -42,6 +44,14 @@ func CheckTable(w io.Writer, hosts []*HostCheck) error {
 				presented = "(pinned " + k.Pinned + ")"
 			}
 			if err := t.Append([]string{h.Name, string(k.Status), safe(k.Type), presented, wrap(safe(k.Detail), 70)}); err != nil {
+				return err
+			}
+		}
+		for _, f := range h.Policy {
+			if f.Severity != audit.Fail && f.Severity != audit.Warn {
+				continue
+			}
+			if err := t.Append([]string{h.Name, "policy-" + string(f.Severity), safe(f.Algorithm), "", wrap(safe(f.Reason), 70)}); err != nil {
 				return err
 			}
 		}
@@ -79,6 +89,11 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck) error {
 	for _, h := range hosts {
 		for _, k := range h.Keys {
 			fmt.Fprintf(&b, "| %s | **%s** | %s | `%s` | %s |\n", mdEscape(h.Name), k.Status, mdEscape(safe(k.Type)), k.Presented, mdEscape(safe(k.Detail)))
+		}
+		for _, f := range h.Policy {
+			if f.Severity == audit.Fail || f.Severity == audit.Warn {
+				fmt.Fprintf(&b, "| %s | policy-%s | %s | | %s |\n", mdEscape(h.Name), f.Severity, mdEscape(safe(f.Algorithm)), mdEscape(safe(f.Reason)))
+			}
 		}
 		for _, a := range h.Algos {
 			fmt.Fprintf(&b, "| %s | algo-%s | %s | | %s |\n", mdEscape(h.Name), a.Kind, a.Field, mdEscape(safe(strings.Join(a.Algorithms, ", "))))

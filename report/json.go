@@ -5,6 +5,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 
 	"sshpin/kexinit"
@@ -64,9 +65,14 @@ func NewRecord(r *scan.Result, withKeys bool) Record {
 	return rec
 }
 
-// ErrorKind names the class of a failure for scripts: the kexinit kinds,
-// "no-key" when a server answered but gave no key, "error" otherwise.
+// ErrorKind names the class of a failure for scripts: "incomplete" when
+// some key types were retrieved and others not, the kexinit kinds, "no-key"
+// when a server answered but gave no key, "error" otherwise.
 func ErrorKind(err error) string {
+	var ie *scan.IncompleteError
+	if errors.As(err, &ie) {
+		return "incomplete"
+	}
 	if k := kexinit.KindOf(err); k != "" {
 		return string(k)
 	}

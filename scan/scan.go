@@ -89,6 +89,11 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 		}
 		return r.finish()
 	}
+	// stop is why the remaining types were not tried (the deadline, an
+	// interrupt); failed are the types this client could have retrieved
+	// but did not, which makes the target's result incomplete.
+	var stop, firstErr error
+	var failed []string
 	for _, f := range families(hello.KexInit.ServerHostKeyAlgos) {
 		if got[f.name] {
 			continue
@@ -98,20 +103,32 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, f.whyNot(algs)})
 			continue
 		}
-		hctx, cancel, err := p.next()
-		if err != nil {
-			break // interrupted while waiting for the pace
-		}
-		key, _, err := r.handshake(hctx, algs, use, opts.Limits)
-		cancel()
-		if err != nil {
-			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
-			if p.spent() {
-				break
-			}
+		if stop != nil {
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, "not tried: " + describe(stop)})
+			failed = append(failed, f.name)
 			continue
 		}
-		r.Keys = append(r.Keys, *key)
+		hctx, cancel, err := p.next()
+		if err == nil {
+			var key *Key
+			key, _, err = r.handshake(hctx, algs, use, opts.Limits)
+			cancel()
+			if err == nil {
+				r.Keys = append(r.Keys, *key)
+				continue
+			}
+		}
+		r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
+		failed = append(failed, f.name)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if p.spent() || ctx.Err() != nil {
+			stop = err
+		}
+	}
+	if len(failed) > 0 {
+		r.Err = &IncompleteError{Types: failed, Err: firstErr}
 	}
 	// Report keys in the server's order, not in the order handshakes ran.
 	fams := families(hello.KexInit.ServerHostKeyAlgos)
@@ -140,6 +157,20 @@ func (r *Result) finish() *Result {
 	}
 	return r
 }
+
+// IncompleteError means some key types this client can retrieve were not
+// (a timeout, a dropped connection): the keys that were are in the result,
+// but the target's job was not done, and a pin must not take it as whole.
+type IncompleteError struct {
+	Types []string
+	Err   error
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("scan: %s not retrieved: %s", strings.Join(e.Types, ", "), describe(e.Err))
+}
+
+func (e *IncompleteError) Unwrap() error { return e.Err }
 
 // NoKeyError means a server answered but no host key could be collected.
 type NoKeyError struct{ Reasons []string }
@@ -243,6 +274,10 @@ func negotiationReason(err error, f family, algs *clientAlgorithms) string {
 // describe words an error for the report without the "ssh: handshake
 // failed:" chains x/crypto builds.
 func describe(err error) string {
+	var ie *IncompleteError
+	if errors.As(err, &ie) {
+		return strings.TrimPrefix(ie.Error(), "scan: ")
+	}
 	var ke *kexinit.Error
 	if errors.As(err, &ke) {
 		return strings.TrimPrefix(ke.Error(), "kexinit: ")

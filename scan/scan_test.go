@@ -267,3 +267,38 @@ func TestScanKeyWithoutHelloFails(t *testing.T) {
 		t.Errorf("hello %v, keys %d: want neither", r.Hello, len(r.Keys))
 	}
 }
+
+// When the deadline ran out after the first key, the remaining types were
+// dropped from the result without a word and the target counted as done.
+func TestScanDeadlineReportsEveryType(t *testing.T) {
+	ed, ec, rs := signers(t)
+	cfg := serverConfig(ed, ec, rs)
+	var mu sync.Mutex
+	n := 0
+	srv := startServer(t, nil, func(c net.Conn) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			ssh.NewServerConn(c, cfg)
+			return
+		}
+		io.Copy(io.Discard, c) // later handshakes stall until the client gives up
+	})
+	done := make(chan *Result, 1)
+	go func() { done <- Scan(context.Background(), srv.target(t), Options{Timeout: time.Second}) }()
+	var r *Result
+	select {
+	case r = <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("scan hung past its deadline")
+	}
+	var ie *IncompleteError
+	if !errors.As(r.Err, &ie) {
+		t.Fatalf("err %v, want *IncompleteError", r.Err)
+	}
+	if len(r.Keys) != 1 || len(r.Keys)+len(r.NotRetrieved) != 3 || len(ie.Types) != 2 {
+		t.Errorf("keys %d, not retrieved %+v, incomplete %q: every offered type must be accounted for", len(r.Keys), r.NotRetrieved, ie.Types)
+	}
+}
