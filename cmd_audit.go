@@ -21,15 +21,16 @@ func (e *env) auditCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "audit",
 		Usage:     "rate every algorithm and host key a server offers; Terrapin; post-quantum readiness",
-		ArgsUsage: "TARGET...",
+		ArgsUsage: "TARGET... | --from FILE [TARGET...]",
 		Description: `audit rates each algorithm in the server's KEXINIT (fail / warn / ok /
 info, with the reason), each host key's type and size (RSA < 2048 fail,
 < 3072 warn; DSA fail), the server's Terrapin (CVE-2023-48795) exposure
 and post-quantum readiness, host keys shared by several targets of the run
 (cloned images), and prints the sshd_config lines that would fix what
 failed. It scans for the keys; --no-keys rates the KEXINIT alone (one
-connection). Exit 1 when anything is rated fail (--fail-on warn tightens
-it).
+connection). With --from it rates what sshpin scan --json wrote instead,
+touching no network. Exit 1 when anything is rated fail (--fail-on warn
+tightens it).
 
 Policies (--policy) are built in (` + strings.Join(audit.BuiltinPolicies(), ", ") + `) or read from a
 file in sshpin's format or ssh-audit's.
@@ -37,7 +38,8 @@ file in sshpin's format or ssh-audit's.
 Examples:
   sshpin audit 192.0.2.10
   sshpin audit --fail-on warn --policy strict -f fleet.txt
-  sshpin audit --json --no-keys 192.0.2.10:2222`,
+  sshpin audit --json --no-keys 192.0.2.10:2222
+  sshpin audit --from fleet.jsonl              # scanned elsewhere, in shards`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-on", Value: "fail", Usage: "exit 1 on findings this bad or worse: fail, warn"},
 			&cli.StringFlag{Name: "policy", Usage: "check against a built-in policy `NAME` or a policy FILE"},
@@ -45,6 +47,7 @@ Examples:
 			&cli.BoolFlag{Name: "nist-fail", Usage: "rate NIST curves (ecdh-sha2-nistp*, ecdsa) fail, as ssh-audit does"},
 			&cli.BoolFlag{Name: "require-pq", Usage: "rate a server without a post-quantum key exchange fail"},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
+			fromFlag(),
 		},
 		Action: e.runAudit,
 	}
@@ -73,9 +76,14 @@ func (e *env) loadPolicy(name string) (*audit.Policy, error) {
 }
 
 func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
-	targets, opts, err := e.targetsAndOptions(cmd)
-	if err != nil {
-		return err
+	from := len(cmd.StringSlice("from")) > 0
+	var targets []target.Target
+	var opts scan.Options
+	var err error
+	if !from {
+		if targets, opts, err = e.targetsAndOptions(cmd); err != nil {
+			return err
+		}
 	}
 	threshold, err := audit.ParseSeverity(cmd.String("fail-on"))
 	if err != nil || (threshold != audit.Fail && threshold != audit.Warn) {
@@ -85,11 +93,23 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	do := scan.Scan
-	if cmd.Bool("no-keys") {
-		do = scan.Probe
+	var results []*scan.Result
+	switch {
+	case from:
+		mode := fromAudit
+		if cmd.Bool("no-keys") {
+			mode = fromNoKeys
+		}
+		if results, err = e.fromResults(ctx, cmd, mode); err != nil {
+			return err
+		}
+	default:
+		do := scan.Scan
+		if cmd.Bool("no-keys") {
+			do = scan.Probe
+		}
+		results = e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) }, nil)
 	}
-	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) }, nil)
 	aopts := audit.Options{NISTCurvesFail: cmd.Bool("nist-fail"), RequirePostQuantum: cmd.Bool("require-pq")}
 	clones := report.SameKeys(results)
 	findings := false

@@ -298,13 +298,20 @@ be checked). With no TARGET it checks every plain host the file names
 (hashed entries cannot be listed: name those hosts as targets). Without
 --pinned it reads the user's known_hosts files, as ssh does.
 
+With --from it judges the JSON Lines sshpin scan --json wrote (on another
+machine, in shards: the files concatenate) instead of scanning, and
+touches no network: every record, or those of the TARGETs named. Keys
+are parsed from each record's public_key and fingerprinted again; the
+file's fingerprints are not trusted.
+
 Exit 0 when every host verifies, 1 on any drift, 2 when a host could not
 be verified (drift wins: it is the finding CI must not miss).
 
 Examples:
   sshpin check --pinned host.keys
   sshpin check --pinned host.keys --format markdown >> "$GITHUB_STEP_SUMMARY"
-  sshpin check --pinned host.keys --trust-on-first-use new-host.example`,
+  sshpin check --pinned host.keys --trust-on-first-use new-host.example
+  sshpin check --pinned host.keys --from fleet.jsonl`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
@@ -312,6 +319,7 @@ Examples:
 			&cli.StringFlag{Name: "policy", Usage: "also check the algorithms against a built-in policy `NAME` (" + strings.Join(audit.BuiltinPolicies(), ", ") + ") or a policy FILE; a fail is drift"},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
+			fromFlag(),
 		},
 		Action: e.runCheck,
 	}
@@ -422,11 +430,18 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		}
 	}
 	var targets []target.Target
-	if cmd.Args().Present() || len(cmd.StringSlice("file")) > 0 {
+	var results []*scan.Result
+	from := len(cmd.StringSlice("from")) > 0
+	switch {
+	case from:
+		if results, err = e.fromResults(ctx, cmd, fromCheck); err != nil {
+			return err
+		}
+	case cmd.Args().Present() || len(cmd.StringSlice("file")) > 0:
 		if targets, err = e.gatherTargets(cmd); err != nil {
 			return err
 		}
-	} else {
+	default:
 		for _, f := range files {
 			hosts, hashed, err := f.Hosts()
 			if err != nil {
@@ -443,7 +458,11 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			return &usageError{msg: "the pinned file names no plain host to check", hint: "sshpin check --pinned FILE TARGET..."}
 		}
 	}
-	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+	total := len(results)
+	if !from {
+		results = e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
+		total = len(targets)
+	}
 	var checks []*report.HostCheck
 	drift, unverified := 0, 0
 	for _, r := range nonNil(results) {
@@ -499,9 +518,9 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	case ctx.Err() != nil:
 		return outcome(ctx, results)
 	case drift > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, len(targets))}
+		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, total)}
 	case unverified > 0:
-		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, len(targets))}
+		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, total)}
 	case malformed > 0:
 		return &exitError{exitFailure, fmt.Errorf("the pinned file has %d malformed lines: fix them (sshpin lint shows where)", malformed)}
 	}

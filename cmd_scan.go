@@ -382,7 +382,7 @@ func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, tot
 			p.add(r.Err != nil)
 		}
 	}
-	err := scan.Stream(ctx, src, n, do, func(i int, r *scan.Result) {
+	err := scan.Stream(ctx, src, scan.Flow{Max: n}, do, func(i int, r *scan.Result) {
 		t.done++
 		if r.Err != nil {
 			t.failed++

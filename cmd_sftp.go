@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +22,11 @@ import (
 	"sshpin/knownhosts"
 	"sshpin/report"
 	"sshpin/sftpx"
+	"sshpin/target"
 )
+
+// sftpGCPercent is the GOGC of a transfer; see connect.
+const sftpGCPercent = 400
 
 // Environment variables the sftp command reads secrets from. Secrets never
 // come from argv, where any user on the machine can read them (ps).
@@ -32,7 +39,7 @@ func (e *env) sftpCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "sftp",
 		Usage:     "transfer files over SFTP, only with servers that prove a pinned host key",
-		ArgsUsage: "ls|get|put|rm|mkdir ...",
+		ArgsUsage: "ls|get|put|cp|rm|mkdir ...",
 		Description: `sftp connects, checks the key the server proves in the key exchange
 against the pinned file BEFORE sending a user name or any credential, and
 only then logs in and transfers. It offers the server only the host key
@@ -43,21 +50,41 @@ match, is refused (exit 1) before it sees a user name or a credential.
 Remote files: [user@]host[:port]:PATH (a second colon names the port; an
 IPv6 host goes in brackets) or sftp://[user@]host[:port]/PATH. PATH is
 relative to the login directory unless it starts with '/' (in the URI:
-sftp://host//abs/path). All remote files of one run are on one server.
+sftp://host//abs/path). All remote files of one run are on one server,
+except for cp, which copies from one server to another. A wildcard in the
+last element of a get or cp source ('backups/*.tar.gz', quoted) matches
+on the server; --newest takes only the latest match.
 
-Uploads go to a temporary name beside the destination, are read back and
-compared (size and SHA-256) with what was sent, then renamed into place
+host may be an alias of ~/.ssh/config (or -F FILE): HostName, Port, User,
+IdentityFile, IdentitiesOnly, IdentityAgent, UserKnownHostsFile,
+GlobalKnownHostsFile, HostKeyAlias, ProxyJump and ProxyCommand are
+honoured as ssh does (Host and Match blocks, Include); what the command
+line says wins. Nothing in it can weaken the host key check.
+
+-J [user@]host[:port][,...] goes through jump hosts: each one is verified
+against the pins and logged into before the next connection is opened
+through it (its sshd must allow TCP forwarding). --proxy-command CMD runs
+CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
+expand as in ssh).
+
+Uploads (put, and cp's destination) go to a temporary name beside the
+destination; every chunk is read back from the server and compared with
+what was sent while the upload goes on; the file is synced
+(fsync@openssh.com) and its size checked, then renamed into place
 (posix-rename@openssh.com; on servers without it the old file is removed
-first, and a warning says so). Downloads go to a temporary file beside the
-destination, are hashed while written, checked against the server's size,
-synced and renamed: a failed transfer leaves no partial file and an
-existing destination untouched. A file that fails is named; the others go
-on; the exit status is then 2.
+first, and a warning says so). Temporary files that an interrupted upload
+of the same name left, older than the run, are removed. Downloads go to a
+temporary file beside the destination, are hashed while written, checked
+against the server's size, synced and renamed: a failed transfer leaves no
+partial file and an existing destination untouched. A file that fails is
+named; the others go on; the exit status is then 2.
 
 Credentials, in order: -i identity files (OpenSSH or PEM; the passphrase
-from $SSHPIN_PASSPHRASE or a terminal prompt), the ssh-agent
-($SSH_AUTH_SOCK), then a password from $SSHPIN_PASSWORD or a terminal
-prompt. They are loaded only after the server proved a pinned key.
+from $SSHPIN_PASSPHRASE or a terminal prompt), the configuration's
+IdentityFile (or ssh's default ~/.ssh/id_* that need no passphrase), the
+ssh-agent ($SSH_AUTH_SOCK), then a password from $SSHPIN_PASSWORD or a
+terminal prompt. They are loaded only after the server proved a pinned
+key.
 
 --timeout bounds connecting and logging in, each request, and every stall
 of a transfer; a transfer that keeps moving may take as long as it needs.
@@ -67,6 +94,8 @@ Examples:
   sshpin sftp --pinned host.keys get -r web-1:2222:/var/log/app ./logs
   sshpin sftp get sftp://deploy@web-1//etc/motd motd     # pins from ~/.ssh/known_hosts
   sshpin sftp --pinned host.keys ls --json web-1:/srv/in
+  sshpin sftp --pinned host.keys -J ops@bastion:2222 get db-1:/var/backups/db.gz .
+  sshpin sftp --pinned host.keys cp --newest 'backup-1:backups/*.tar.gz' web-1:/srv/www/
   sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts, as ssh reads them", TakesFile: true},
@@ -75,6 +104,9 @@ Examples:
 			&cli.BoolFlag{Name: "legacy", Usage: "also speak SHA-1/CBC algorithms (ssh-rsa, group14-sha1, ...) for this connection"},
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "private key `FILE` to log in with (repeatable)", TakesFile: true},
 			&cli.BoolFlag{Name: "no-agent", Usage: "do not offer the ssh-agent's keys"},
+			&cli.StringFlag{Name: "config", Aliases: []string{"F"}, Usage: "ssh configuration `FILE` to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no configuration)", TakesFile: true},
+			&cli.StringFlag{Name: "jump", Aliases: []string{"J"}, Usage: "connect through jump hosts `[user@]host[:port][,...]`, each verified against the pins before any credential is sent to it"},
+			&cli.StringFlag{Name: "proxy-command", Usage: "run `CMD` (sh -c) and speak SSH over its stdin/stdout instead of TCP; %h %p %r %n expand as in ssh"},
 		},
 		Commands: []*cli.Command{
 			{
@@ -87,8 +119,18 @@ Examples:
 				Name:      "get",
 				Usage:     "download remote files (the last argument, if local, is the destination; default .)",
 				ArgsUsage: "REMOTE... [LOCAL]",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"}},
-				Action:    e.runSftpGet,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"},
+					&cli.BoolFlag{Name: "newest", Usage: "of the files a remote pattern ('backups/*.tar.gz') matches, take only the latest"},
+				},
+				Action: e.runSftpGet,
+			},
+			{
+				Name:      "cp",
+				Usage:     "copy remote files to another server, streamed through this machine, both servers pinned",
+				ArgsUsage: "SRC-HOST:PATH... DST-HOST:PATH",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "newest", Usage: "of the files a source pattern ('backups/*.tar.gz') matches, take only the latest"}},
+				Action:    e.runSftpCp,
 			},
 			{
 				Name:      "put",
@@ -157,55 +199,25 @@ func (s *sftpSession) remoteName(p string) string {
 	return sftpx.Remote{Host: s.server.Host, Port: s.server.Port, Path: p}.String()
 }
 
-// connect reads the pins and the credentials' sources, warns about every
-// relaxation the user asked for, and dials.
+// connect reads the pins, ~/.ssh/config and the credentials' sources,
+// warns about every relaxation the user asked for, and dials.
 func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote) (*sftpSession, error) {
-	timeout := cmd.Duration("timeout")
-	if timeout <= 0 {
-		return nil, &usageError{msg: "--timeout must be positive"}
+	// A transfer allocates a buffer per SFTP reply (pkg/sftp) at hundreds
+	// of MB/s over a small live heap: at the default GOGC the collector
+	// runs some 250 times per GiB. Fewer, larger cycles cost ~10% less
+	// CPU, for a heap of a few times the ~20 MiB of buffers in flight.
+	// A GOGC the user set wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(sftpGCPercent)
 	}
-	tofu, insecure := cmd.Bool("trust-on-first-use"), cmd.Bool("insecure-accept-any")
-	if tofu && insecure {
-		return nil, &usageError{msg: "--trust-on-first-use and --insecure-accept-any exclude each other", hint: "--trust-on-first-use pins the key and checks it next time; prefer it"}
-	}
-	files, trustPath, err := readPinned(cmd, tofu || insecure)
+	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
+	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sftpx.Event) { e.sftpEvent(s, ev) })
 	if err != nil {
 		return nil, err
 	}
-	if insecure {
-		e.warnf("WARNING: --insecure-accept-any: the server's host key will NOT be verified; anyone on the network path can read and change this transfer and capture credentials")
-	}
-	if cmd.Bool("legacy") {
-		e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss for this connection; a server that needs them needs fixing")
-	}
-	login := server.User
-	if login == "" {
-		login = localUser()
-	}
-	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
-	o := sftpx.Options{
-		Host:              server.Host,
-		Port:              server.Port,
-		User:              login,
-		Pinned:            files,
-		TrustOnFirstUse:   tofu,
-		TrustFile:         trustPath,
-		InsecureAcceptAny: insecure,
-		Legacy:            cmd.Bool("legacy"),
-		Timeout:           timeout,
-		Auth: sftpx.Auth{
-			KeyFiles:   cmd.StringSlice("identity"),
-			Passphrase: func(path string) ([]byte, error) { return passphrase(ctx, path) },
-		},
-		Events: func(ev sftpx.Event) { e.sftpEvent(s, ev) },
-	}
-	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" && !cmd.Bool("no-agent") {
-		o.Auth.AgentSocket = sock
-	}
-	o.Auth.Password = passwordSource(ctx)
 	c, err := sftpx.Dial(ctx, o)
 	if err != nil {
-		exit, why := e.dialError(ctx, err, server, trustPath)
+		exit, why := e.dialError(ctx, err, server, o, trustPath)
 		if s.json {
 			// Scripts reading --json see the failed connection too.
 			report.WriteJSON(e.stdout, fileRecord{Remote: server.String(), Error: why})
@@ -214,6 +226,212 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	}
 	s.c = c
 	return s, nil
+}
+
+// sftpOptions is how to reach server and whom to trust: the command line
+// first, then ~/.ssh/config (or -F FILE), as ssh decides.
+func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Remote, events func(sftpx.Event)) (o sftpx.Options, trustPath string, err error) {
+	timeout := cmd.Duration("timeout")
+	if timeout <= 0 {
+		return o, "", &usageError{msg: "--timeout must be positive"}
+	}
+	tofu, insecure := cmd.Bool("trust-on-first-use"), cmd.Bool("insecure-accept-any")
+	if tofu && insecure {
+		return o, "", &usageError{msg: "--trust-on-first-use and --insecure-accept-any exclude each other", hint: "--trust-on-first-use pins the key and checks it next time; prefer it"}
+	}
+	jump, proxy := cmd.String("jump"), cmd.String("proxy-command")
+	if jump != "" && proxy != "" {
+		return o, "", &usageError{msg: "-J and --proxy-command exclude each other", hint: "a jump host is a proxy: give one or the other"}
+	}
+	cfg, err := readSSHConfig(cmd)
+	if err != nil {
+		return o, "", err
+	}
+	hc := cfg.Resolve(server.Host, server.User)
+	for _, w := range hc.Warnings {
+		e.warnf("warning: ssh config: %s", w)
+	}
+	files, trustPath, err := sftpPinned(cmd, hc, tofu || insecure)
+	if err != nil {
+		return o, "", err
+	}
+	if insecure {
+		e.warnf("WARNING: --insecure-accept-any: the server's host key will NOT be verified; anyone on the network path can read and change this transfer and capture credentials")
+	}
+	if cmd.Bool("legacy") {
+		e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss for this connection; a server that needs them needs fixing")
+	}
+	if tofu && trustPath == "" {
+		return o, "", &usageError{msg: "--trust-on-first-use has no file to write to (UserKnownHostsFile none)", hint: "name one with --pinned FILE"}
+	}
+	password := passwordSource(ctx)
+	host, port, user := resolveHost(hc, server)
+	o = sftpx.Options{
+		Host:              host,
+		Port:              port,
+		User:              user,
+		HostKeyAlias:      hc.HostKeyAlias,
+		Pinned:            files,
+		TrustOnFirstUse:   tofu,
+		TrustFile:         trustPath,
+		InsecureAcceptAny: insecure,
+		Legacy:            cmd.Bool("legacy"),
+		Timeout:           timeout,
+		Auth:              sftpAuth(ctx, cmd, hc, port, user, password),
+		Events:            events,
+		ProxyStderr:       e.stderr,
+	}
+	if jump == "" && proxy == "" {
+		jump, proxy = hc.ProxyJump, hc.ProxyCommand
+	}
+	if proxy != "" {
+		o.ProxyCommand = hc.Tokens(proxy, port, user)
+	}
+	if jump != "" {
+		hops, err := sftpx.ParseJump(jump)
+		if err != nil {
+			var pe *sftpx.ParseError
+			if errors.As(err, &pe) {
+				return o, "", &usageError{msg: fmt.Sprintf("jump host %q: %s", pe.Input, pe.Reason), hint: "-J [user@]host[:port][,...]"}
+			}
+			return o, "", &usageError{msg: err.Error()}
+		}
+		for _, h := range hops {
+			jc := cfg.Resolve(h.Host, h.User)
+			for _, w := range jc.Warnings {
+				e.warnf("warning: ssh config: %s", w)
+			}
+			jh, jp, ju := resolveHost(jc, h)
+			o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, password)})
+		}
+	}
+	return o, trustPath, nil
+}
+
+// resolveHost is where r goes: what the command line says, else what the
+// configuration says, else the defaults (port 22, the local user).
+func resolveHost(hc sftpx.HostConfig, r sftpx.Remote) (host string, port int, user string) {
+	host, port, user = hc.HostName, r.Port, r.User
+	if !r.PortGiven && hc.Port != 0 {
+		port = hc.Port
+	}
+	if user == "" {
+		user = hc.User
+	}
+	if user == "" {
+		user = localUser()
+	}
+	return host, port, user
+}
+
+// ssh's default identities, tried when neither -i nor the configuration
+// names one.
+var defaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
+
+// sftpAuth gathers the credentials for one host: -i files, the
+// configuration's IdentityFile lines (or ssh's default identities), the
+// agent unless --no-agent, IdentitiesOnly or IdentityAgent none, and the
+// password source.
+func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port int, user string, password func(string, string, int) (string, error)) sftpx.Auth {
+	a := sftpx.Auth{
+		KeyFiles:   cmd.StringSlice("identity"),
+		Passphrase: func(path string) ([]byte, error) { return passphrase(ctx, path) },
+		Password:   password,
+	}
+	for _, f := range hc.IdentityFiles {
+		a.OptionalKeyFiles = append(a.OptionalKeyFiles, hc.Tokens(f, port, user))
+	}
+	if len(a.KeyFiles) == 0 && len(a.OptionalKeyFiles) == 0 {
+		if home, err := os.UserHomeDir(); err == nil {
+			for _, n := range defaultIdentities {
+				a.DefaultKeyFiles = append(a.DefaultKeyFiles, filepath.Join(home, ".ssh", n))
+			}
+		}
+	}
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	switch ia := hc.IdentityAgent; {
+	case ia == "" || ia == "SSH_AUTH_SOCK":
+	case strings.EqualFold(ia, "none"):
+		sock = ""
+	case strings.HasPrefix(ia, "$"):
+		sock = os.Getenv(strings.Trim(ia[1:], "{}"))
+	default:
+		sock = hc.Tokens(ia, port, user)
+	}
+	if !cmd.Bool("no-agent") && !hc.IdentitiesOnly {
+		a.AgentSocket = sock
+	}
+	return a
+}
+
+// readSSHConfig reads -F FILE (which must exist; "none" reads nothing), or
+// ~/.ssh/config and /etc/ssh/ssh_config, as ssh does.
+func readSSHConfig(cmd *cli.Command) (*sftpx.SSHConfig, error) {
+	fail := func(err error) (*sftpx.SSHConfig, error) {
+		return nil, &exitError{exitFailure, fmt.Errorf("ssh config: %w", err)}
+	}
+	if f := cmd.String("config"); f != "" {
+		if f == "none" {
+			return &sftpx.SSHConfig{}, nil
+		}
+		if _, err := os.Stat(f); err != nil {
+			return fail(err)
+		}
+		cfg, err := sftpx.ReadSSHConfig([]string{f}, nil)
+		if err != nil {
+			return fail(err)
+		}
+		return cfg, nil
+	}
+	var files []string
+	if home, err := os.UserHomeDir(); err == nil {
+		files = append(files, filepath.Join(home, ".ssh", "config"))
+	}
+	files = append(files, "/etc/ssh/ssh_config")
+	cfg, err := sftpx.ReadSSHConfig(files, []bool{false, true})
+	if err != nil {
+		return fail(err)
+	}
+	return cfg, nil
+}
+
+// sftpPinned reads the pinned files: --pinned FILE, else the files the
+// configuration names (UserKnownHostsFile, GlobalKnownHostsFile), else
+// ssh's defaults. Missing default files are skipped. writePath is where
+// trust on first use writes: the first user file.
+func sftpPinned(cmd *cli.Command, hc sftpx.HostConfig, mayBeMissing bool) (files []*knownhosts.File, writePath string, err error) {
+	if cmd.String("pinned") != "" {
+		return readPinned(cmd, mayBeMissing)
+	}
+	home, _ := os.UserHomeDir()
+	user := []string{filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2")}
+	global := []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+	if hc.KnownHostsSet {
+		user = nil
+		for _, f := range hc.UserKnownHostsFiles {
+			user = append(user, hc.Tokens(f, 0, ""))
+		}
+	}
+	if hc.GlobalKnownHostsFiles != nil {
+		global = nil
+		for _, f := range hc.GlobalKnownHostsFiles {
+			global = append(global, hc.Tokens(f, 0, ""))
+		}
+	}
+	for _, p := range append(slices.Clone(user), global...) {
+		f, err := knownhosts.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
+		}
+		files = append(files, f)
+	}
+	if len(user) > 0 {
+		writePath = user[0]
+	}
+	return files, writePath, nil
 }
 
 func localUser() string {
@@ -226,20 +444,43 @@ func localUser() string {
 // dialError maps a refused or failed connection to the exit contract: a
 // host key that is not the pinned one is a finding (1), anything else
 // means the job could not be done (2). why is the one-line reason.
-func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, trustPath string) (exit error, why string) {
+func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, o sftpx.Options, trustPath string) (exit error, why string) {
 	why = strings.TrimPrefix(err.Error(), "sftpx: ")
+	// The name pins are looked up under: what to pin.
+	name := target.Target{Host: o.Host, Port: o.Port}.String()
+	if o.HostKeyAlias != "" {
+		name = o.HostKeyAlias
+	}
+	where := target.Target{Host: o.Host, Port: o.Port}.String()
+	if server.Host != o.Host {
+		where = server.Host + " (" + where + ")" // an alias of ~/.ssh/config
+	}
+	var je *sftpx.JumpError
+	if errors.As(err, &je) {
+		where, name = "jump host "+je.Hop, je.Hop
+		for _, h := range o.Jump {
+			if (target.Target{Host: h.Host, Port: h.Port}).String() == je.Hop && h.HostKeyAlias != "" {
+				name = h.HostKeyAlias
+			}
+		}
+		err = je.Err
+		why = "jump host " + je.Hop + ": " + strings.TrimPrefix(err.Error(), "sftpx: ")
+	}
 	var hke *sftpx.HostKeyError
 	var ae *sftpx.AuthError
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{exitInterrupted, errors.New("interrupted")}, "interrupted"
 	case errors.As(err, &hke):
-		why = "REFUSED before authentication, nothing was sent: " + strings.TrimPrefix(hke.Error(), "sftpx: "+hke.Name+": ")
-		e.warnf("%s: %s", server.Addr(), why)
+		refused := "REFUSED before authentication, nothing was sent: " + strings.TrimPrefix(hke.Error(), "sftpx: "+hke.Name+": ")
+		why = refused
+		if je != nil {
+			why = "jump host " + je.Hop + ": " + refused
+		}
+		e.warnf("%s: %s", where, refused)
 		for _, k := range pinnedOf(hke) {
 			e.warnf("  pinned: %s", k)
 		}
-		name := server.Addr()
 		switch hke.Reason {
 		case sftpx.KeyUnknown:
 			e.hintf("verify the key out of band, then: sshpin pin --pinned %s %s (or rerun with --trust-on-first-use)", orDefault(trustPath), name)
@@ -284,11 +525,14 @@ func pinnedOf(hke *sftpx.HostKeyError) []string {
 func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
 	switch ev.Kind {
 	case sftpx.EventTrusted:
-		e.warnf("warning: trusted %s on first use: pinned %s %s into %s without verification", s.server.Addr(), ev.Key.Type(), ssh.FingerprintSHA256(ev.Key), ev.Path)
+		e.warnf("warning: trusted %s on first use: pinned %s %s into %s without verification", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key), ev.Path)
 	case sftpx.EventUnverified:
 		e.warnf("WARNING: %s presented %s %s and it was NOT verified (--insecure-accept-any)", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key))
 	case sftpx.EventWarning:
 		e.warnf("warning: %s", strings.TrimPrefix(ev.Message, "sftpx: "))
+	case sftpx.EventLeftover:
+		s.progress.clear()
+		e.warnf("note: %s", ev.Message)
 	case sftpx.EventNotAtomic:
 		s.progress.clear()
 		e.warnf("warning: %s: the replace was not atomic: %s", s.remoteName(ev.Remote), ev.Message)
@@ -300,6 +544,7 @@ func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
 // fileRecord is the --json line per file.
 type fileRecord struct {
 	Remote  string  `json:"remote"`
+	Source  string  `json:"source,omitempty"` // cp: the file copied from`
 	Local   string  `json:"local,omitempty"`
 	Bytes   int64   `json:"bytes"`
 	Seconds float64 `json:"seconds"`
@@ -329,7 +574,11 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		from, to = r.Local, remote
 	}
 	if r.Err != nil {
-		e.warnf("%s %s -> %s: %s", r.Op, from, to, reason(r.Err))
+		if r.Local == "" {
+			e.warnf("%s %s: %s", r.Op, remote, reason(r.Err))
+		} else {
+			e.warnf("%s %s -> %s: %s", r.Op, from, to, reason(r.Err))
+		}
 		return
 	}
 	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", from, to, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
@@ -371,10 +620,12 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if len(remotes) > 1 {
-		if st, err := os.Stat(local); err != nil || !st.IsDir() {
-			return &usageError{msg: fmt.Sprintf("%s is not a directory: several files need a directory to go to", local)}
-		}
+	localIsDir := false
+	if st, err := os.Stat(local); err == nil && st.IsDir() {
+		localIsDir = true
+	}
+	if len(remotes) > 1 && !localIsDir {
+		return &usageError{msg: fmt.Sprintf("%s is not a directory: several files need a directory to go to", local)}
 	}
 	s, err := e.connect(ctx, cmd, remotes[0])
 	if err != nil {
@@ -384,9 +635,142 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		s.c.Get(ctx, r.Path, local, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+		paths := e.expand(ctx, s, r.Path, cmd.Bool("newest"), func(res sftpx.Result) { e.result(s, res) })
+		if len(paths) > 1 && !localIsDir {
+			s.c.Close()
+			return &usageError{msg: fmt.Sprintf("%s matches %d files and %s is not a directory", s.remoteName(r.Path), len(paths), local), hint: "give a directory, or --newest to take the latest match"}
+		}
+		for _, p := range paths {
+			s.c.Get(ctx, p, local, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+		}
 	}
 	return s.finish(ctx, "files")
+}
+
+// expand turns a remote path with a wildcard in its last element into the
+// files it matches on the server (with newest, the latest of them); a
+// pattern that matches nothing is a failed file, reported through fail.
+// A path without a wildcard is itself.
+func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest bool, fail func(sftpx.Result)) []string {
+	if !sftpx.HasGlob(p) {
+		return []string{p}
+	}
+	failed := func(err error) []string {
+		fail(sftpx.Result{Op: "glob", Remote: p, Err: err})
+		return nil
+	}
+	ms, err := s.c.Glob(ctx, p)
+	if err != nil {
+		return failed(err)
+	}
+	if newest {
+		m, ok := sftpx.Newest(ms)
+		if !ok {
+			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file matches")})
+		}
+		return []string{m.Path}
+	}
+	if len(ms) == 0 {
+		return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file matches")})
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Path)
+	}
+	return out
+}
+
+// runSftpCp copies files from one server to another through this process:
+// each server is verified against its own pins, the bytes are read from
+// the source and uploaded to the destination as put does (temporary name,
+// read-back, fsync, rename), and nothing is written locally.
+func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
+	args := cmd.Args().Slice()
+	if len(args) < 2 {
+		return &usageError{msg: "cp needs a source and a destination", hint: "sshpin sftp cp SRC-HOST:PATH... DST-HOST:PATH"}
+	}
+	for _, a := range args {
+		if !sftpx.IsRemote(a) {
+			return &usageError{msg: fmt.Sprintf("%q is not a remote path: cp copies between servers", a), hint: "use get or put for local files"}
+		}
+	}
+	srcs, err := parseRemotes(args[:len(args)-1])
+	if err != nil {
+		return err
+	}
+	dsts, err := parseRemotes(args[len(args)-1:])
+	if err != nil {
+		return err
+	}
+	dst := dsts[0]
+	from, err := e.connect(ctx, cmd, srcs[0])
+	if err != nil {
+		return err
+	}
+	defer from.c.Close()
+	to, err := e.connect(ctx, cmd, dst)
+	if err != nil {
+		return err
+	}
+	show := func(res sftpx.Result) { e.cpResult(from, to, res) }
+	var paths []string
+	for _, r := range srcs {
+		paths = append(paths, e.expand(ctx, from, r.Path, cmd.Bool("newest"), func(res sftpx.Result) {
+			res.Local, res.Remote = res.Remote, ""
+			show(res)
+		})...)
+	}
+	dir := false
+	if st, err := to.c.Stat(ctx, dst.Path); err == nil && st.IsDir() {
+		dir = true
+	}
+	if len(paths) > 1 && !dir {
+		to.c.Close()
+		return &exitError{exitFailure, fmt.Errorf("%s is not a directory on the server: several files need a directory to go to", dst)}
+	}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		target := dst.Path
+		if dir {
+			target = path.Join(dst.Path, path.Base(p))
+		}
+		show(to.c.CopyFile(ctx, from.c, p, target))
+	}
+	return to.finish(ctx, "files")
+}
+
+// cpResult renders one copied file: both ends named as the user would
+// write them.
+func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
+	to.progress.clear()
+	to.total++
+	src := from.remoteName(r.Local)
+	dst := ""
+	if r.Remote != "" {
+		dst = to.remoteName(r.Remote)
+	}
+	if r.Err != nil {
+		to.failures++
+	}
+	if to.json {
+		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256}
+		if r.Err != nil {
+			rec.Error = reason(r.Err)
+		}
+		report.WriteJSON(e.stdout, rec)
+		return
+	}
+	if r.Err != nil {
+		if dst == "" {
+			e.warnf("cp %s: %s", src, reason(r.Err))
+		} else {
+			e.warnf("cp %s -> %s: %s", src, dst, reason(r.Err))
+		}
+		return
+	}
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", src, dst, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
 }
 
 func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
@@ -696,15 +1080,22 @@ func (p *progressLine) show(ev sftpx.Event) {
 		return
 	}
 	pct := ev.Bytes * 100 / ev.Total
-	if pct == p.lastPct {
+	vpct := ev.Verified * 100 / ev.Total
+	// Redraw when either figure moves by a percent.
+	if key := pct*1000 + vpct; key == p.lastPct {
 		return
+	} else {
+		p.lastPct = key
 	}
-	p.lastPct = pct
 	what := ev.Op
 	if ev.Verify {
 		what = "verify"
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s %s %3d%% %s", what, filepath.Base(ev.Remote), pct, size(ev.Bytes))
+	line := fmt.Sprintf("%s %s %3d%% %s", what, filepath.Base(ev.Remote), pct, size(ev.Bytes))
+	if ev.Verified > 0 {
+		line += fmt.Sprintf(", %d%% read back and verified", vpct)
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s", line)
 	p.shown = true
 }
 

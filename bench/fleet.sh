@@ -5,6 +5,8 @@
 #   sshpin scan --json        vs  ssh-keyscan -t rsa,ecdsa,ed25519 -f LIST
 #   sshpin probe              vs  a bare socket loop (bench/sockloop)
 #   sshpin audit [--no-keys]  vs  ssh-audit -b -T LIST, nmap --script ssh2-enum-algos
+#   sshpin check / audit --from the scan's JSON Lines (no network), against
+#                             ssh-keyscan's lines as the pinned file
 #
 #   sudo bench/fleet.sh [N]        N addresses (default 200); writes BENCHMARKS.md
 #
@@ -280,6 +282,15 @@ if $have_nmap; then
 	measure nmap nmap -Pn -n -p 22 --script ssh2-enum-algos -iL "$work/clean.txt"
 fi
 
+# --- judging from files: the scan's records, no network --------------------
+# ssh-keyscan's lines are the pinned file: every key sshpin scan proved must
+# match what the other tool saw.
+grep -v '^#' "$work/keyscan.out" >"$work/keyscan.keys" || true
+cp "$work/scan.out" "$work/fleet.jsonl"
+measure fromcheck "$sp" check --json --pinned "$work/keyscan.keys" --from "$work/fleet.jsonl"
+# -f: the list's order, the live audit's, for the comparison below.
+measure fromaudit "$sp" audit --json --from "$work/fleet.jsonl" -f "$work/clean.txt"
+
 # --- mixed list: closed ports and tarpits ---------------------------------
 grep -v ':' "$work/mixed.txt" >"$work/mixed22.txt" || true
 sed -n 's/:23$//p' "$work/mixed.txt" >"$work/mixed23.txt"
@@ -368,6 +379,18 @@ sockline() { cat "$work/$1.out"; }
 		echo "- ssh-audit: not installed (apt-get install ssh-audit); skipped"
 	fi
 	$have_nmap && echo "- probe vs nmap (nmap wall / probe wall): **$(ratio "$(wall nmap)" "$(wall probe)")**"
+	echo
+	echo "### Judging from files: \`check\` and \`audit\` \`--from\` the scan's JSON Lines ($N records)"
+	echo
+	echo "The records of \`sshpin scan --json\` above, judged without the network: check against ssh-keyscan's lines as the pinned file."
+	echo
+	header
+	row fromcheck "sshpin check --json --pinned (ssh-keyscan's lines) --from" "$N" "$(count -E '"pinned_name":"[^"]*","status":"ok"' "$work/fromcheck.out") hosts ok" "$N"
+	row fromaudit "sshpin audit --json --from (-f the list)" "$N" "$(count '"target"' "$work/fromaudit.out") hosts rated" "$N"
+	echo
+	same_audit=no
+	[ -s "$work/audit.out" ] && cmp -s "$work/fromaudit.out" "$work/audit.out" && same_audit=yes
+	echo "- audit --from prints, byte for byte, what the live \`sshpin audit --json\` run printed: **$same_audit**"
 	echo
 	echo "### Dead and hostile hosts ($N targets: $sshd_hosts_mixed sshd, 30% closed port, 10% tarpit)"
 	echo

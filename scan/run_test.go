@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"sshpin/target"
 )
@@ -28,8 +30,8 @@ func numbered(n int, handed *atomic.Int64) Source {
 func ok(_ context.Context, t target.Target) *Result { return &Result{Target: t} }
 
 // Every target is done once, emitted once with its position, and no more
-// than concurrency run at once; all of them do run at once when they can
-// (the barrier would never open otherwise).
+// than Max run at once; all of them do run at once when they can (the
+// barrier would never open otherwise). Start = Max: no ramp.
 func TestStreamEmitsEveryTargetWithinTheLimit(t *testing.T) {
 	const n, limit = 50, 5
 	var running, peak atomic.Int64
@@ -52,7 +54,7 @@ func TestStreamEmitsEveryTargetWithinTheLimit(t *testing.T) {
 	}
 	seen := map[int]bool{}
 	var handed atomic.Int64
-	err := Stream(context.Background(), numbered(n, &handed), limit, do, func(i int, r *Result) {
+	err := Stream(context.Background(), numbered(n, &handed), Flow{Max: limit, Start: limit}, do, func(i int, r *Result) {
 		if seen[i] {
 			t.Errorf("target %d emitted twice", i)
 		}
@@ -93,7 +95,7 @@ func TestStreamReadsLazilyAndStopsOnCancel(t *testing.T) {
 	var emitted []string
 	done := make(chan error)
 	go func() {
-		done <- Stream(ctx, numbered(-1, &handed), limit, do, func(i int, r *Result) {
+		done <- Stream(ctx, numbered(-1, &handed), Flow{Max: limit, Start: limit}, do, func(i int, r *Result) {
 			emitted = append(emitted, r.Target.Host)
 		})
 	}()
@@ -129,7 +131,7 @@ func TestStreamCancelWhileSourceBlocks(t *testing.T) {
 	}
 	done := make(chan error)
 	go func() {
-		done <- Stream(ctx, src, 4, ok, func(i int, r *Result) {
+		done <- Stream(ctx, src, Flow{Max: 4}, ok, func(i int, r *Result) {
 			emitted = append(emitted, i)
 			close(first)
 		})
@@ -157,7 +159,7 @@ func TestStreamSourceError(t *testing.T) {
 		return bad
 	}
 	n := 0
-	err := Stream(context.Background(), src, 2, ok, func(int, *Result) { n++ })
+	err := Stream(context.Background(), src, Flow{Max: 2}, ok, func(int, *Result) { n++ })
 	if !errors.Is(err, bad) {
 		t.Errorf("Stream returned %v, want the source's error", err)
 	}
@@ -166,14 +168,164 @@ func TestStreamSourceError(t *testing.T) {
 	}
 }
 
-// An empty source and a concurrency below one are not special cases.
+// An empty source and a limit below one are not special cases.
 func TestStreamEmptyAndZeroConcurrency(t *testing.T) {
 	var handed atomic.Int64
-	if err := Stream(context.Background(), numbered(0, &handed), 0, ok, func(int, *Result) { t.Error("emitted from an empty list") }); err != nil {
+	if err := Stream(context.Background(), numbered(0, &handed), Flow{}, ok, func(int, *Result) { t.Error("emitted from an empty list") }); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := Stream(context.Background(), numbered(3, &handed), 0, ok, func(int, *Result) { n++ }); err != nil || n != 3 {
-		t.Errorf("concurrency 0: %d results, err %v; want 3 and nil", n, err)
+	if err := Stream(context.Background(), numbered(3, &handed), Flow{}, ok, func(int, *Result) { n++ }); err != nil || n != 3 {
+		t.Errorf("Max 0: %d results, err %v; want 3 and nil", n, err)
+	}
+}
+
+// fakeTicks is the ramp's ticker, driven by the test: a send on c is one
+// tick, received by Stream's loop before the send returns.
+type fakeTicks struct {
+	c       chan time.Time
+	every   time.Duration // what Stream asked for
+	made    int
+	stopped chan struct{}
+}
+
+func newFakeTicks() *fakeTicks {
+	return &fakeTicks{c: make(chan time.Time), stopped: make(chan struct{})}
+}
+
+func (f *fakeTicks) ticks(d time.Duration) (<-chan time.Time, func()) {
+	f.every = d
+	f.made++
+	return f.c, func() { close(f.stopped) }
+}
+
+func (f *fakeTicks) tick() { f.c <- time.Time{} }
+
+// start is one target started by Stream's loop, and the limit it was
+// started under.
+type start struct{ i, limit int }
+
+// rampRun streams n targets under flow; target i runs until release[i] is
+// closed. Stream's starts come on the returned channel, in the loop's
+// order, so a start the limit did not allow shows up as an event before
+// the one the test expects next.
+func rampRun(t *testing.T, n int, flow Flow) (starts chan start, release []chan struct{}, done chan int) {
+	t.Helper()
+	starts = make(chan start, n)
+	release = make([]chan struct{}, n)
+	for i := range release {
+		release[i] = make(chan struct{})
+	}
+	flow.started = func(i, limit int) { starts <- start{i, limit} }
+	do := func(_ context.Context, tg target.Target) *Result {
+		i, _ := strconv.Atoi(tg.Host)
+		<-release[i]
+		return &Result{Target: tg}
+	}
+	done = make(chan int, 1)
+	go func() {
+		var handed atomic.Int64
+		emitted := 0
+		if err := Stream(context.Background(), numbered(n, &handed), flow, do, func(int, *Result) { emitted++ }); err != nil {
+			t.Error(err)
+		}
+		done <- emitted
+	}()
+	return starts, release, done
+}
+
+func expectStarts(t *testing.T, starts chan start, want ...start) {
+	t.Helper()
+	for _, w := range want {
+		if got := <-starts; got != w {
+			t.Fatalf("started target %d under limit %d, want target %d under %d", got.i, got.limit, w.i, w.limit)
+		}
+	}
+}
+
+// The slow start: Start targets at first; each one done raises the limit
+// by one, each tick doubles it, up to Max, where the ticker stops. This is
+// what brings the first results out early: the first targets do not share
+// the servers with Max others.
+func TestStreamRampsUpOnResultsAndTicks(t *testing.T) {
+	const n = 10
+	ft := newFakeTicks()
+	starts, release, done := rampRun(t, n, Flow{Max: 8, Start: 2, Every: time.Second, ticks: ft.ticks})
+	expectStarts(t, starts, start{0, 2}, start{1, 2})
+	if ft.made != 1 || ft.every != time.Second {
+		t.Errorf("ticker made %d times, every %v; want once, every second", ft.made, ft.every)
+	}
+	close(release[0]) // one done: limit 3, two free slots
+	expectStarts(t, starts, start{2, 3}, start{3, 3})
+	ft.tick() // 6
+	expectStarts(t, starts, start{4, 6}, start{5, 6}, start{6, 6})
+	ft.tick() // 12, capped to 8: the ticker is stopped before the starts
+	expectStarts(t, starts, start{7, 8})
+	select {
+	case <-ft.stopped:
+	default:
+		t.Error("the ticker runs on at the limit")
+	}
+	expectStarts(t, starts, start{8, 8})
+	close(release[1]) // at Max, a result frees one slot and no more
+	expectStarts(t, starts, start{9, 8})
+	for i := 2; i < n; i++ {
+		close(release[i])
+	}
+	if got := <-done; got != n {
+		t.Errorf("%d results emitted, want %d", got, n)
+	}
+}
+
+// A list led by tarpits (nothing finishes before the timeout) does not
+// hold the run at its start: ticks alone take the limit to Max.
+func TestStreamRampsUpWithNothingDone(t *testing.T) {
+	const n = 8
+	ft := newFakeTicks()
+	starts, release, done := rampRun(t, n, Flow{Max: n, Start: 1, ticks: ft.ticks})
+	expectStarts(t, starts, start{0, 1})
+	ft.tick()
+	expectStarts(t, starts, start{1, 2})
+	ft.tick()
+	expectStarts(t, starts, start{2, 4}, start{3, 4})
+	ft.tick()
+	expectStarts(t, starts, start{4, 8}, start{5, 8}, start{6, 8}, start{7, 8})
+	<-ft.stopped
+	if ft.every != DefaultEvery {
+		t.Errorf("ticks every %v, want the default %v", ft.every, DefaultEvery)
+	}
+	for _, r := range release {
+		close(r)
+	}
+	if got := <-done; got != n {
+		t.Errorf("%d results emitted, want %d", got, n)
+	}
+}
+
+// The defaults: DefaultStart at first under a large Max; no ramp, and no
+// ticker, when Start is Max or more.
+func TestStreamRampDefaults(t *testing.T) {
+	ft := newFakeTicks()
+	starts, release, done := rampRun(t, DefaultStart, Flow{Max: 64, ticks: ft.ticks})
+	for i := range DefaultStart {
+		expectStarts(t, starts, start{i, DefaultStart})
+	}
+	for _, r := range release {
+		close(r)
+	}
+	<-done
+	if ft.made != 1 {
+		t.Errorf("ticker made %d times, want once", ft.made)
+	}
+
+	ft = newFakeTicks()
+	starts, release, done = rampRun(t, 3, Flow{Max: 3, Start: 5, ticks: ft.ticks})
+	expectStarts(t, starts, start{0, 3}, start{1, 3}, start{2, 3})
+	for _, r := range release {
+		close(r)
+	}
+	<-done
+	if ft.made != 0 {
+		t.Errorf("a ticker was made for a run that starts at its limit")
 	}
 }

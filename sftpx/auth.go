@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -45,6 +46,25 @@ func loadKeyFiles(paths []string) ([]*keyFile, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// loadOptionalKeyFiles reads the identity files that may be missing (the
+// configuration's, ssh's defaults): a missing file is skipped quietly, as
+// ssh does, and a file that is no private key with a warning; with
+// plainOnly, encrypted ones are skipped too.
+func loadOptionalKeyFiles(paths []string, plainOnly bool) (keys []*keyFile, warnings []string) {
+	for _, p := range paths {
+		ks, err := loadKeyFiles([]string{p})
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			warnings = append(warnings, strings.TrimPrefix(err.Error(), "sftpx: ")+"; key skipped")
+		case plainOnly && ks[0].signer == nil:
+		default:
+			keys = append(keys, ks...)
+		}
+	}
+	return keys, warnings
 }
 
 // credentials hands x/crypto its auth methods. Every callback runs only

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"sshpin/internal/testpeer"
 )
@@ -28,6 +34,10 @@ var cliBuild struct {
 }
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("SFTPX_TEST_RELAY"); addr != "" {
+		// The test binary as a proxy command: stdin and stdout to addr.
+		os.Exit(relay(addr))
+	}
 	code := m.Run()
 	if cliBuild.dir != "" {
 		os.RemoveAll(cliBuild.dir)
@@ -180,4 +190,228 @@ func TestCLIMismatchNoAuthAttempt(t *testing.T) {
 			t.Errorf("sshd logged %q:\n%s", s, p.Log())
 		}
 	}
+}
+
+// relay is what a proxy command does (nc HOST PORT): it carries its
+// standard input and output to a TCP connection until either side ends.
+func relay(addr string) int {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relay:", err)
+		return 1
+	}
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(c, os.Stdin); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+	go func() { io.Copy(os.Stdout, c); done <- struct{}{} }()
+	<-done
+	return 0
+}
+
+// ~/.ssh/config resolution through the binary: an alias with HostName,
+// Port, User, IdentityFile and UserKnownHostsFile, and no --pinned, -i or
+// port on the command line; and the same host through ProxyJump from the
+// configuration, the jump host an alias too.
+func TestCLISSHConfig(t *testing.T) {
+	bastion, tgt, key := jumpPeers(t)
+	dir := t.TempDir()
+	pinned := filepath.Join(dir, "pinned")
+	var lines []string
+	for _, p := range []*testpeer.Peer{bastion, tgt} {
+		for _, k := range peerKeys(t, p) {
+			lines = append(lines, "["+p.Host+"]:"+strconv.Itoa(p.Port)+" "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
+		}
+	}
+	os.WriteFile(pinned, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+Host web
+  HostName %s
+  Port %d
+  User %s
+Host web-via-jump
+  HostName %s
+  Port %d
+  ProxyJump hop
+Host hop
+  HostName %s
+  Port %d
+Host *
+  IdentityFile %s
+  UserKnownHostsFile %s
+`, tgt.Host, tgt.Port, currentUser(t), tgt.Host, tgt.Port, bastion.Host, bastion.Port, key, pinned)), 0o600)
+	src := filepath.Join(dir, "src.bin")
+	data := randomBytes(t, 300000)
+	writeLocal(t, src, data)
+
+	r := sshpin(t, nil, "sftp", "-F", cfg, "put", "--json", src, "web:"+dir+"/up.bin")
+	if recs := jsonLines(t, r.stdout); r.code != 0 || len(recs) != 1 || recs[0]["sha256"] != sum(data) || recs[0]["remote"] != "web:"+dir+"/up.bin" {
+		t.Fatalf("put to the alias: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if tgt.Connections() != 1 || bastion.Connections() != 0 {
+		t.Errorf("connections: target %d, bastion %d; want 1, 0", tgt.Connections(), bastion.Connections())
+	}
+	r = sshpin(t, nil, "sftp", "-F", cfg, "get", "web-via-jump:"+dir+"/up.bin", dir+"/back.bin")
+	if got, _ := os.ReadFile(dir + "/back.bin"); r.code != 0 || !bytes.Equal(got, data) {
+		t.Fatalf("get through ProxyJump: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if tgt.Connections() != 2 || bastion.Connections() != 1 {
+		t.Errorf("connections: target %d, bastion %d; want 2, 1", tgt.Connections(), bastion.Connections())
+	}
+	// -F with a file that does not exist: exit 2, as ssh refuses it.
+	r = sshpin(t, nil, "sftp", "-F", filepath.Join(dir, "nope"), "ls", "web:")
+	if r.code != 2 || !strings.Contains(r.stderr, "ssh config:") {
+		t.Errorf("-F missing: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// -J through the binary: the transfer goes through the bastion; a bastion
+// whose pin does not match is refused (exit 1) before any credential, and
+// the target never sees a connection.
+func TestCLIJump(t *testing.T) {
+	bastion, tgt, key := jumpPeers(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	bad := filepath.Join(dir, "bad")
+	write := func(path string, bastionKeys []ssh.PublicKey) {
+		var lines []string
+		for _, k := range bastionKeys {
+			lines = append(lines, "["+bastion.Host+"]:"+strconv.Itoa(bastion.Port)+" "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
+		}
+		for _, k := range peerKeys(t, tgt) {
+			lines = append(lines, "["+tgt.Host+"]:"+strconv.Itoa(tgt.Port)+" "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
+		}
+		os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	}
+	write(good, peerKeys(t, bastion))
+	write(bad, []ssh.PublicKey{newHostKey(t, "ed25519").PublicKey()})
+	src := filepath.Join(dir, "src")
+	writeLocal(t, src, []byte("through the bastion"))
+
+	r := sshpin(t, nil, "sftp", "-F", "none", "--pinned", good, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst")
+	if got, _ := os.ReadFile(dir + "/dst"); r.code != 0 || string(got) != "through the bastion" {
+		t.Fatalf("put -J: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "-F", "none", "--pinned", bad, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst2")
+	if r.code != 1 || !strings.Contains(r.stderr, "sshpin: jump host "+bastion.Addr+": REFUSED before authentication, nothing was sent: host key mismatch") {
+		t.Fatalf("put -J with a bad bastion pin: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(dir + "/dst2"); err == nil {
+		t.Errorf("the file was transferred")
+	}
+	bastion.Idle(t)
+	if tgt.Connections() != 1 {
+		t.Errorf("target connections %d, want 1 (the good run's)", tgt.Connections())
+	}
+	// The refused connection is the bastion's second; its log lines carry
+	// the connection number.
+	for _, l := range strings.Split(bastion.Log(), "\n") {
+		if strings.HasPrefix(l, "[2] ") && strings.Contains(l, "userauth-request") {
+			t.Errorf("the refused bastion connection saw an authentication attempt: %s", l)
+		}
+	}
+
+	// -J and --proxy-command together: a usage error.
+	r = sshpin(t, nil, "sftp", "-J", bastion.Addr, "--proxy-command", "x", "ls", tgt.Addr+":")
+	if r.code != 2 || !strings.Contains(r.stderr, "exclude each other") {
+		t.Errorf("-J with --proxy-command: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// --proxy-command with %h and %p expanded: the test binary relays.
+func TestCLIProxyCommand(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	pinned := filepath.Join(t.TempDir(), "pinned")
+	var lines []string
+	for _, k := range peerKeys(t, p) {
+		lines = append(lines, "["+p.Host+"]:"+strconv.Itoa(p.Port)+" "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
+	}
+	os.WriteFile(pinned, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sshpin(t, nil, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "--proxy-command", "env SFTPX_TEST_RELAY=%h:%p "+self, "ls", "--json", p.Addr+":/")
+	if r.code != 0 || len(jsonLines(t, r.stdout)) == 0 {
+		t.Fatalf("ls through --proxy-command: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// cp from a backup server to a web server through the binary, the source
+// a quoted pattern with --newest; then a destination whose pin does not
+// match: exit 1, nothing written there.
+func TestCLICopyNewest(t *testing.T) {
+	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
+	backup := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, AuthorizedKeys: []string{pubLine}})
+	web := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ecdsa"}, AuthorizedKeys: []string{pubLine}, Extra: []string{"LogLevel DEBUG1"}})
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	os.WriteFile(good, []byte(pinLines(t, backup, peerKeys(t, backup))+pinLines(t, web, peerKeys(t, web))), 0o600)
+	bad := filepath.Join(dir, "bad")
+	os.WriteFile(bad, []byte(pinLines(t, backup, peerKeys(t, backup))+pinLines(t, web, []ssh.PublicKey{newHostKey(t, "ecdsa").PublicKey()})), 0o600)
+
+	backups := filepath.Join(dir, "backups")
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var newest []byte
+	for i, n := range []string{"site-2.tar.gz", "site-3.tar.gz", "site-1.tar.gz"} {
+		data := randomBytes(t, 100000+i)
+		writeLocal(t, filepath.Join(backups, n), data)
+		mt := base.Add(time.Duration(i) * time.Hour)
+		if n == "site-1.tar.gz" {
+			mt = base.Add(time.Hour / 2) // not the last written, not the newest
+		}
+		if n == "site-3.tar.gz" {
+			newest = data
+		}
+		os.Chtimes(filepath.Join(backups, n), mt, mt)
+	}
+	www := filepath.Join(dir, "www")
+	os.Mkdir(www, 0o755)
+
+	sftp := func(env []string, pinned string, args ...string) cliRun {
+		return sshpin(t, env, append([]string{"sftp", "-F", "none", "--pinned", pinned, "-i", keyPath}, args...)...)
+	}
+	r := sftp(nil, good, "cp", "--json", "--newest", backup.Addr+":"+backups+"/*.tar.gz", web.Addr+":"+www+"/")
+	recs := jsonLines(t, r.stdout)
+	if r.code != 0 || len(recs) != 1 || recs[0]["source"] != backup.Addr+":"+backups+"/site-3.tar.gz" ||
+		recs[0]["remote"] != web.Addr+":"+www+"/site-3.tar.gz" || recs[0]["sha256"] != sum(newest) {
+		t.Fatalf("cp --newest: exit %d %v\n%s", r.code, recs, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(www, "site-3.tar.gz")); !bytes.Equal(got, newest) {
+		t.Fatalf("the web server holds %d bytes", len(got))
+	}
+	// Without --newest, every match; a pattern matching nothing is named.
+	r = sftp(nil, good, "cp", backup.Addr+":"+backups+"/*.tar.gz", backup.Addr+":"+backups+"/*.zip", web.Addr+":"+www)
+	if r.code != 2 || strings.Count(r.stdout, "sha256:") != 3 || !strings.Contains(r.stderr, "*.zip: no file matches") {
+		t.Fatalf("cp of a pattern: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// get --newest too.
+	out := t.TempDir()
+	r = sftp(nil, good, "get", "--newest", backup.Addr+":"+backups+"/site-*", out)
+	if got, _ := os.ReadFile(filepath.Join(out, "site-3.tar.gz")); r.code != 0 || !bytes.Equal(got, newest) || len(dirNames(t, out)) != 1 {
+		t.Fatalf("get --newest: exit %d %q\n%s", r.code, dirNames(t, out), r.stderr)
+	}
+
+	before := web.Connections()
+	r = sftp([]string{"SSHPIN_PASSWORD=hunter2"}, bad, "cp", backup.Addr+":"+backups+"/site-1.tar.gz", web.Addr+":"+www+"/x")
+	if r.code != 1 || !strings.Contains(r.stderr, "REFUSED before authentication") {
+		t.Fatalf("cp to a mismatched destination: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(www, "x")); err == nil {
+		t.Errorf("the file was copied")
+	}
+	web.Idle(t)
+	for _, l := range strings.Split(web.Log(), "\n") {
+		if strings.HasPrefix(l, "["+strconv.Itoa(before+1)+"] ") && strings.Contains(l, "userauth-request") {
+			t.Errorf("the refused destination saw an authentication attempt: %s", l)
+		}
+	}
+}
+
+func pinLines(t *testing.T, p *testpeer.Peer, keys []ssh.PublicKey) string {
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString("[" + p.Host + "]:" + strconv.Itoa(p.Port) + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) + "\n")
+	}
+	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"slices"
 	"strings"
@@ -22,6 +24,9 @@ type Options struct {
 	Host string // a name or an IP literal, without brackets
 	Port int    // 0 means 22
 	User string
+	// HostKeyAlias, when set, is the name the host's pins are looked up
+	// and trusted under instead of Host and Port, as ssh's HostKeyAlias.
+	HostKeyAlias string
 
 	// Pinned are the known_hosts files that vouch for servers, read
 	// together as ssh reads its user and global files.
@@ -47,9 +52,33 @@ type Options struct {
 
 	Auth Auth
 
+	// Jump are the hosts to go through, first to last (ssh's ProxyJump):
+	// the first is dialled, and each next connection, the target's last,
+	// is opened through the one before (a direct-tcpip channel, which the
+	// jump host's sshd must allow: AllowTcpForwarding). Every hop is
+	// verified against Pinned, with the same policy, before any
+	// credential is sent to it.
+	Jump []Hop
+	// ProxyCommand, when set, is run with /bin/sh -c, and its standard
+	// input and output carry the SSH stream to the target instead of a
+	// TCP connection (ssh's ProxyCommand, tokens already expanded). Its
+	// standard error goes to ProxyStderr (discarded if nil). It ends when
+	// the Client is closed.
+	ProxyCommand string
+	ProxyStderr  io.Writer
+
 	// Events receives what a user may want to know; nil drops them. Calls
 	// never overlap, and all of an operation's calls return before it does.
 	Events func(Event)
+}
+
+// Hop is a jump host: where it is, who logs in, and with what.
+type Hop struct {
+	Host         string
+	Port         int // 0 means 22
+	User         string
+	HostKeyAlias string
+	Auth         Auth
 }
 
 // Auth says which credentials to offer, in this order: the identity files,
@@ -60,6 +89,15 @@ type Auth struct {
 	// before dialling, so a missing file fails early; encrypted ones are
 	// decrypted with Passphrase when the server asks for a key.
 	KeyFiles []string
+	// OptionalKeyFiles are offered after KeyFiles when they exist (the
+	// IdentityFile lines of ~/.ssh/config, ssh's default identities); a
+	// missing one is skipped, one that is not a private key is skipped
+	// with a warning.
+	OptionalKeyFiles []string
+	// DefaultKeyFiles are ssh's default identities (~/.ssh/id_ed25519,
+	// ...), offered when they exist and are not encrypted: a key the user
+	// never named is no reason to ask for a passphrase.
+	DefaultKeyFiles []string
 	// Passphrase returns the passphrase of an encrypted key file; nil
 	// skips encrypted keys.
 	Passphrase func(keyFile string) ([]byte, error)
@@ -84,29 +122,37 @@ const (
 	// EventWarning: something went wrong that did not stop the operation
 	// (an unreachable agent, a key that could not be decrypted).
 	EventWarning
-	// EventProgress: Bytes of Total moved for Remote/Local; Verify is set
-	// while an upload is read back.
+	// EventProgress: Bytes of Total moved for Remote/Local, and for a put
+	// the Verified bytes read back so far; Verify is set while an upload
+	// is read back after the fact (on servers that serve no reads on a
+	// file open for writing).
 	EventProgress
 	// EventNotAtomic: the server lacks posix-rename@openssh.com, so an
 	// upload replaced Remote by removing it first: for a moment Remote
 	// did not exist.
 	EventNotAtomic
+	// EventLeftover: an upload removed Remote, the temporary file an
+	// earlier, interrupted upload to the same name left behind.
+	EventLeftover
 )
 
 // Event is one thing a user may want to know. Which fields are set depends
 // on Kind.
 type Event struct {
-	Kind    EventKind
-	Addr    string        // the address that answered
-	Key     ssh.PublicKey // the host key
-	Path    string        // the pinned file written, for EventTrusted
-	Op      string        // "get" or "put"
-	Remote  string
-	Local   string
-	Bytes   int64
-	Total   int64
-	Verify  bool
-	Message string
+	Kind   EventKind
+	Addr   string        // the address that answered
+	Key    ssh.PublicKey // the host key
+	Path   string        // the pinned file written, for EventTrusted
+	Op     string        // "get" or "put"
+	Remote string
+	Local  string
+	Bytes  int64
+	Total  int64
+	Verify bool
+	// Verified is, for a put that reads every chunk back while it
+	// uploads, how many of the Bytes were read back and found equal.
+	Verified int64
+	Message  string
 }
 
 // Client is an SFTP session on a server that proved a pinned key. Its
@@ -115,23 +161,28 @@ type Event struct {
 type Client struct {
 	ssh  *ssh.Client
 	sftp *sftp.Client
+	ses  *session
 	g    *guard
+	hops []*ssh.Client // the jump hosts' connections, first to last
 
 	// Addr is the address that answered; HostKey the key it proved.
 	Addr    string
 	HostKey ssh.PublicKey
 
-	opts Options
-	mu   sync.Mutex
+	opts    Options
+	mu      sync.Mutex
+	started time.Time // when Dial returned: older temporary files are leftovers
+
+	leftMu    sync.Mutex
+	leftovers map[string][]fs.FileInfo // per directory: its temporary files
 }
 
 // Dial connects, verifies the server's host key against the pinned files,
 // authenticates and starts SFTP. A *HostKeyError means the server was
-// refused before any credential was sent.
+// refused before any credential was sent. Through jump hosts (Jump), each
+// hop is verified against the pins and authenticated before the next
+// connection is opened through it; a *JumpError names the hop that failed.
 func Dial(ctx context.Context, o Options) (*Client, error) {
-	if o.Port == 0 {
-		o.Port = target.DefaultPort
-	}
 	if o.Timeout <= 0 {
 		return nil, errors.New("sftpx: Options.Timeout must be positive")
 	}
@@ -141,75 +192,183 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.TrustOnFirstUse && o.TrustFile == "" {
 		return nil, errors.New("sftpx: TrustOnFirstUse needs a TrustFile")
 	}
-	addr := target.Target{Host: o.Host, Port: o.Port}.String()
-	keys, err := loadKeyFiles(o.Auth.KeyFiles)
-	if err != nil {
-		return nil, err
+	if o.ProxyCommand != "" && len(o.Jump) > 0 {
+		return nil, errors.New("sftpx: ProxyCommand and Jump exclude each other")
 	}
-	m, err := lookup(o.Pinned, o.Host, o.Port)
-	if err != nil {
-		return nil, fmt.Errorf("sftpx: %w", err)
+	eps := make([]*endpoint, 0, len(o.Jump)+1)
+	for _, h := range o.Jump {
+		eps = append(eps, newEndpoint(h))
 	}
-	algos := newAlgorithms(o.Legacy)
-	hostKeyAlgos, err := algos.hostKeysFor(m, o)
-	if err != nil {
-		return nil, err
-	}
-
-	d := net.Dialer{Timeout: o.Timeout}
-	raw, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if isTimeout(err) {
-			err = fmt.Errorf("%w: no connection within %s", ErrTimeout, o.Timeout)
+	eps = append(eps, newEndpoint(Hop{Host: o.Host, Port: o.Port, User: o.User, HostKeyAlias: o.HostKeyAlias, Auth: o.Auth}))
+	// Every identity file is read and every pin looked up before the
+	// first packet: a typo fails here, not halfway along the chain.
+	for _, ep := range eps {
+		if err := ep.prepare(o); err != nil {
+			return nil, err
 		}
-		return nil, &ConnectError{Addr: addr, Err: err}
 	}
-	g := newGuard(raw, o.Timeout)
-	// One deadline for the whole setup, as for every other command: a
-	// server that trickles its key exchange cannot hold us past it.
-	g.arm()
-	stop := context.AfterFunc(ctx, func() { g.trip(ctx.Err()) })
-	defer stop()
 
-	v := &verifier{o: o, m: m, events: o.Events}
-	creds := &credentials{auth: o.Auth, keys: keys, g: g, events: o.Events, user: o.User, addr: addr}
+	first := eps[0]
+	var raw net.Conn
+	var err error
+	if o.ProxyCommand != "" {
+		raw, err = startProxyCommand(o.ProxyCommand, o.ProxyStderr)
+		if err != nil {
+			return nil, &ConnectError{Addr: first.addr, Err: fmt.Errorf("proxy command: %w", err)}
+		}
+	} else {
+		d := net.Dialer{Timeout: o.Timeout}
+		raw, err = d.DialContext(ctx, "tcp", first.addr)
+		if err != nil {
+			if isTimeout(err) {
+				err = fmt.Errorf("%w: no connection within %s", ErrTimeout, o.Timeout)
+			}
+			return nil, &ConnectError{Addr: first.addr, Err: err}
+		}
+	}
+
+	var hops []*ssh.Client
+	fail := func(err error) (*Client, error) {
+		for i := len(hops) - 1; i >= 0; i-- {
+			hops[i].Close()
+		}
+		return nil, err
+	}
+	conn := raw
+	via := ""
+	for i, ep := range eps {
+		last := i == len(eps)-1
+		g := newGuard(conn, o.Timeout)
+		// One deadline for the whole setup of each hop, as for every other
+		// command: a server that trickles its key exchange, or a jump host
+		// that never opens the next connection, cannot hold us past it.
+		g.arm()
+		stop := context.AfterFunc(ctx, func() { g.trip(ctx.Err()) })
+		sc, err := ep.handshake(g, o, via)
+		if err != nil {
+			stop()
+			if !last {
+				err = &JumpError{Hop: ep.addr, Err: err}
+			}
+			return fail(err)
+		}
+		if last {
+			ses, err := startSession(sc)
+			stop()
+			if err != nil {
+				sc.Close()
+				if r := g.failure(); r != nil {
+					err = r
+				}
+				return fail(&ConnectError{Addr: ep.addr, Err: fmt.Errorf("starting SFTP: %w", err)})
+			}
+			g.disarm()
+			addr := raw.RemoteAddr().String()
+			if via != "" {
+				addr = ep.addr + via
+			}
+			return &Client{ssh: sc, sftp: ses.client, ses: ses, g: g, hops: hops, Addr: addr, HostKey: ep.key, opts: o, started: time.Now()}, nil
+		}
+		next := eps[i+1]
+		conn, err = sc.Dial("tcp", next.addr)
+		stop()
+		if err != nil {
+			sc.Close()
+			if r := g.failure(); r != nil {
+				err = r
+			}
+			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
+		}
+		g.disarm()
+		hops = append(hops, sc)
+		via = " via " + joinVia(eps[:i+1])
+	}
+	panic("unreachable")
+}
+
+func joinVia(eps []*endpoint) string {
+	var names []string
+	for _, ep := range eps {
+		names = append(names, ep.addr)
+	}
+	return strings.Join(names, ", ")
+}
+
+// endpoint is one server of a connection: a jump host or the target.
+type endpoint struct {
+	Hop
+	addr         string // host:port to dial
+	keyHost      string // the name its pins are looked up under
+	keyPort      int
+	keys         []*keyFile
+	m            *knownhosts.Match
+	algos        *algorithms
+	hostKeyAlgos []string
+	key          ssh.PublicKey // the key it proved
+}
+
+func newEndpoint(h Hop) *endpoint {
+	if h.Port == 0 {
+		h.Port = target.DefaultPort
+	}
+	ep := &endpoint{Hop: h, addr: target.Target{Host: h.Host, Port: h.Port}.String(), keyHost: h.Host, keyPort: h.Port}
+	if h.HostKeyAlias != "" {
+		// As ssh: the alias is looked up (and trusted) as a plain name.
+		ep.keyHost, ep.keyPort = h.HostKeyAlias, target.DefaultPort
+	}
+	return ep
+}
+
+func (ep *endpoint) prepare(o Options) error {
+	var err error
+	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles); err != nil {
+		return err
+	}
+	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles, false)
+	for _, w := range warnings {
+		emit(o.Events, Event{Kind: EventWarning, Message: w})
+	}
+	defaults, _ := loadOptionalKeyFiles(ep.Auth.DefaultKeyFiles, true)
+	ep.keys = append(append(ep.keys, optional...), defaults...)
+	if ep.m, err = lookup(o.Pinned, ep.keyHost, ep.keyPort); err != nil {
+		return fmt.Errorf("sftpx: %w", err)
+	}
+	ep.algos = newAlgorithms(o.Legacy)
+	ep.hostKeyAlgos, err = ep.algos.hostKeysFor(ep.m, o)
+	return err
+}
+
+// handshake runs SSH on conn: the server's key is checked against the
+// pins inside the key exchange, before any credential, and then the
+// credentials are offered.
+func (ep *endpoint) handshake(g *guard, o Options, via string) (*ssh.Client, error) {
+	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via}
+	creds := &credentials{auth: ep.Auth, keys: ep.keys, g: g, events: o.Events, user: ep.User, addr: ep.addr}
 	defer creds.close()
 	cfg := &ssh.ClientConfig{
 		Config: ssh.Config{
-			KeyExchanges: algos.kex,
-			Ciphers:      algos.ciphers,
-			MACs:         algos.macs,
+			KeyExchanges: ep.algos.kex,
+			Ciphers:      ep.algos.ciphers,
+			MACs:         ep.algos.macs,
 		},
-		User:              o.User,
+		User:              ep.User,
 		Auth:              creds.methods(),
-		HostKeyAlgorithms: hostKeyAlgos,
+		HostKeyAlgorithms: ep.hostKeyAlgos,
 		HostKeyCallback:   v.check,
 		ClientVersion:     "SSH-2.0-sshpin",
 	}
-	conn, chans, reqs, err := ssh.NewClientConn(g, addr, cfg)
+	conn, chans, reqs, err := ssh.NewClientConn(g, ep.addr, cfg)
 	if err != nil {
-		g.conn.Close()
-		return nil, classify(err, g, v, creds, m, addr, o)
+		g.Close()
+		return nil, classify(err, g, v, creds, ep.m, ep.addr, ep.User, o)
 	}
-	sc := ssh.NewClient(conn, chans, reqs)
-	// 32 KiB packets, the size every server must accept: larger ones are
-	// what makes pkg/sftp#658 lose data. Fstat reads the size of the open
-	// handle, not of whatever the path names by then.
-	fc, err := sftp.NewClient(sc, sftp.UseFstat(true), sftp.MaxPacketChecked(32768))
-	if err != nil {
-		sc.Close()
-		if r := g.failure(); r != nil {
-			err = r
-		}
-		return nil, &ConnectError{Addr: addr, Err: fmt.Errorf("starting SFTP: %w", err)}
-	}
-	g.disarm()
-	return &Client{ssh: sc, sftp: fc, g: g, Addr: raw.RemoteAddr().String(), HostKey: v.key, opts: o}, nil
+	ep.key = v.key
+	return ssh.NewClient(conn, chans, reqs), nil
 }
 
 // classify turns a failed handshake into the error that says what
 // happened: the host key check, a deadline, or authentication.
-func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhosts.Match, addr string, o Options) error {
+func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhosts.Match, addr, user string, o Options) error {
 	var hke *HostKeyError
 	var te *TrustError
 	var ane *ssh.AlgorithmNegotiationError
@@ -231,7 +390,7 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 		return e
 	case v.key != nil:
 		// The server proved its key, so what failed is authentication.
-		return &AuthError{User: o.User, Addr: addr, Tried: creds.tried(), Err: err}
+		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Err: err}
 	}
 	return &ConnectError{Addr: addr, Err: err}
 }
@@ -278,11 +437,17 @@ type verifier struct {
 	o      Options
 	m      *knownhosts.Match
 	events func(Event)
+	host   string // the name pins are looked up and trusted under
+	port   int
+	addr   string        // the address, for events
 	key    ssh.PublicKey // set once the key is accepted
 }
 
 func (v *verifier) check(_ string, remote net.Addr, key ssh.PublicKey) error {
-	addr := remote.String()
+	addr := v.addr
+	if addr == "" {
+		addr = remote.String()
+	}
 	switch {
 	case v.o.InsecureAcceptAny:
 		emit(v.events, Event{Kind: EventUnverified, Addr: addr, Key: key})
@@ -314,7 +479,7 @@ func (v *verifier) trust(key ssh.PublicKey) error {
 	}
 	var verr error
 	err := knownhosts.Update(v.o.TrustFile, func(f *knownhosts.File) error {
-		fm, err := f.Lookup(v.o.Host, v.o.Port)
+		fm, err := f.Lookup(v.host, v.port)
 		if err != nil {
 			return err
 		}
@@ -325,7 +490,7 @@ func (v *verifier) trust(key ssh.PublicKey) error {
 			}
 			return nil
 		}
-		ch, err := f.Plan(v.o.Host, v.o.Port, []ssh.PublicKey{key}, knownhosts.MergeOptions{})
+		ch, err := f.Plan(v.host, v.port, []ssh.PublicKey{key}, knownhosts.MergeOptions{})
 		if err != nil {
 			return err
 		}
@@ -424,10 +589,15 @@ func (a *algorithms) hostKeysFor(m *knownhosts.Match, o Options) ([]string, erro
 // not wrap. Its calls run without this package's deadlines.
 func (c *Client) SFTP() *sftp.Client { return c.sftp }
 
-// Close ends the SFTP session and the connection.
+// Close ends the SFTP session and the connection, and those to the jump
+// hosts.
 func (c *Client) Close() error {
 	c.sftp.Close()
-	return c.ssh.Close()
+	err := c.ssh.Close()
+	for i := len(c.hops) - 1; i >= 0; i-- {
+		c.hops[i].Close()
+	}
+	return err
 }
 
 // do runs one operation under the connection's deadline, re-armed by
@@ -451,96 +621,6 @@ func (c *Client) do(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
-
-// guard is the connection with one deadline that operations arm, progress
-// pushes back, prompts suspend, and a cancellation trips for good. It is
-// the net.Conn x/crypto reads and writes, so that it can tell a deadline
-// that fired from any other broken connection.
-type guard struct {
-	conn    net.Conn
-	timeout time.Duration
-
-	mu     sync.Mutex
-	reason error // why the connection was killed; nil while it is alive
-}
-
-func newGuard(c net.Conn, timeout time.Duration) *guard {
-	return &guard{conn: c, timeout: timeout}
-}
-
-func (g *guard) arm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.reason == nil {
-		g.conn.SetDeadline(time.Now().Add(g.timeout))
-	}
-}
-
-func (g *guard) disarm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.reason == nil {
-		g.conn.SetDeadline(time.Time{})
-	}
-}
-
-// trip kills the connection for reason: a deadline in the past wakes every
-// blocked read and write at once.
-func (g *guard) trip(reason error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.reason == nil {
-		g.reason = reason
-	}
-	g.conn.SetDeadline(time.Unix(1, 0))
-}
-
-func (g *guard) failure() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.reason
-}
-
-// pause runs a prompt without the deadline: a user typing a passphrase is
-// not a stalled server.
-func (g *guard) pause(fn func()) {
-	g.disarm()
-	defer g.arm()
-	fn()
-}
-
-func (g *guard) noteTimeout(err error) {
-	if isTimeout(err) {
-		g.mu.Lock()
-		if g.reason == nil {
-			g.reason = fmt.Errorf("%w: the server did not answer within %s", ErrTimeout, g.timeout)
-		}
-		g.mu.Unlock()
-	}
-}
-
-func (g *guard) Read(p []byte) (int, error) {
-	n, err := g.conn.Read(p)
-	if err != nil {
-		g.noteTimeout(err)
-	}
-	return n, err
-}
-
-func (g *guard) Write(p []byte) (int, error) {
-	n, err := g.conn.Write(p)
-	if err != nil {
-		g.noteTimeout(err)
-	}
-	return n, err
-}
-
-func (g *guard) Close() error                       { return g.conn.Close() }
-func (g *guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }
-func (g *guard) RemoteAddr() net.Addr               { return g.conn.RemoteAddr() }
-func (g *guard) SetDeadline(t time.Time) error      { return g.conn.SetDeadline(t) }
-func (g *guard) SetReadDeadline(t time.Time) error  { return g.conn.SetReadDeadline(t) }
-func (g *guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDeadline(t) }
 
 func isTimeout(err error) bool {
 	var ne net.Error

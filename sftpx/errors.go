@@ -103,6 +103,19 @@ type ConnectError struct {
 func (e *ConnectError) Error() string { return fmt.Sprintf("sftpx: %s: %v", e.Addr, e.Err) }
 func (e *ConnectError) Unwrap() error { return e.Err }
 
+// JumpError is a failure at a jump host: its key, its login, or the
+// connection it was to open to the next host. Err is a *HostKeyError,
+// *AuthError, *TrustError or *ConnectError (errors.As works through it).
+type JumpError struct {
+	Hop string // the jump host's host:port
+	Err error
+}
+
+func (e *JumpError) Error() string {
+	return fmt.Sprintf("sftpx: jump host %s: %s", e.Hop, strings.TrimPrefix(e.Err.Error(), "sftpx: "))
+}
+func (e *JumpError) Unwrap() error { return e.Err }
+
 // AuthError is a server that proved its key but accepted no credential.
 type AuthError struct {
 	User  string
@@ -134,9 +147,9 @@ func (e *KeyFileError) Unwrap() error { return e.Err }
 // fs.ErrNotExist or fs.ErrPermission (errors.Is works), a *VerifyError, or
 // wraps ErrTimeout.
 type TransferError struct {
-	Op     string // "get", "put", "ls", "rm", "mkdir"
-	Remote string // the remote path
-	Local  string // the local path; "" for ls, rm, mkdir
+	Op     string // "get", "put", "cp", "ls", "rm", "mkdir", "glob"
+	Remote string // the remote path (for cp, the destination)
+	Local  string // the local path (for cp, the source's remote path); "" for ls, rm, mkdir, glob
 	Err    error
 }
 
@@ -145,7 +158,7 @@ func (e *TransferError) Error() string {
 	switch {
 	case e.Local == "":
 		what = e.Remote
-	case e.Op == "put":
+	case e.Op == "put" || e.Op == "cp":
 		what = e.Local + " -> " + e.Remote
 	default:
 		what = e.Remote + " -> " + e.Local
@@ -167,9 +180,16 @@ type VerifyError struct {
 	GotBytes   int64
 	WantSHA256 string // hex; "" when only the size was compared
 	GotSHA256  string
+	// Differs: the bytes read back differ from the bytes sent, first at
+	// offset At (the sizes and digests are then not filled in).
+	Differs bool
+	At      int64
 }
 
 func (e *VerifyError) Error() string {
+	if e.Differs {
+		return fmt.Sprintf("sftpx: %s differs from what was sent, from byte %d on", e.What, e.At)
+	}
 	if e.WantBytes != e.GotBytes {
 		return fmt.Sprintf("sftpx: %s has %d bytes, want %d", e.What, e.GotBytes, e.WantBytes)
 	}

@@ -14,6 +14,8 @@ type Remote struct {
 	User string // "" when not given: the caller picks the default
 	Host string // a name or an IP literal, without brackets
 	Port int    // 22 unless given
+	// PortGiven: the port was written, so it overrides ~/.ssh/config's.
+	PortGiven bool
 	// Path is as given, and, like scp's and sftp's, relative to the login
 	// directory unless it starts with '/'. "" names the login directory.
 	Path string
@@ -106,6 +108,7 @@ func ParseRemote(s string) (Remote, error) {
 			return fail("invalid port " + strconv.Quote(rest[:j]) + " (want 1-65535)")
 		}
 		port, rest = n, rest[j+1:]
+		r.PortGiven = true
 	}
 	r.Path = rest
 	return finish(s, r, host, port)
@@ -153,6 +156,7 @@ func parseURI(s string) (Remote, error) {
 			return fail("invalid port " + strconv.Quote(p) + " (want 1-65535)")
 		}
 		port = n
+		r.PortGiven = true
 	}
 	if hasPath {
 		p, err := url.PathUnescape(path)
@@ -205,8 +209,8 @@ func allDigits(s string) bool {
 }
 
 // String returns the scp form, which ParseRemote reads back as r. The port
-// is written when it is not 22, and also when the path would otherwise
-// read as one ("12:notes" becomes "host:22:12:notes").
+// is written when it is not 22 or was given, and also when the path would
+// otherwise read as one ("12:notes" becomes "host:22:12:notes").
 func (r Remote) String() string {
 	var b strings.Builder
 	if r.User != "" {
@@ -219,7 +223,7 @@ func (r Remote) String() string {
 		b.WriteString(r.Host)
 	}
 	b.WriteByte(':')
-	if j := strings.IndexByte(r.Path, ':'); r.Port != target.DefaultPort || (j > 0 && allDigits(r.Path[:j])) {
+	if j := strings.IndexByte(r.Path, ':'); r.Port != target.DefaultPort || r.PortGiven || (j > 0 && allDigits(r.Path[:j])) {
 		b.WriteString(strconv.Itoa(r.Port))
 		b.WriteByte(':')
 	}
@@ -236,4 +240,48 @@ func (r Remote) Addr() string {
 // that one connection serves both.
 func (r Remote) SameServer(o Remote) bool {
 	return r.User == o.User && strings.EqualFold(r.Host, o.Host) && r.Port == o.Port
+}
+
+// ParseJump parses a jump list as ssh's -J takes it: comma-separated
+// "[user@]host[:port]" (an IPv6 host in brackets) or "ssh://[user@]host[:port]".
+func ParseJump(s string) ([]Remote, error) {
+	var out []Remote
+	for _, hop := range strings.Split(s, ",") {
+		fail := func(reason string) ([]Remote, error) { return nil, &ParseError{Input: hop, Reason: reason} }
+		h := hop
+		if len(h) >= 6 && strings.EqualFold(h[:6], "ssh://") {
+			h = strings.TrimSuffix(h[6:], "/")
+		}
+		var r Remote
+		if at := strings.LastIndexByte(h, '@'); at >= 0 {
+			r.User, h = h[:at], h[at+1:]
+			if r.User == "" {
+				return fail("empty user name before '@'")
+			}
+		}
+		if h == "" {
+			return fail("empty jump host")
+		}
+		t, err := target.Parse(h)
+		if err != nil {
+			var te *target.Error
+			if errors.As(err, &te) {
+				return fail(te.Reason)
+			}
+			return fail(err.Error())
+		}
+		r.Host, r.Port = t.Host, t.Port
+		if strings.HasPrefix(h, "[") {
+			r.PortGiven = strings.Contains(h, "]:")
+		} else {
+			r.PortGiven = strings.Count(h, ":") == 1
+		}
+		for _, c := range r.User {
+			if c <= ' ' || c == 0x7f || strings.ContainsRune(":/[]", c) {
+				return fail("user name contains " + strconv.QuoteRune(c))
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

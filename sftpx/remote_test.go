@@ -15,23 +15,23 @@ func TestParseRemote(t *testing.T) {
 		{"host:", Remote{Host: "host", Port: 22, Path: ""}},
 		{"host:/abs/path", Remote{Host: "host", Port: 22, Path: "/abs/path"}},
 		{"alice@host:dir/f", Remote{User: "alice", Host: "host", Port: 22, Path: "dir/f"}},
-		{"host:2222:/tmp/x", Remote{Host: "host", Port: 2222, Path: "/tmp/x"}},
-		{"bob@host:2222:", Remote{User: "bob", Host: "host", Port: 2222, Path: ""}},
+		{"host:2222:/tmp/x", Remote{Host: "host", Port: 2222, Path: "/tmp/x", PortGiven: true}},
+		{"bob@host:2222:", Remote{User: "bob", Host: "host", Port: 2222, Path: "", PortGiven: true}},
 		{"host:a:b", Remote{Host: "host", Port: 22, Path: "a:b"}},
 		{"host:/x:2:y", Remote{Host: "host", Port: 22, Path: "/x:2:y"}},
 		{"[::1]:/p", Remote{Host: "::1", Port: 22, Path: "/p"}},
-		{"[::1]:2222:p", Remote{Host: "::1", Port: 2222, Path: "p"}},
-		{"u@[fe80::1%eth0]:2222:/p", Remote{User: "u", Host: "fe80::1%eth0", Port: 2222, Path: "/p"}},
+		{"[::1]:2222:p", Remote{Host: "::1", Port: 2222, Path: "p", PortGiven: true}},
+		{"u@[fe80::1%eth0]:2222:/p", Remote{User: "u", Host: "fe80::1%eth0", Port: 2222, Path: "/p", PortGiven: true}},
 		{"[host.example]:x", Remote{Host: "host.example", Port: 22, Path: "x"}},
 		{"a@b@host:p", Remote{User: "a@b", Host: "host", Port: 22, Path: "p"}},
 		{"host:p@q", Remote{Host: "host", Port: 22, Path: "p@q"}},
-		{"127.0.0.1:22:/x", Remote{Host: "127.0.0.1", Port: 22, Path: "/x"}},
+		{"127.0.0.1:22:/x", Remote{Host: "127.0.0.1", Port: 22, Path: "/x", PortGiven: true}},
 		{"sftp://host", Remote{Host: "host", Port: 22}},
 		{"sftp://host/", Remote{Host: "host", Port: 22}},
 		{"sftp://host/dir/f", Remote{Host: "host", Port: 22, Path: "dir/f"}},
 		{"sftp://host//etc/motd", Remote{Host: "host", Port: 22, Path: "/etc/motd"}},
-		{"SFTP://u@host:2222/a%20b+c", Remote{User: "u", Host: "host", Port: 2222, Path: "a b+c"}},
-		{"sftp://al%40ice@[::1]:2022/~/x", Remote{User: "al@ice", Host: "::1", Port: 2022, Path: "~/x"}},
+		{"SFTP://u@host:2222/a%20b+c", Remote{User: "u", Host: "host", Port: 2222, Path: "a b+c", PortGiven: true}},
+		{"sftp://al%40ice@[::1]:2022/~/x", Remote{User: "al@ice", Host: "::1", Port: 2022, Path: "~/x", PortGiven: true}},
 		{"sftp://[::1]/p", Remote{Host: "::1", Port: 22, Path: "p"}},
 	} {
 		got, err := ParseRemote(tc.in)
@@ -112,5 +112,32 @@ func TestRemoteStringDisambiguates(t *testing.T) {
 	}
 	if got := (Remote{User: "u", Host: "::1", Port: 2222, Path: "/p"}).String(); got != "u@[::1]:2222:/p" {
 		t.Errorf("String() = %q", got)
+	}
+}
+
+func TestParseJump(t *testing.T) {
+	got, err := ParseJump("bastion,ops@jump.example:2200,[::1]:23,ssh://u@h2:24,2001:db8::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Remote{
+		{Host: "bastion", Port: 22},
+		{User: "ops", Host: "jump.example", Port: 2200, PortGiven: true},
+		{Host: "::1", Port: 23, PortGiven: true},
+		{User: "u", Host: "h2", Port: 24, PortGiven: true},
+		{Host: "2001:db8::1", Port: 22},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ParseJump = %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("hop %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"", "a,,b", "@h", "h:0", "h:x", "[::1", "u/x@h"} {
+		if _, err := ParseJump(bad); err == nil {
+			t.Errorf("ParseJump(%q) succeeded", bad)
+		}
 	}
 }

@@ -455,22 +455,6 @@ func (v *versionFilter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func sshString(b []byte) ([]byte, []byte, bool) {
-	if len(b) < 4 {
-		return nil, nil, false
-	}
-	n := int(binary.BigEndian.Uint32(b))
-	if len(b) < 4+n {
-		return nil, nil, false
-	}
-	return b[4 : 4+n], b[4+n:], true
-}
-
-func appendString(b, s []byte) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-	return append(b, s...)
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

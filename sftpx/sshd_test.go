@@ -22,7 +22,7 @@ import (
 // sshdPeer starts a real OpenSSH sshd (internal-sftp) that lets user in
 // with a fresh ed25519 key, and returns it with the key's path and a
 // pinned file holding its host keys.
-func sshdPeer(t *testing.T, user string, cfg testpeer.SSHDConfig) (*testpeer.Peer, string, *knownhosts.File) {
+func sshdPeer(t testing.TB, user string, cfg testpeer.SSHDConfig) (*testpeer.Peer, string, *knownhosts.File) {
 	t.Helper()
 	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
 	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, pubLine)
@@ -46,7 +46,7 @@ func sshdPeer(t *testing.T, user string, cfg testpeer.SSHDConfig) (*testpeer.Pee
 	return p, keyPath, f
 }
 
-func currentUser(t *testing.T) string {
+func currentUser(t testing.TB) string {
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func currentUser(t *testing.T) string {
 	return u.Username
 }
 
-func sshdOptions(t *testing.T, p *testpeer.Peer, user, key string, f *knownhosts.File) Options {
+func sshdOptions(t testing.TB, p *testpeer.Peer, user, key string, f *knownhosts.File) Options {
 	if user == "" {
 		user = currentUser(t)
 	}
@@ -324,5 +324,62 @@ func TestSSHDTrustOnFirstUse(t *testing.T) {
 	added := lines[len(lines)-1]
 	if !slices.Contains(testpeer.Keyscan(t, p), added) {
 		t.Errorf("pinned %q, which ssh-keyscan does not print: %q", added, testpeer.Keyscan(t, p))
+	}
+}
+
+// What an interrupted upload left behind is removed by the next upload of
+// the same name: only files named as its temporary files are, only those
+// older than the run, and only of that name.
+func TestSSHDRemovesLeftovers(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	files := map[string]time.Time{
+		".f.sshpin-tmp-0123456789abcdef": old,        // f's, old: removed
+		".f.sshpin-tmp-fedcba9876543210": old,        // f's, old: removed
+		".f.sshpin-tmp-00112233aabbccdd": time.Now(), // f's, but young: another run's upload in progress
+		".g.sshpin-tmp-0123456789abcdef": old,        // g's: not this upload's business
+		".f.sshpin-tmp-notHEXnotHEXnotH": old,        // not a name sshpin makes
+		".f.sshpin-tmp-0123":             old,        // nor this
+		"f.sshpin-tmp-0123456789abcdef":  old,        // nor this
+	}
+	for n, mt := range files {
+		writeLocal(t, filepath.Join(dir, n), []byte(n))
+		os.Chtimes(filepath.Join(dir, n), mt, mt)
+	}
+	ev := &events{}
+	o := sshdOptions(t, p, "", key, f)
+	o.Events = ev.add
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	src := filepath.Join(t.TempDir(), "src")
+	writeLocal(t, src, []byte("new"))
+	if r := c.PutFile(context.Background(), src, dir+"/f"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	want := []string{".f.sshpin-tmp-00112233aabbccdd", ".f.sshpin-tmp-0123", ".f.sshpin-tmp-notHEXnotHEXnotH", ".g.sshpin-tmp-0123456789abcdef", "f", "f.sshpin-tmp-0123456789abcdef"}
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("after the put: %q\nwant %q", got, want)
+	}
+	var removed []string
+	for _, e := range ev.all {
+		if e.Kind == EventLeftover {
+			removed = append(removed, filepath.Base(e.Remote))
+		}
+	}
+	slices.Sort(removed)
+	if !slices.Equal(removed, []string{".f.sshpin-tmp-0123456789abcdef", ".f.sshpin-tmp-fedcba9876543210"}) {
+		t.Errorf("reported removed %q", removed)
+	}
+	// A second put to the same directory lists it no more, and removes
+	// nothing more.
+	if r := c.PutFile(context.Background(), src, dir+"/g2"); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if got := dirNames(t, dir); len(got) != len(want)+1 {
+		t.Errorf("after the second put: %q", got)
 	}
 }

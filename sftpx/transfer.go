@@ -23,9 +23,9 @@ import (
 
 // Result is the outcome of one file's transfer.
 type Result struct {
-	Op       string // "get" or "put"
-	Remote   string // the remote path
-	Local    string // the local path
+	Op       string // "get", "put" or "cp"
+	Remote   string // the remote path (for cp, the destination's)
+	Local    string // the local path (for cp, the source's remote path)
 	Bytes    int64  // bytes transferred (so far, on failure)
 	Duration time.Duration
 	// SHA256 is the hex SHA-256 of the file as verified: for put, of the
@@ -46,6 +46,9 @@ type TransferOptions struct {
 // posixRename is OpenSSH's extension whose rename replaces an existing
 // file atomically; SFTPv3's own rename fails when the target exists.
 const posixRename = "posix-rename@openssh.com"
+
+// fsyncExtension is OpenSSH's fsync of an open handle.
+const fsyncExtension = "fsync@openssh.com"
 
 // Put uploads the local file or (with Recursive) directory local to
 // remote, calling each with every file's Result. Like scp and sftp, when
@@ -172,87 +175,220 @@ func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) erro
 		return errors.New("local file is not a regular file")
 	}
 	return c.do(ctx, func() error {
-		// A symbolic link at dst is followed, as internal/atomicfile does
-		// locally: the rename replaces its target and the link stays.
-		if lst, err := c.sftp.Lstat(dst); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
-			if real, err := c.sftp.RealPath(dst); err == nil {
-				dst = real
-			}
-		}
-		// Replacing a file keeps its mode, as sftp's put (which truncates
-		// it in place) does; a new file gets the local file's.
-		mode := st.Mode().Perm()
-		if old, err := c.sftp.Stat(dst); err == nil {
-			if old.IsDir() {
-				return errors.New("is a directory")
-			}
-			mode = old.Mode().Perm()
-		}
-		tmp := remoteTemp(dst)
-		w, err := c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-		if err != nil {
-			return wrap(err, "cannot create a temporary file in %s", path.Dir(dst))
-		}
-		placed := false
-		defer func() {
-			if !placed {
-				// Best effort: on a dead connection the temporary file
-				// stays behind, under a name no one mistakes for dst.
-				c.sftp.Remove(tmp)
-			}
-		}()
-		// pkg/sftp cannot pass attributes to open, so the file is made
-		// private while it is still empty: the server's default mode may
-		// let others read what is being uploaded.
-		if err := w.Chmod(0o600); err != nil {
-			w.Close()
-			return wrap(err, "cannot restrict the temporary file's mode")
-		}
-		h := sha256.New()
-		pr := &progressReader{r: io.TeeReader(f, h), c: c, ev: Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: st.Size()}}
-		_, err = w.ReadFromWithConcurrency(pr, 0)
-		cerr := w.Close()
-		r.Bytes = pr.n
-		if err != nil {
-			return wrap(err, "upload failed")
-		}
-		if cerr != nil {
-			return wrap(cerr, "upload failed at close")
-		}
-		if pr.n != st.Size() {
-			return fmt.Errorf("local file changed while it was read (%d bytes, now %d)", st.Size(), pr.n)
-		}
-		sum := hex.EncodeToString(h.Sum(nil))
-		if err := c.verifyUpload(tmp, dst, local, pr.n, sum); err != nil {
-			return err
-		}
-		if err := c.sftp.Chmod(tmp, mode); err != nil {
-			return wrap(err, "cannot set the mode")
-		}
-		notAtomic, err := c.replace(tmp, dst)
-		if err != nil {
-			return wrap(err, "cannot rename into place")
-		}
-		placed = true
-		r.SHA256, r.NotAtomic = sum, notAtomic
-		if notAtomic {
-			emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
-				Message: "the server lacks " + posixRename + ": the old file was removed before the new one was renamed into place"})
-		}
-		return nil
+		return c.place(ctx, upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}, dst, r)
 	})
 }
 
-// verifyUpload reads the uploaded file back: pkg/sftp's return values are
-// not proof (pkg/sftp#658 returns short transfers with a nil error), the
-// bytes on the server are.
-func (c *Client) verifyUpload(tmp, dst, local string, n int64, sum string) error {
+// upSource is what an upload reads: a local file, or a file on another
+// server for cp.
+type upSource struct {
+	r    io.Reader
+	size int64
+	mode fs.FileMode
+	name string // for events: the local path, or the source's remote name
+	what string // "local file" or "source file", for errors
+}
+
+// place uploads src to exactly dst: into a temporary file beside it, each
+// chunk read back and compared as it goes, synced, its size checked, and
+// renamed over dst. It runs inside c.do.
+func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result) error {
+	local := src.name
+	// A symbolic link at dst is followed, as internal/atomicfile does
+	// locally: the rename replaces its target and the link stays.
+	if lst, err := c.sftp.Lstat(dst); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		if real, err := c.sftp.RealPath(dst); err == nil {
+			dst = real
+		}
+	}
+	// Replacing a file keeps its mode, as sftp's put (which truncates
+	// it in place) does; a new file gets the source's.
+	mode := src.mode
+	if old, err := c.sftp.Stat(dst); err == nil {
+		if old.IsDir() {
+			return errors.New("is a directory")
+		}
+		mode = old.Mode().Perm()
+	}
+	// Opened for reading too, so that every chunk is read back as soon
+	// as the server acknowledged it. Servers that will not open a new
+	// file that way, or open it and then do not serve reads on it, get
+	// a write-only one, read back after the upload.
+	tmp := remoteTemp(dst)
+	readBack := true
+	w, err := c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	if err == nil && !readable(w) {
+		w.Close()
+		c.sftp.Remove(tmp)
+		err = errors.New("the server does not serve reads on a file open for writing")
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		tmp, readBack = remoteTemp(dst), false
+		w, err = c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	}
+	if err != nil {
+		return wrap(err, "cannot create a temporary file in %s", path.Dir(dst))
+	}
+	placed := false
+	defer func() {
+		if !placed {
+			// Best effort: on a dead connection the temporary file
+			// stays behind, under a name no one mistakes for dst.
+			c.sftp.Remove(tmp)
+		}
+	}()
+	// pkg/sftp cannot pass attributes to open, so the file is made
+	// private while it is still empty: the server's default mode may
+	// let others read what is being uploaded.
+	if err := w.Chmod(0o600); err != nil {
+		w.Close()
+		return wrap(err, "cannot restrict the temporary file's mode")
+	}
+	c.removeLeftovers(tmp, dst)
+	ev := Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: src.size}
+	sum, n, err := c.upload(ctx, src.r, w, readBack, func(written, verified int64) {
+		c.g.arm()
+		ev.Bytes, ev.Verified = written, verified
+		emit(c.opts.Events, ev)
+	})
+	r.Bytes = n
+	if err != nil {
+		w.Close()
+		var le *localError
+		if errors.As(err, &le) {
+			return fmt.Errorf("%s: %w", src.what, le.err)
+		}
+		return err
+	}
+	if n != src.size {
+		w.Close()
+		return fmt.Errorf("%s changed while it was read (%d bytes, now %d)", src.what, src.size, n)
+	}
+	// fsync@openssh.com, where the server has it: the rename must not
+	// reach the disk before the data.
+	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
+		if err := w.Sync(); err != nil && !unsupported(err) {
+			w.Close()
+			return wrap(err, "cannot sync the uploaded file")
+		}
+	}
+	if err := w.Close(); err != nil {
+		return wrap(err, "upload failed at close")
+	}
+	if err := c.verifyUpload(tmp, dst, local, n, sum, !readBack); err != nil {
+		return err
+	}
+	if err := c.sftp.Chmod(tmp, mode); err != nil {
+		return wrap(err, "cannot set the mode")
+	}
+	notAtomic, err := c.replace(tmp, dst)
+	if err != nil {
+		return wrap(err, "cannot rename into place")
+	}
+	placed = true
+	r.SHA256, r.NotAtomic = sum, notAtomic
+	if notAtomic {
+		emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
+			Message: "the server lacks " + posixRename + ": the old file was removed before the new one was renamed into place"})
+	}
+	return nil
+}
+
+// removeLeftovers removes what interrupted uploads to dst left behind:
+// files named as this package names dst's temporary files, other than
+// tmp, and older than this Client (by the server's clock: tmp was just
+// created, so its mtime is the server's now). A younger one may be another
+// run's upload in progress, and is left alone; so is everything with
+// another name. The directory is listed once per Client; a server that
+// will not list it just keeps its leftovers.
+func (c *Client) removeLeftovers(tmp, dst string) {
+	dir, prefix := path.Dir(dst), "."+path.Base(dst)+tempInfix
+	c.leftMu.Lock()
+	defer c.leftMu.Unlock()
+	if c.leftovers == nil {
+		c.leftovers = map[string][]fs.FileInfo{}
+	}
+	infos, listed := c.leftovers[dir]
+	if !listed {
+		all, err := c.sftp.ReadDir(dir)
+		if err != nil {
+			c.leftovers[dir] = nil
+			return
+		}
+		for _, fi := range all {
+			if isTempName(fi.Name()) && fi.Mode().IsRegular() {
+				infos = append(infos, fi)
+			}
+		}
+		c.leftovers[dir] = infos
+	}
+	if len(infos) == 0 {
+		return
+	}
+	st, err := c.sftp.Stat(tmp)
+	if err != nil {
+		return
+	}
+	// SFTP times have whole seconds: a margin of two keeps a file made in
+	// the second the run started.
+	cutoff := st.ModTime().Add(-time.Since(c.started) - 2*time.Second)
+	kept := infos[:0]
+	for _, fi := range infos {
+		p := path.Join(dir, fi.Name())
+		if strings.HasPrefix(fi.Name(), prefix) && p != tmp && fi.ModTime().Before(cutoff) {
+			if err := c.sftp.Remove(p); err == nil {
+				emit(c.opts.Events, Event{Kind: EventLeftover, Op: "put", Remote: p,
+					Message: fmt.Sprintf("removed %s, left by an upload to %s interrupted at %s", p, dst, fi.ModTime().UTC().Format(time.RFC3339))})
+				continue
+			}
+		}
+		kept = append(kept, fi)
+	}
+	c.leftovers[dir] = kept
+}
+
+// tempInfix is what remoteTemp puts between ".NAME" and 16 hex digits.
+const tempInfix = ".sshpin-tmp-"
+
+func isTempName(name string) bool {
+	i := strings.LastIndex(name, tempInfix)
+	if i < 1 || name[0] != '.' {
+		return false
+	}
+	hexPart := name[i+len(tempInfix):]
+	if len(hexPart) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
+}
+
+// readable tells whether the new, empty file w, open for reading and
+// writing, serves reads: the answer must be end of file. Servers built on
+// pkg/sftp's request server accept such an open with a write-only handler
+// and then answer a read with OK, having written the read's length of
+// zeros into the file: that file is only fit for removal.
+func readable(w *sftp.File) bool {
+	var b [1]byte
+	n, err := w.ReadAt(b[:], 0)
+	return n == 0 && errors.Is(err, io.EOF)
+}
+
+// verifyUpload checks the closed upload's size and, when the chunks were
+// not read back during the upload (whole), reads the whole file back
+// and compares its SHA-256: pkg/sftp's return values are not proof
+// (pkg/sftp#658 returns short transfers with a nil error), the bytes on
+// the server are.
+func (c *Client) verifyUpload(tmp, dst, local string, n int64, sum string, whole bool) error {
 	st, err := c.sftp.Stat(tmp)
 	if err != nil {
 		return wrap(err, "cannot stat the uploaded file")
 	}
 	if st.Size() != n {
 		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
+	}
+	if !whole {
+		return nil // every chunk was read back during the upload
 	}
 	rf, err := c.sftp.Open(tmp)
 	if err != nil {
@@ -306,7 +442,7 @@ func unsupported(err error) bool {
 func remoteTemp(dst string) string {
 	var b [8]byte
 	rand.Read(b[:])
-	return path.Join(path.Dir(dst), "."+path.Base(dst)+".sshpin-tmp-"+hex.EncodeToString(b[:]))
+	return path.Join(path.Dir(dst), "."+path.Base(dst)+tempInfix+hex.EncodeToString(b[:]))
 }
 
 // Get downloads the remote file or (with Recursive) directory remote to
@@ -465,7 +601,13 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		// an existing file's mode.
 		err = atomicfile.Write(local, st.Mode().Perm()&^0o022, func(w io.Writer) error {
 			h = sha256.New()
-			pw := &progressWriter{w: io.MultiWriter(w, h), c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: st.Size()}}
+			var dst io.Writer = io.MultiWriter(w, h)
+			if f, ok := w.(*os.File); ok {
+				d := newDownloadWriter(f, h)
+				defer d.close()
+				dst = d
+			}
+			pw := &progressWriter{w: dst, c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: st.Size()}}
 			_, err := rf.WriteTo(pw)
 			r.Bytes = pw.n
 			switch {
@@ -514,6 +656,69 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		emit(p.c.opts.Events, p.ev)
 	}
 	return n, err
+}
+
+// downloadWriter writes a download to its temporary file and hashes it at
+// the same time, on two cores: pkg/sftp's WriteTo calls Write from one
+// goroutine, which is the download's critical path. Every writebackStep
+// written, it also has the disk start writing the file out (off the
+// critical path), so that the disk works while the network does and the
+// fsync at the end finds little left to do.
+type downloadWriter struct {
+	f       *os.File
+	h       hash.Hash
+	off, at int64 // written; handed to the writeback up to
+
+	hashed   chan struct{}
+	hashNext chan []byte
+	wb       chan [2]int64
+	wbDone   chan struct{}
+}
+
+const writebackStep = 8 << 20
+
+func newDownloadWriter(f *os.File, h hash.Hash) *downloadWriter {
+	d := &downloadWriter{f: f, h: h, hashed: make(chan struct{}), hashNext: make(chan []byte), wb: make(chan [2]int64, 64), wbDone: make(chan struct{})}
+	go func() {
+		for p := range d.hashNext {
+			d.h.Write(p)
+			d.hashed <- struct{}{}
+		}
+	}()
+	go func() {
+		defer close(d.wbDone)
+		for r := range d.wb {
+			startWriteback(d.f, r[0], r[1])
+		}
+	}()
+	return d
+}
+
+func (d *downloadWriter) Write(p []byte) (int, error) {
+	d.hashNext <- p
+	n, err := d.f.Write(p)
+	<-d.hashed
+	if n < len(p) && err == nil {
+		err = io.ErrShortWrite
+	}
+	d.off += int64(n)
+	if d.off-d.at >= writebackStep {
+		select {
+		case d.wb <- [2]int64{d.at, d.off - d.at}:
+			d.at = d.off
+		default: // the disk is behind; the next step asks again
+		}
+	}
+	// The hash has all of p even if the file did not: the size check
+	// fails such a download anyway.
+	return n, err
+}
+
+// close stops the helpers; Write must not be called after.
+func (d *downloadWriter) close() {
+	close(d.hashNext)
+	close(d.wb)
+	<-d.wbDone
 }
 
 // progressWriter is progressReader's twin for downloads and read-backs.

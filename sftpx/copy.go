@@ -1,0 +1,143 @@
+package sftpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CopyFile copies the regular file srcPath on src's server to exactly dst
+// on c's, streaming it through this process: nothing is written locally.
+// The destination gets what PutFile gives an upload: a temporary name,
+// every chunk read back and compared, fsync, a size check, and a rename
+// into place; the SHA-256 is of the bytes read from the source. src and c
+// are two Clients, each verified against its own pins (they may be two
+// connections to one server).
+func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string) Result {
+	r := Result{Op: "cp", Remote: dst, Local: srcPath}
+	start := time.Now()
+	err := c.copyFile(ctx, src, srcPath, dst, &r)
+	r.Duration = time.Since(start)
+	if err != nil {
+		r.SHA256, r.Err = "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}
+	}
+	return r
+}
+
+func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string, r *Result) error {
+	if src == c {
+		return errors.New("sftpx: CopyFile needs a second connection for the source")
+	}
+	return src.do(ctx, func() error {
+		f, err := src.sftp.Open(remotePath(srcPath))
+		if err != nil {
+			return wrap(err, "source file")
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return wrap(err, "source file")
+		}
+		if !st.Mode().IsRegular() {
+			return errors.New("source file is not a regular file")
+		}
+		// The source is read with pkg/sftp's concurrent reads, sized to what
+		// the source server serves whole, into a pipe the upload reads.
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, err := f.WriteTo(&armingWriter{w: pw, g: src.g})
+			pw.CloseWithError(err) // nil: EOF
+		}()
+		err = c.do(ctx, func() error {
+			return c.place(ctx, upSource{r: pr, size: st.Size(), mode: st.Mode().Perm(), name: srcPath, what: "source file"}, dst, r)
+		})
+		pr.CloseWithError(errors.New("the copy ended")) // stops the reader if the upload did
+		<-done
+		if err != nil {
+			if r := src.g.failure(); r != nil {
+				return fmt.Errorf("source: %w", r)
+			}
+		}
+		return err
+	})
+}
+
+// armingWriter pushes a connection's deadline back as bytes arrive.
+type armingWriter struct {
+	w io.Writer
+	g *guard
+}
+
+func (a *armingWriter) Write(p []byte) (int, error) {
+	a.g.arm()
+	return a.w.Write(p)
+}
+
+// HasGlob reports whether the last element of a remote path holds a
+// wildcard (*, ? or [...]), as sftp(1) and scp expand them on the server.
+func HasGlob(p string) bool {
+	return strings.ContainsAny(path.Base(p), "*?[")
+}
+
+// Glob lists the remote files whose names match pattern's last element
+// (path.Match, against the server's listing of its directory), sorted by
+// name. As in sftp(1), names starting with '.' match only a pattern that
+// does too. Wildcards in the directory part are refused.
+func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
+	dir, base := path.Split(pattern)
+	if strings.ContainsAny(dir, "*?[") {
+		return nil, &TransferError{Op: "glob", Remote: pattern, Err: errors.New("wildcards are only supported in the last path element")}
+	}
+	if _, err := path.Match(base, ""); err != nil {
+		return nil, &TransferError{Op: "glob", Remote: pattern, Err: fmt.Errorf("bad pattern: %w", err)}
+	}
+	var out []Entry
+	err := c.do(ctx, func() error {
+		d := dir
+		if d != "/" {
+			d = strings.TrimSuffix(d, "/")
+		}
+		infos, err := c.sftp.ReadDir(remotePath(d))
+		if err != nil {
+			return err
+		}
+		for _, fi := range infos {
+			name := fi.Name()
+			if !safeName(name) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
+				continue
+			}
+			if ok, _ := path.Match(base, name); ok {
+				out = append(out, Entry{Name: name, Path: dir + name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &TransferError{Op: "glob", Remote: pattern, Err: wrap(err, "cannot list the directory")}
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Newest returns the regular file (or link to one, as listed) with the
+// latest modification time; of equal times, the last by name. ok is false
+// when entries holds no such file.
+func Newest(entries []Entry) (e Entry, ok bool) {
+	for _, x := range entries {
+		if x.Mode.IsDir() || x.Mode&fs.ModeType&^fs.ModeSymlink != 0 {
+			continue
+		}
+		if !ok || !x.ModTime.Before(e.ModTime) {
+			e, ok = x, true
+		}
+	}
+	return e, ok
+}

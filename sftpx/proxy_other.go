@@ -1,0 +1,7 @@
+//go:build !unix
+
+package sftpx
+
+import "os"
+
+var sigHangup = os.Kill

@@ -1,0 +1,7 @@
+//go:build unix
+
+package sftpx
+
+import "syscall"
+
+const sigHangup = syscall.SIGHUP

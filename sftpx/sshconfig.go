@@ -1,0 +1,515 @@
+package sftpx
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// SSHConfig is what ssh_config(5) files say, read the way ssh reads them,
+// for the keywords that decide where a connection goes and who it is:
+// HostName, Port, User, IdentityFile, IdentitiesOnly, IdentityAgent,
+// UserKnownHostsFile, GlobalKnownHostsFile, HostKeyAlias, ProxyJump and
+// ProxyCommand. Other keywords are read and ignored; none of them can
+// relax the host key check (StrictHostKeyChecking, for one, has no say).
+//
+// Semantics, as ssh's: for each keyword the first value obtained wins
+// (IdentityFile accumulates); Host patterns match the name as given, with
+// '*', '?' and '!' negation (case matters, as in ssh); Match supports all,
+// host, originalhost, user and localuser, and a Match with any other
+// criterion (exec, localnetwork, canonical, final, tagged) never applies,
+// with a warning; Include reads files (globs; relative to ~/.ssh, or
+// /etc/ssh for the system file) in place, under the block it appears in.
+type SSHConfig struct {
+	lines []cfgLine
+}
+
+type cfgLine struct {
+	file string
+	num  int
+	key  string // lowercase
+	args []string
+	// cond is the Host or Match line this one is under; nil for the
+	// lines before the first.
+	cond *cfgLine
+	// under is the condition of the block an Include appeared in, for the
+	// lines it read: they apply only where both do.
+	under []*cfgLine
+}
+
+// HostConfig is what the configuration says of one host.
+type HostConfig struct {
+	Alias         string // the name as given
+	HostName      string // the name to connect to (%h expanded); Alias if unset
+	Port          int    // 0 if unset
+	User          string // "" if unset
+	IdentityFiles []string
+	// IdentitiesOnly: offer only the identity files, not the agent's keys.
+	IdentitiesOnly bool
+	// IdentityAgent is the agent socket; "none" for no agent, "" if unset.
+	IdentityAgent string
+	// UserKnownHostsFiles and GlobalKnownHostsFiles are nil if unset;
+	// "none" is dropped.
+	UserKnownHostsFiles   []string
+	GlobalKnownHostsFiles []string
+	KnownHostsSet         bool // UserKnownHostsFile was given (maybe none)
+	HostKeyAlias          string
+	// ProxyJump is the jump list as written ("" if unset, and "none" is
+	// ""); ProxyCommand likewise. Whichever came first is set.
+	ProxyJump    string
+	ProxyCommand string
+	// Warnings say what was read but cannot be honoured.
+	Warnings []string
+}
+
+const maxIncludeDepth = 16
+
+// ReadSSHConfig reads the files in order, as ssh reads ~/.ssh/config and
+// then /etc/ssh/ssh_config: a file that does not exist is skipped. system
+// says which of them are system files (relative Includes resolve against
+// /etc/ssh for those).
+func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
+	c := &SSHConfig{}
+	for i, f := range files {
+		sys := i < len(system) && system[i]
+		err := c.read(f, sys, nil, 0)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var cond *cfgLine
+	for num := 1; sc.Scan(); num++ {
+		key, args, err := splitConfigLine(sc.Text())
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", file, num, err)
+		}
+		if key == "" {
+			continue
+		}
+		l := cfgLine{file: file, num: num, key: key, args: args, cond: cond, under: under}
+		switch key {
+		case "host", "match":
+			if len(args) == 0 {
+				return fmt.Errorf("%s line %d: %s without an argument", file, num, key)
+			}
+			nl := l
+			nl.cond = nil
+			cond = &nl
+			c.lines = append(c.lines, nl)
+			continue
+		case "include":
+			if depth >= maxIncludeDepth {
+				return fmt.Errorf("%s line %d: Include nested too deep", file, num)
+			}
+			in := slices.Clone(under)
+			if cond != nil {
+				in = append(in, cond)
+			}
+			for _, pat := range args {
+				pat = expandHome(pat)
+				if !filepath.IsAbs(pat) {
+					base := filepath.Join(homeDir(), ".ssh")
+					if system {
+						base = "/etc/ssh"
+					}
+					pat = filepath.Join(base, pat)
+				}
+				names, err := filepath.Glob(pat)
+				if err != nil {
+					return fmt.Errorf("%s line %d: Include %q: %w", file, num, pat, err)
+				}
+				slices.Sort(names)
+				for _, n := range names {
+					if err := c.read(n, system, in, depth+1); err != nil && !errors.Is(err, os.ErrNotExist) {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		c.lines = append(c.lines, l)
+	}
+	return sc.Err()
+}
+
+// splitConfigLine splits a line into its lowercase keyword and arguments:
+// "Key value", "Key=value", double quotes around arguments with spaces, and
+// '#' comments.
+func splitConfigLine(s string) (string, []string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s[0] == '#' {
+		return "", nil, nil
+	}
+	var key string
+	i := strings.IndexAny(s, " \t=")
+	if i < 0 {
+		key, s = s, ""
+	} else {
+		key, s = s[:i], strings.TrimLeft(s[i:], " \t")
+		if strings.HasPrefix(s, "=") {
+			s = strings.TrimLeft(s[1:], " \t")
+		}
+	}
+	var args []string
+	for s != "" {
+		if s[0] == '#' {
+			break
+		}
+		if s[0] == '"' {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				return "", nil, errors.New("unterminated quote")
+			}
+			args = append(args, s[1:1+end])
+			s = strings.TrimLeft(s[2+end:], " \t")
+			continue
+		}
+		j := strings.IndexAny(s, " \t")
+		if j < 0 {
+			j = len(s)
+		}
+		args = append(args, s[:j])
+		s = strings.TrimLeft(s[j:], " \t")
+	}
+	return strings.ToLower(key), args, nil
+}
+
+// Resolve returns what the configuration says of host, the name as the
+// user gave it; user is the login name given on the command line ("" if
+// none), which Match user compares against before the configuration sets
+// one.
+func (c *SSHConfig) Resolve(host, user string) HostConfig {
+	hc := HostConfig{Alias: host}
+	set := map[string]bool{}
+	active := map[*cfgLine]bool{}
+	localUser := localUserName()
+	var warned []string
+	matches := func(cond *cfgLine) bool {
+		if cond == nil {
+			return true
+		}
+		ok, seen := active[cond]
+		if seen {
+			return ok
+		}
+		switch cond.key {
+		case "host":
+			ok = matchPatterns(cond.args, host, false)
+		case "match":
+			cur := host
+			if hc.HostName != "" {
+				cur = expandTokens(hc.HostName, host, 0, "", "")
+			}
+			u := user
+			if u == "" {
+				u = hc.User
+			}
+			if u == "" {
+				u = localUser
+			}
+			var why string
+			ok, why = matchCriteria(cond.args, cur, host, u, localUser)
+			if why != "" {
+				warned = append(warned, fmt.Sprintf("%s line %d: Match %s is not supported; the block is ignored", cond.file, cond.num, why))
+			}
+		}
+		active[cond] = ok
+		return ok
+	}
+	for i := range c.lines {
+		l := &c.lines[i]
+		if l.key == "host" || l.key == "match" {
+			continue
+		}
+		if !matches(l.cond) || !allMatch(l.under, matches) {
+			continue
+		}
+		first := !set[l.key]
+		if len(l.args) == 0 {
+			continue
+		}
+		v := l.args[0]
+		switch l.key {
+		case "hostname":
+			if first {
+				hc.HostName = v
+			}
+		case "port":
+			if first {
+				if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 65536 {
+					hc.Port = n
+				} else {
+					warned = append(warned, fmt.Sprintf("%s line %d: bad Port %q", l.file, l.num, v))
+				}
+			}
+		case "user":
+			if first {
+				hc.User = v
+			}
+		case "identityfile":
+			hc.IdentityFiles = append(hc.IdentityFiles, v)
+		case "identitiesonly":
+			if first {
+				hc.IdentitiesOnly = strings.EqualFold(v, "yes")
+			}
+		case "identityagent":
+			if first {
+				hc.IdentityAgent = v
+			}
+		case "userknownhostsfile":
+			if first {
+				hc.KnownHostsSet = true
+				hc.UserKnownHostsFiles = dropNone(l.args)
+			}
+		case "globalknownhostsfile":
+			if first {
+				hc.GlobalKnownHostsFiles = dropNone(l.args)
+			}
+		case "hostkeyalias":
+			if first {
+				hc.HostKeyAlias = v
+			}
+		case "proxyjump", "proxycommand":
+			// They compete: whichever comes first wins, "none" included.
+			if !set["proxy"] && !strings.EqualFold(v, "none") {
+				if l.key == "proxyjump" {
+					hc.ProxyJump = v
+				} else {
+					hc.ProxyCommand = strings.Join(l.args, " ")
+				}
+			}
+			set["proxy"] = true
+		}
+		set[l.key] = true
+	}
+	hc.Warnings = warned
+	if hc.HostName == "" {
+		hc.HostName = host
+	} else {
+		hc.HostName = expandTokens(hc.HostName, host, 0, "", "")
+	}
+	// As ssh does: names are not case-sensitive, and the pinned files
+	// hold them in lowercase.
+	hc.HostName = strings.ToLower(hc.HostName)
+	return hc
+}
+
+func allMatch(conds []*cfgLine, matches func(*cfgLine) bool) bool {
+	for _, c := range conds {
+		if !matches(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func dropNone(args []string) []string {
+	out := []string{}
+	for _, a := range args {
+		if !strings.EqualFold(a, "none") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// matchPatterns is true when some pattern matches s and no negated one
+// does; patterns may also be comma-separated. Host lines compare as given
+// (ssh's match_pattern), Match criteria without case (match_hostname).
+func matchPatterns(patterns []string, s string, fold bool) bool {
+	if fold {
+		s = strings.ToLower(s)
+	}
+	ok := false
+	for _, field := range patterns {
+		for _, p := range strings.Split(field, ",") {
+			neg := strings.HasPrefix(p, "!")
+			p = strings.TrimPrefix(p, "!")
+			if fold {
+				p = strings.ToLower(p)
+			}
+			if p == "" {
+				continue
+			}
+			if m, _ := path.Match(globEscape(p), s); m {
+				if neg {
+					return false
+				}
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
+// globEscape keeps ssh's wildcards (* and ?) and makes path.Match take
+// everything else, '[' and '\' included, literally.
+func globEscape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		switch r {
+		case '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// matchCriteria evaluates a Match line. why names an unsupported
+// criterion, in which case ok is false.
+func matchCriteria(args []string, host, original, user, localUser string) (ok bool, why string) {
+	if len(args) == 1 && strings.EqualFold(args[0], "all") {
+		return true, ""
+	}
+	ok = true
+	for i := 0; i < len(args); i++ {
+		crit := strings.ToLower(args[i])
+		neg := strings.HasPrefix(crit, "!")
+		crit = strings.TrimPrefix(crit, "!")
+		var r bool
+		switch crit {
+		case "all":
+			r = true
+		case "host", "originalhost", "user", "localuser":
+			if i+1 >= len(args) {
+				return false, crit + " without an argument"
+			}
+			i++
+			pats := strings.Split(args[i], ",")
+			switch crit {
+			case "host":
+				r = matchPatterns(pats, host, true)
+			case "originalhost":
+				r = matchPatterns(pats, original, true)
+			case "user":
+				r = matchPatterns(pats, user, false)
+			case "localuser":
+				r = matchPatterns(pats, localUser, false)
+			}
+		default:
+			return false, crit
+		}
+		if r == neg {
+			ok = false
+		}
+	}
+	return ok, ""
+}
+
+// Tokens expands the %-tokens and ~ of a path-like value (IdentityFile,
+// UserKnownHostsFile, IdentityAgent) and of ProxyCommand: %% %h %p %r %n
+// %u %d and ${VAR}.
+func (hc HostConfig) Tokens(s string, port int, remoteUser string) string {
+	return expandHome(expandEnv(expandTokens(s, hc.Alias, port, remoteUser, hc.HostName)))
+}
+
+func expandTokens(s, original string, port int, remoteUser, hostName string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	if hostName == "" {
+		hostName = original
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case '%':
+			b.WriteByte('%')
+		case 'h':
+			b.WriteString(hostName)
+		case 'n':
+			b.WriteString(original)
+		case 'p':
+			if port == 0 {
+				port = 22
+			}
+			b.WriteString(strconv.Itoa(port))
+		case 'r':
+			b.WriteString(remoteUser)
+		case 'u':
+			b.WriteString(localUserName())
+		case 'd':
+			b.WriteString(homeDir())
+		default:
+			b.WriteByte('%')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func expandEnv(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(os.Getenv(s[i+2 : i+j]))
+		s = s[i+j+1:]
+	}
+}
+
+func expandHome(p string) string {
+	if p == "~" {
+		return homeDir()
+	}
+	if strings.HasPrefix(p, "~/") {
+		return filepath.Join(homeDir(), p[2:])
+	}
+	return p
+}
+
+func homeDir() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return "/"
+}
+
+func localUserName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return strconv.Itoa(os.Getuid())
+}

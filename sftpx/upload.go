@@ -1,0 +1,143 @@
+package sftpx
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/sync/errgroup"
+)
+
+// uploadWorkers is how many chunks an upload keeps moving at once. Each
+// worker writes its chunk, waits for the server's acknowledgement, then
+// reads the chunk back and compares it: requests of both kinds are in
+// flight all the time, so the read-back rides the return direction of the
+// link while the upload fills the outbound one, and costs little time on
+// top of the upload wherever the link, not the CPU, is the limit.
+const uploadWorkers = 32
+
+// upload writes everything src yields to w, which is open for reading and
+// writing, and proves every chunk by reading it back from the server and
+// comparing it, byte for byte, with the bytes that were sent and hashed.
+// It returns the SHA-256 of those bytes and their count; on error, n is
+// what was acknowledged so far.
+//
+// Reading a chunk back right after the server acknowledged its write reads
+// what the server holds for that range, as a read after the upload would:
+// nothing writes to the temporary file but this upload, each range is
+// written once, and the caller still checks the size after closing. A
+// server that would not serve the read (readBack false) is verified after
+// the upload instead, by the caller.
+func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBack bool, progress func(written, verified int64)) (sum string, n int64, err error) {
+	chunk := c.ses.chunk
+	type job struct {
+		off int64
+		buf []byte
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, uploadWorkers/4)
+	free := make(chan []byte, 2*uploadWorkers)
+	h := sha256.New()
+	var read int64
+
+	// One reader, in order: the digest is of the bytes in file order.
+	g.Go(func() error {
+		defer close(jobs)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+				buf = make([]byte, chunk)
+			}
+			k, err := io.ReadFull(src, buf[:chunk])
+			if k > 0 {
+				h.Write(buf[:k])
+				select {
+				case jobs <- job{read, buf[:k]}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				read += int64(k)
+			}
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				return nil
+			case err != nil:
+				return &localError{err}
+			}
+		}
+	})
+
+	var mu sync.Mutex // serialises progress, which owns the events
+	var written, verified int64
+	report := func(w, v int) {
+		mu.Lock()
+		written += int64(w)
+		verified += int64(v)
+		progress(written, verified)
+		mu.Unlock()
+	}
+	for range uploadWorkers {
+		g.Go(func() error {
+			var back []byte
+			if readBack {
+				back = make([]byte, chunk)
+			}
+			for j := range jobs {
+				if gctx.Err() != nil {
+					continue // drain, so the reader is not left blocked
+				}
+				if _, err := w.WriteAt(j.buf, j.off); err != nil {
+					return wrap(err, "upload failed at byte %d", j.off)
+				}
+				report(len(j.buf), 0)
+				if readBack {
+					b := back[:len(j.buf)]
+					k, err := w.ReadAt(b, j.off)
+					switch {
+					case errors.Is(err, io.EOF):
+						// The server holds less than it acknowledged.
+						return &VerifyError{What: "uploaded file", Differs: true, At: j.off + int64(k)}
+					case err != nil:
+						return wrap(err, "cannot read the uploaded file back at byte %d", j.off)
+					case !bytes.Equal(b, j.buf):
+						return &VerifyError{What: "uploaded file", Differs: true, At: j.off + int64(firstDiff(b, j.buf))}
+					}
+					report(0, len(j.buf))
+				}
+				select {
+				case free <- j.buf[:cap(j.buf)]:
+				default:
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return "", written, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), read, nil
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// localError marks a failure to read the local side, so that it is not
+// blamed on the server.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return fmt.Sprintf("local file: %v", e.err) }
+func (e *localError) Unwrap() error { return e.err }
