@@ -60,6 +60,11 @@ func NewKey(k ssh.PublicKey, algorithm string) Key {
 	return key
 }
 
+// maxCertTime is the last second JSON can carry (RFC 3339 has four-digit
+// years): a certificate dated later, which a hostile server may send, is
+// shown as valid to then rather than failing the whole report.
+var maxCertTime = uint64(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix())
+
 func describeCert(c *ssh.Certificate) *Certificate {
 	out := &Certificate{
 		KeyID:      c.KeyId,
@@ -74,11 +79,11 @@ func describeCert(c *ssh.Certificate) *Certificate {
 		out.Principals = []string{}
 	}
 	if c.ValidAfter != 0 {
-		t := time.Unix(int64(min(c.ValidAfter, 1<<62)), 0).UTC()
+		t := time.Unix(int64(min(c.ValidAfter, maxCertTime)), 0).UTC()
 		out.ValidAfter = &t
 	}
 	if c.ValidBefore != ssh.CertTimeInfinity {
-		t := time.Unix(int64(min(c.ValidBefore, 1<<62)), 0).UTC()
+		t := time.Unix(int64(min(c.ValidBefore, maxCertTime)), 0).UTC()
 		out.ValidBefore = &t
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -300,5 +301,24 @@ func TestScanDeadlineReportsEveryType(t *testing.T) {
 	}
 	if len(r.Keys) != 1 || len(r.Keys)+len(r.NotRetrieved) != 3 || len(ie.Types) != 2 {
 		t.Errorf("keys %d, not retrieved %+v, incomplete %q: every offered type must be accounted for", len(r.Keys), r.NotRetrieved, ie.Types)
+	}
+}
+
+// A certificate dated past the year 9999 made every JSON report fail
+// ("writing output"), so a hostile server could break a fleet's report.
+func TestCertificateDatesFitJSON(t *testing.T) {
+	ed, _, _ := signers(t)
+	ca, _, _ := signers(t)
+	cert := &ssh.Certificate{Key: ed.PublicKey(), CertType: ssh.HostCert, KeyId: "far",
+		ValidAfter: 1 << 62, ValidBefore: 1<<63 + 5}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	k := NewKey(cert, cert.Type())
+	if _, err := json.Marshal(k); err != nil {
+		t.Fatalf("json: %v", err)
+	}
+	if k.Cert.ValidAfter.Year() != 9999 || k.Cert.ValidBefore.Year() != 9999 {
+		t.Errorf("dates %v %v, want clamped to 9999", k.Cert.ValidAfter, k.Cert.ValidBefore)
 	}
 }
