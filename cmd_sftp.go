@@ -105,7 +105,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "private key `FILE` to log in with (repeatable)", TakesFile: true},
 			&cli.BoolFlag{Name: "no-agent", Usage: "do not offer the ssh-agent's keys"},
 			&cli.StringFlag{Name: "config", Aliases: []string{"F"}, Usage: "ssh configuration `FILE` to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no configuration)", TakesFile: true},
-			&cli.StringFlag{Name: "jump", Aliases: []string{"J"}, Usage: "connect through jump hosts `[user@]host[:port][,...]`, each verified against the pins before any credential is sent to it"},
+			&cli.StringFlag{Name: "jump", Aliases: []string{"J"}, Usage: "connect through jump `HOSTS` ([user@]host[:port][,...]), each verified against the pins before any credential is sent to it"},
 			&cli.StringFlag{Name: "proxy-command", Usage: "run `CMD` (sh -c) and speak SSH over its stdin/stdout instead of TCP; %h %p %r %n expand as in ssh"},
 		},
 		Commands: []*cli.Command{

@@ -89,7 +89,7 @@ func BenchmarkSSHD(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, _, err := c.upload(ctx, lf, w, false, func(int64, int64) {}); err != nil {
+			if _, _, _, err := c.upload(ctx, lf, w, false, func(int64, int64) {}); err != nil {
 				b.Fatal(err)
 			}
 			w.Close()

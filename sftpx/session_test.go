@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,4 +273,57 @@ func TestGuardReads(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read %d bytes (%v), want %d", len(got), err, len(data))
 	}
+}
+
+// A server that opens a file for reading and writing, passes the probe,
+// and then fails the reads of the file being written (as stores that
+// serve a file only once it is closed do): the upload goes on, and the
+// file is read back whole after closing.
+func TestPutReadsFailWhileUploading(t *testing.T) {
+	s, c, ev := dialServer(t, serverConfig{wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
+		h.FilePut = busyReads{h.FilePut.(sftp.OpenFileWriter)}
+		return h
+	}})
+	data := randomBytes(t, 200000)
+	local := filepath.Join(t.TempDir(), "src")
+	writeLocal(t, local, data)
+	r := c.PutFile(context.Background(), local, "/dst")
+	if r.Err != nil || r.SHA256 != sum(data) {
+		t.Fatalf("PutFile: %+v", r)
+	}
+	if got := s.fs.read(t, "/dst"); !bytes.Equal(got, data) {
+		t.Fatalf("the server holds %d bytes", len(got))
+	}
+	var warned bool
+	var verified int64
+	for _, e := range ev.all {
+		if e.Kind == EventWarning && strings.Contains(e.Message, "read back after the upload") {
+			warned = true
+		}
+		if e.Kind == EventProgress && e.Verify {
+			verified = e.Bytes
+		}
+	}
+	if !warned || verified != int64(len(data)) {
+		t.Errorf("warned %v, read back %d bytes after the upload; want a warning and %d", warned, verified, len(data))
+	}
+}
+
+type busyReads struct{ sftp.OpenFileWriter }
+
+func (b busyReads) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
+	f, err := b.OpenFileWriter.OpenFile(r)
+	if err != nil {
+		return nil, err
+	}
+	return busyFile{f}, nil
+}
+
+type busyFile struct{ sftp.WriterAtReaderAt }
+
+func (f busyFile) ReadAt(p []byte, off int64) (int, error) {
+	if off == 0 && len(p) == 1 {
+		return f.WriterAtReaderAt.ReadAt(p, off) // the probe
+	}
+	return 0, errors.New("not readable until closed")
 }

@@ -246,7 +246,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	}
 	c.removeLeftovers(tmp, dst)
 	ev := Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: src.size}
-	sum, n, err := c.upload(ctx, src.r, w, readBack, func(written, verified int64) {
+	sum, n, verifiedAll, err := c.upload(ctx, src.r, w, readBack, func(written, verified int64) {
 		c.g.arm()
 		ev.Bytes, ev.Verified = written, verified
 		emit(c.opts.Events, ev)
@@ -275,7 +275,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	if err := w.Close(); err != nil {
 		return wrap(err, "upload failed at close")
 	}
-	if err := c.verifyUpload(tmp, dst, local, n, sum, !readBack); err != nil {
+	if err := c.verifyUpload(tmp, dst, local, n, sum, !verifiedAll); err != nil {
 		return err
 	}
 	if err := c.sftp.Chmod(tmp, mode); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/sync/errgroup"
@@ -32,9 +33,11 @@ const uploadWorkers = 32
 // what the server holds for that range, as a read after the upload would:
 // nothing writes to the temporary file but this upload, each range is
 // written once, and the caller still checks the size after closing. A
-// server that would not serve the read (readBack false) is verified after
-// the upload instead, by the caller.
-func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBack bool, progress func(written, verified int64)) (sum string, n int64, err error) {
+// server that would not serve the read (readBack false), or that fails one
+// (some stores serve a file only once it is closed), is verified after
+// the upload instead, by the caller: verified says whether every chunk
+// was. Bytes that differ, or fewer than acknowledged, fail at once.
+func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBack bool, progress func(written, verified int64)) (sum string, n int64, verifiedAll bool, err error) {
 	chunk := c.ses.chunk
 	type job struct {
 		off int64
@@ -84,6 +87,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 		progress(written, verified)
 		mu.Unlock()
 	}
+	var readFailed atomic.Bool
 	for range uploadWorkers {
 		g.Go(func() error {
 			var back []byte
@@ -98,7 +102,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 					return wrap(err, "upload failed at byte %d", j.off)
 				}
 				report(len(j.buf), 0)
-				if readBack {
+				if readBack && !readFailed.Load() {
 					b := back[:len(j.buf)]
 					k, err := w.ReadAt(b, j.off)
 					switch {
@@ -106,11 +110,16 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 						// The server holds less than it acknowledged.
 						return &VerifyError{What: "uploaded file", Differs: true, At: j.off + int64(k)}
 					case err != nil:
-						return wrap(err, "cannot read the uploaded file back at byte %d", j.off)
+						if readFailed.CompareAndSwap(false, true) {
+							mu.Lock()
+							emit(c.opts.Events, Event{Kind: EventWarning, Message: fmt.Sprintf("the server did not serve a read of the file being uploaded (%s); it is read back after the upload instead", describe(err))})
+							mu.Unlock()
+						}
 					case !bytes.Equal(b, j.buf):
 						return &VerifyError{What: "uploaded file", Differs: true, At: j.off + int64(firstDiff(b, j.buf))}
+					default:
+						report(0, len(j.buf))
 					}
-					report(0, len(j.buf))
 				}
 				select {
 				case free <- j.buf[:cap(j.buf)]:
@@ -121,9 +130,9 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return "", written, err
+		return "", written, false, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), read, nil
+	return hex.EncodeToString(h.Sum(nil)), read, readBack && !readFailed.Load(), nil
 }
 
 func firstDiff(a, b []byte) int {
