@@ -14,7 +14,9 @@ import (
 	"io"
 	"net"
 	"os"
+	pathpkg "path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -462,4 +464,16 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// untouched fails t unless the file at path still holds want and nothing
+// else is left in its directory: what every failed transfer must leave.
+func (m *memFS) untouched(t testing.TB, path, want string) {
+	t.Helper()
+	if got := m.read(t, path); string(got) != want {
+		t.Errorf("the destination changed to %d bytes", len(got))
+	}
+	if names := m.names(t, pathpkg.Dir(path)); !slices.Equal(names, []string{pathpkg.Base(path)}) {
+		t.Errorf("directory %q: a temporary file was not removed", names)
+	}
 }
