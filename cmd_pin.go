@@ -106,7 +106,7 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		if cmd.Bool("json") {
 			err = report.WriteJSON(e.stdout, o.record())
 		} else {
-			_, err = fmt.Fprintln(e.stdout, report.Safe(o.text()))
+			_, err = fmt.Fprintln(e.stdout, o.text())
 		}
 		if err != nil {
 			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
@@ -172,21 +172,23 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 	return nil
 }
 
+// text is several lines; each piece a server or the user chose is made
+// safe on its own, so that the line breaks stay line breaks.
 func (o *pinOutcome) text() string {
-	name := o.r.Target.String()
+	name := report.Safe(o.r.Target.String())
 	switch {
 	case o.status == "failed" && o.r.Err != nil:
-		return fmt.Sprintf("%s: not pinned: %s", name, scan.Describe(o.r.Err))
+		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(scan.Describe(o.r.Err)))
 	case o.status == "failed":
 		return fmt.Sprintf("%s: not pinned: no plain host key", name)
 	case o.status == "refused" && o.change != nil:
 		return conflictText(name, o.change)
 	case o.status == "refused":
-		return fmt.Sprintf("%s: REFUSED: %s", name, o.why)
+		return fmt.Sprintf("%s: REFUSED: %s", name, report.Safe(o.why))
 	}
 	t := pinText(name, o.change)
 	for _, n := range o.r.NotRetrieved {
-		t += fmt.Sprintf("\n%s: %s key not pinned: %s", name, n.Type, n.Reason)
+		t += fmt.Sprintf("\n%s: %s key not pinned: %s", name, report.Safe(n.Type), report.Safe(n.Reason))
 	}
 	return t
 }
