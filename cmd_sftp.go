@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
-	"path"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -63,8 +62,10 @@ line says wins. Nothing in it can weaken the host key check.
 
 -J [user@]host[:port][,...] goes through jump hosts: each one is verified
 against the pins and logged into before the next connection is opened
-through it (its sshd must allow TCP forwarding). --proxy-command CMD runs
-CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
+through it (its sshd must allow TCP forwarding). As in ssh, a jump host's
+own ProxyJump (or ProxyCommand) in the configuration comes before it, a
+loop is an error, and -J replaces only the target's. --proxy-command CMD
+runs CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
 expand as in ssh).
 
 Uploads (put, and cp's destination) go to a temporary name beside the
@@ -81,7 +82,9 @@ named; the others go on; the exit status is then 2.
 
 Credentials, in order: -i identity files (OpenSSH or PEM; the passphrase
 from $SSHPIN_PASSPHRASE or a terminal prompt), the configuration's
-IdentityFile (or ssh's default ~/.ssh/id_* that need no passphrase), the
+IdentityFile (or ssh's default ~/.ssh/id_*; for an encrypted one the
+passphrase is asked, as ssh does, only once the server said it would
+accept the key, and never without $SSHPIN_PASSPHRASE or a terminal), the
 ssh-agent ($SSH_AUTH_SOCK), then a password from $SSHPIN_PASSWORD or a
 terminal prompt. They are loaded only after the server proved a pinned
 key.
@@ -127,10 +130,27 @@ Examples:
 			},
 			{
 				Name:      "cp",
-				Usage:     "copy remote files to another server, streamed through this machine, both servers pinned",
+				Usage:     "copy remote files (with -r, directories) to another server, streamed through this machine, both servers pinned",
 				ArgsUsage: "SRC-HOST:PATH... DST-HOST:PATH",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "newest", Usage: "of the files a source pattern ('backups/*.tar.gz') matches, take only the latest"}},
-				Action:    e.runSftpCp,
+				Description: `cp reads each source file from one server and uploads it to the other as
+put does, streamed through this machine; nothing is written locally. Each
+server is verified against the pins before it sees a credential.
+
+When DST-HOST:PATH is an existing directory, each copy goes inside it
+under its source's name; otherwise PATH names the copy (one source only).
+With -r a source directory is copied with everything under it, as get -r
+copies one: directories are made as needed (an existing one is kept), a
+link to a file is copied as the file, a link to a directory is not
+followed, and a file that fails (unreadable, say) is named while the
+others go on; the exit status is then 2.
+
+  sshpin sftp --pinned host.keys cp backup-1:/srv/backups/db.gz web-1:/srv/in/
+  sshpin sftp --pinned host.keys cp -r backup-1:/srv/www web-1:/srv/   # makes /srv/www`,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and everything under them"},
+					&cli.BoolFlag{Name: "newest", Usage: "of the files a source pattern ('backups/*.tar.gz') matches, take only the latest"},
+				},
+				Action: e.runSftpCp,
 			},
 			{
 				Name:      "put",
@@ -243,11 +263,27 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 	if jump != "" && proxy != "" {
 		return o, "", &usageError{msg: "-J and --proxy-command exclude each other", hint: "a jump host is a proxy: give one or the other"}
 	}
+	if jump != "" && !strings.EqualFold(jump, "none") {
+		if _, err := sftpx.ParseJump(jump); err != nil {
+			var pe *sftpx.ParseError
+			if errors.As(err, &pe) {
+				return o, "", &usageError{msg: fmt.Sprintf("jump host %q: %s", pe.Input, pe.Reason), hint: "-J [user@]host[:port][,...]"}
+			}
+			return o, "", &usageError{msg: err.Error()}
+		}
+	}
 	cfg, err := readSSHConfig(cmd)
 	if err != nil {
 		return o, "", err
 	}
-	hc := cfg.Resolve(server.Host, server.User)
+	// -J and --proxy-command come first, as ssh reads its command line
+	// before its files: they replace the target's ProxyJump and
+	// ProxyCommand, while the jump hosts' own configuration still applies.
+	hc := cfg.ResolveProxy(server.Host, server.User, jump, proxy)
+	hops, err := cfg.JumpChain(server, hc)
+	if err != nil {
+		return o, "", &exitError{exitFailure, fmt.Errorf("ssh config: %s", reason(err))}
+	}
 	for _, w := range hc.Warnings {
 		e.warnf("warning: ssh config: %s", w)
 	}
@@ -281,29 +317,21 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		Events:            events,
 		ProxyStderr:       e.stderr,
 	}
-	if jump == "" && proxy == "" {
-		jump, proxy = hc.ProxyJump, hc.ProxyCommand
+	if hc.ProxyCommand != "" {
+		o.ProxyCommand = hc.Tokens(hc.ProxyCommand, port, user)
 	}
-	if proxy != "" {
-		o.ProxyCommand = hc.Tokens(proxy, port, user)
-	}
-	if jump != "" {
-		hops, err := sftpx.ParseJump(jump)
-		if err != nil {
-			var pe *sftpx.ParseError
-			if errors.As(err, &pe) {
-				return o, "", &usageError{msg: fmt.Sprintf("jump host %q: %s", pe.Input, pe.Reason), hint: "-J [user@]host[:port][,...]"}
-			}
-			return o, "", &usageError{msg: err.Error()}
+	for _, h := range hops {
+		jc := h.Config
+		for _, w := range jc.Warnings {
+			e.warnf("warning: ssh config: %s", w)
 		}
-		for _, h := range hops {
-			jc := cfg.Resolve(h.Host, h.User)
-			for _, w := range jc.Warnings {
-				e.warnf("warning: ssh config: %s", w)
-			}
-			jh, jp, ju := resolveHost(jc, h)
-			o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, password)})
+		jh, jp, ju := resolveHost(jc, h.Remote)
+		if jc.ProxyCommand != "" {
+			// Only the first host of a chain has one: it carries the
+			// connection to that host.
+			o.ProxyCommand = jc.Tokens(jc.ProxyCommand, jp, ju)
 		}
+		o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, password)})
 	}
 	return o, trustPath, nil
 }
@@ -329,9 +357,10 @@ func resolveHost(hc sftpx.HostConfig, r sftpx.Remote) (host string, port int, us
 var defaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
 
 // sftpAuth gathers the credentials for one host: -i files, the
-// configuration's IdentityFile lines (or ssh's default identities), the
-// agent unless --no-agent, IdentitiesOnly or IdentityAgent none, and the
-// password source.
+// configuration's IdentityFile lines (or ssh's default identities, the
+// encrypted ones only when their passphrase can be had, and then asked
+// only if the server would take the key), the agent unless --no-agent,
+// IdentitiesOnly or IdentityAgent none, and the password source.
 func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port int, user string, password func(string, string, int) (string, error)) sftpx.Auth {
 	a := sftpx.Auth{
 		KeyFiles:   cmd.StringSlice("identity"),
@@ -347,6 +376,10 @@ func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port i
 				a.DefaultKeyFiles = append(a.DefaultKeyFiles, filepath.Join(home, ".ssh", n))
 			}
 		}
+		// Without the variable or a terminal there is nobody to ask, and a
+		// key the user never named is no reason to warn.
+		_, env := os.LookupEnv(envPassphrase)
+		a.EncryptedDefaultKeys = env || haveTerminal()
 	}
 	sock := os.Getenv("SSH_AUTH_SOCK")
 	switch ia := hc.IdentityAgent; {
@@ -680,14 +713,15 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest bool,
 	return out
 }
 
-// runSftpCp copies files from one server to another through this process:
-// each server is verified against its own pins, the bytes are read from
-// the source and uploaded to the destination as put does (temporary name,
-// read-back, fsync, rename), and nothing is written locally.
+// runSftpCp copies files (with -r, directories) from one server to another
+// through this process: each server is verified against its own pins, the
+// bytes are read from the source and uploaded to the destination as put
+// does (temporary name, read-back, fsync, rename), and nothing is written
+// locally.
 func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 	args := cmd.Args().Slice()
 	if len(args) < 2 {
-		return &usageError{msg: "cp needs a source and a destination", hint: "sshpin sftp cp SRC-HOST:PATH... DST-HOST:PATH"}
+		return &usageError{msg: "cp needs a source and a destination", hint: "sshpin sftp cp [-r] SRC-HOST:PATH... DST-HOST:PATH"}
 	}
 	for _, a := range args {
 		if !sftpx.IsRemote(a) {
@@ -732,11 +766,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		target := dst.Path
-		if dir {
-			target = path.Join(dst.Path, path.Base(p))
-		}
-		show(to.c.CopyFile(ctx, from.c, p, target))
+		to.c.Copy(ctx, from.c, p, dst.Path, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, show)
 	}
 	return to.finish(ctx, "files")
 }
@@ -835,45 +865,29 @@ func fileType(m fs.FileMode) string {
 }
 
 func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
-	args := cmd.Args().Slice()
-	if len(args) == 0 {
-		return &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
-	}
-	remotes, err := parseRemotes(args)
-	if err != nil {
-		return err
-	}
-	s, err := e.connect(ctx, cmd, remotes[0])
-	if err != nil {
-		return err
-	}
-	for i, r := range remotes {
-		if ctx.Err() != nil {
-			break
-		}
-		s.total++
-		entries, err := s.c.List(ctx, r.Path)
+	usage := &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
+	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, i, n int) error {
+		entries, err := s.c.List(ctx, p)
 		if err != nil {
-			s.failures++
 			if s.json {
-				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(r.Path), Error: reason(err)})
+				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(p), Error: reason(err)})
 			} else {
-				e.warnf("ls %s: %s", s.remoteName(r.Path), reason(err))
+				e.warnf("ls %s: %s", s.remoteName(p), reason(err))
 			}
-			continue
+			return err
 		}
 		if s.json {
 			for _, en := range entries {
 				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(en.Path), Name: en.Name, Type: fileType(en.Mode),
 					Mode: fmt.Sprintf("%04o", en.Mode.Perm()), Size: en.Size, MTime: en.ModTime.UTC().Format(time.RFC3339)})
 			}
-			continue
+			return nil
 		}
-		if len(remotes) > 1 {
+		if n > 1 {
 			if i > 0 {
 				fmt.Fprintln(e.stdout)
 			}
-			fmt.Fprintf(e.stdout, "%s:\n", s.remoteName(r.Path))
+			fmt.Fprintf(e.stdout, "%s:\n", s.remoteName(p))
 		}
 		for _, en := range entries {
 			name := en.Name
@@ -882,8 +896,8 @@ func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 			}
 			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, en.ModTime.Local().Format("2006-01-02 15:04"), printable(name))
 		}
-	}
-	return s.finish(ctx, "paths")
+		return nil
+	})
 }
 
 // printable quotes a name the server chose if it holds anything a terminal
@@ -911,9 +925,38 @@ func (e *env) runSftpMkdir(ctx context.Context, cmd *cli.Command) error {
 
 // runSftpEach runs op on every remote path; every failure is named.
 func (e *env) runSftpEach(ctx context.Context, cmd *cli.Command, name string, op func(*sftpSession, string) error) error {
+	usage := &usageError{msg: "no remote path given", hint: fmt.Sprintf("sshpin sftp %s [user@]host[:port]:PATH...", name)}
+	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, _, _ int) error {
+		err := op(s, p)
+		if s.json {
+			rec := fileRecord{Remote: s.remoteName(p)}
+			if err != nil {
+				rec.Error = joinReasons(err)
+			}
+			report.WriteJSON(e.stdout, rec)
+			return err
+		}
+		for _, err := range flatten(err) {
+			var te *sftpx.TransferError
+			if errors.As(err, &te) {
+				e.warnf("%s %s: %s", name, s.remoteName(te.Remote), te.Reason())
+			} else {
+				e.warnf("%s %s: %s", name, s.remoteName(p), reason(err))
+			}
+		}
+		return err
+	})
+}
+
+// eachRemotePath runs a command on remote paths (ls, rm, mkdir): the
+// arguments, all on one server, share one connection, and op runs on each
+// path in turn (the i-th of n) and prints what it has to say about it. A
+// path op returns an error for counts as failed and the rest go on; no
+// argument at all is the usage error given.
+func (e *env) eachRemotePath(ctx context.Context, cmd *cli.Command, usage *usageError, op func(s *sftpSession, p string, i, n int) error) error {
 	args := cmd.Args().Slice()
 	if len(args) == 0 {
-		return &usageError{msg: "no remote path given", hint: fmt.Sprintf("sshpin sftp %s [user@]host[:port]:PATH...", name)}
+		return usage
 	}
 	remotes, err := parseRemotes(args)
 	if err != nil {
@@ -923,30 +966,13 @@ func (e *env) runSftpEach(ctx context.Context, cmd *cli.Command, name string, op
 	if err != nil {
 		return err
 	}
-	for _, r := range remotes {
+	for i, r := range remotes {
 		if ctx.Err() != nil {
 			break
 		}
 		s.total++
-		err := op(s, r.Path)
-		if err != nil {
+		if err := op(s, r.Path, i, len(remotes)); err != nil {
 			s.failures++
-		}
-		if s.json {
-			rec := fileRecord{Remote: s.remoteName(r.Path)}
-			if err != nil {
-				rec.Error = joinReasons(err)
-			}
-			report.WriteJSON(e.stdout, rec)
-			continue
-		}
-		for _, err := range flatten(err) {
-			var te *sftpx.TransferError
-			if errors.As(err, &te) {
-				e.warnf("%s %s: %s", name, s.remoteName(te.Remote), te.Reason())
-			} else {
-				e.warnf("%s %s: %s", name, s.remoteName(r.Path), reason(err))
-			}
 		}
 	}
 	return s.finish(ctx, "paths")

@@ -1,10 +1,13 @@
 package sftpx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +24,11 @@ const maxPasswordPrompts = 3
 type keyFile struct {
 	path   string
 	raw    []byte
-	signer ssh.Signer // nil while encrypted
+	signer ssh.Signer    // nil while encrypted
+	pub    ssh.PublicKey // an encrypted key's, when the file or a .pub file says
+	// lazy: offered by pub alone, and decrypted only once the server
+	// accepts it (ssh's default identities).
+	lazy bool
 }
 
 // loadKeyFiles reads every identity file now, so that a typo fails before
@@ -38,6 +45,7 @@ func loadKeyFiles(paths []string) ([]*keyFile, error) {
 		var pme *ssh.PassphraseMissingError
 		switch {
 		case errors.As(err, &pme):
+			k.pub = pme.PublicKey
 		case err != nil:
 			return nil, &KeyFileError{Path: p, Err: fmt.Errorf("not a private key in OpenSSH or PEM format: %w", err)}
 		default:
@@ -49,22 +57,62 @@ func loadKeyFiles(paths []string) ([]*keyFile, error) {
 }
 
 // loadOptionalKeyFiles reads the identity files that may be missing (the
-// configuration's, ssh's defaults): a missing file is skipped quietly, as
-// ssh does, and a file that is no private key with a warning; with
-// plainOnly, encrypted ones are skipped too.
-func loadOptionalKeyFiles(paths []string, plainOnly bool) (keys []*keyFile, warnings []string) {
+// configuration's): a missing file is skipped quietly, as ssh does, and a
+// file that is no private key with a warning.
+func loadOptionalKeyFiles(paths []string) (keys []*keyFile, warnings []string) {
 	for _, p := range paths {
 		ks, err := loadKeyFiles([]string{p})
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 		case err != nil:
 			warnings = append(warnings, strings.TrimPrefix(err.Error(), "sftpx: ")+"; key skipped")
-		case plainOnly && ks[0].signer == nil:
 		default:
 			keys = append(keys, ks...)
 		}
 	}
 	return keys, warnings
+}
+
+// loadDefaultKeyFiles reads ssh's default identities. The user never
+// named them, so any that is missing or unusable is skipped quietly. An
+// encrypted one is kept only with encrypted set, and only if its public
+// key is known (an OpenSSH key file holds it unencrypted; for PEM, the
+// .pub file beside it), for it is offered by that alone.
+func loadDefaultKeyFiles(paths []string, encrypted bool) []*keyFile {
+	var keys []*keyFile
+	for _, p := range paths {
+		ks, err := loadKeyFiles([]string{p})
+		if err != nil {
+			continue
+		}
+		k := ks[0]
+		if k.signer == nil {
+			if !encrypted {
+				continue
+			}
+			if k.pub == nil {
+				k.pub = readPublicKey(p + ".pub")
+			}
+			if k.pub == nil {
+				continue
+			}
+			k.lazy = true
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func readPublicKey(path string) ssh.PublicKey {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 // credentials hands x/crypto its auth methods. Every callback runs only
@@ -76,11 +124,18 @@ type credentials struct {
 	g          *guard
 	events     func(Event)
 	user, addr string
+	// unlocked are the keys decrypted so far by path, shared by the hosts
+	// of one Dial: a passphrase is asked once, not once per jump host.
+	unlocked map[string]ssh.Signer
 
 	agentConn net.Conn
 	nKeys     int  // keys offered
 	prompts   int  // passwords asked for
 	offered   bool // the publickey method ran
+	// round is what the running publickey round offers; resume, the keys
+	// after a lazily offered one that could not be decrypted, for the
+	// next round (see next).
+	round, resume []ssh.Signer
 }
 
 // methods returns one publickey method for all keys: x/crypto tries each
@@ -106,6 +161,16 @@ func (c *credentials) signers() ([]ssh.Signer, error) {
 	var out []ssh.Signer
 	for _, k := range c.keys {
 		if k.signer == nil {
+			if s := c.unlocked[k.path]; s != nil {
+				k.signer = s
+			}
+		}
+		switch {
+		case k.signer != nil:
+		case k.lazy:
+			out = append(out, &lazySigner{c: c, k: k})
+			continue
+		default:
 			s, err := c.decrypt(k)
 			if err != nil {
 				emit(c.events, Event{Kind: EventWarning, Message: (&KeyFileError{Path: k.path, Err: err}).Error() + "; key skipped"})
@@ -120,11 +185,22 @@ func (c *credentials) signers() ([]ssh.Signer, error) {
 		if err != nil {
 			emit(c.events, Event{Kind: EventWarning, Message: fmt.Sprintf("sftpx: ssh-agent at %s: %v; its keys are not offered", sock, err)})
 		}
+		// A key the agent holds needs no passphrase: its file's copy
+		// would only cost a prompt.
+		out = slices.DeleteFunc(out, func(s ssh.Signer) bool {
+			l, ok := s.(*lazySigner)
+			return ok && slices.ContainsFunc(ss, func(a ssh.Signer) bool { return sameKey(a.PublicKey(), l.k.pub) })
+		})
 		out = append(out, ss...)
 	}
 	c.nKeys = len(out)
+	c.round = out
 	return out, nil
 }
+
+// errNoPassphrase: the passphrase given was empty, which ssh takes as the
+// user's way to skip a key.
+var errNoPassphrase = errors.New("no passphrase given")
 
 func (c *credentials) decrypt(k *keyFile) (ssh.Signer, error) {
 	if c.auth.Passphrase == nil {
@@ -136,12 +212,89 @@ func (c *credentials) decrypt(k *keyFile) (ssh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(pass) == 0 {
+		return nil, errNoPassphrase
+	}
 	s, err := ssh.ParsePrivateKeyWithPassphrase(k.raw, pass)
 	clear(pass)
 	if err != nil {
 		return nil, fmt.Errorf("cannot decrypt (wrong passphrase?): %w", err)
 	}
+	if c.unlocked != nil {
+		c.unlocked[k.path] = s
+	}
 	return s, nil
+}
+
+// unlock decrypts a lazily offered key once the server accepted it. When
+// it cannot, x/crypto gives up the whole publickey round on the signing
+// error, so the keys after this one are kept for a round of their own.
+func (c *credentials) unlock(l *lazySigner) error {
+	s, err := c.decrypt(l.k)
+	if err == nil && !sameKey(s.PublicKey(), l.k.pub) {
+		err = fmt.Errorf("the private key does not match the public key %s.pub", l.k.path)
+	}
+	if c.agentConn != nil {
+		// The prompt may have outlasted the agent connection's deadline,
+		// and the agent may still have to sign.
+		c.agentConn.SetDeadline(time.Now().Add(c.g.timeout))
+	}
+	if err != nil {
+		if !errors.Is(err, errNoPassphrase) {
+			emit(c.events, Event{Kind: EventWarning, Message: (&KeyFileError{Path: l.k.path, Err: err}).Error() + "; key skipped"})
+		}
+		if i := slices.Index(c.round, ssh.Signer(l)); i >= 0 && i+1 < len(c.round) {
+			c.resume = c.round[i+1:]
+		}
+		return err
+	}
+	l.k.signer = s
+	return nil
+}
+
+// next is x/crypto's AuthCallback, asked before every authentication
+// attempt: after a lazily offered key could not be decrypted it runs one
+// more publickey round with the keys after it; otherwise x/crypto goes on
+// with the methods it has not tried.
+func (c *credentials) next(*ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+	if c.resume == nil {
+		return nil, nil
+	}
+	c.round, c.resume = c.resume, nil
+	round := c.round
+	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return round, nil }), nil
+}
+
+func sameKey(a, b ssh.PublicKey) bool { return bytes.Equal(a.Marshal(), b.Marshal()) }
+
+// lazySigner offers an encrypted key by its public key alone and asks for
+// the passphrase at the first signature, which x/crypto makes only after
+// the server said it would accept the key (SSH_MSG_USERAUTH_PK_OK): a
+// server that would not never causes a prompt.
+type lazySigner struct {
+	c *credentials
+	k *keyFile
+}
+
+func (l *lazySigner) PublicKey() ssh.PublicKey { return l.k.pub }
+
+func (l *lazySigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
+	return l.SignWithAlgorithm(rand, data, "")
+}
+
+func (l *lazySigner) SignWithAlgorithm(rand io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
+	if l.k.signer == nil {
+		if err := l.c.unlock(l); err != nil {
+			return nil, err
+		}
+	}
+	if as, ok := l.k.signer.(ssh.AlgorithmSigner); ok {
+		return as.SignWithAlgorithm(rand, data, algorithm)
+	}
+	if algorithm != "" && algorithm != l.k.pub.Type() {
+		return nil, fmt.Errorf("sftpx: identity %s: cannot sign with %s", l.k.path, algorithm)
+	}
+	return l.k.signer.Sign(rand, data)
 }
 
 func (c *credentials) agentSigners(sock string) ([]ssh.Signer, error) {

@@ -60,10 +60,11 @@ type Options struct {
 	// credential is sent to it.
 	Jump []Hop
 	// ProxyCommand, when set, is run with /bin/sh -c, and its standard
-	// input and output carry the SSH stream to the target instead of a
-	// TCP connection (ssh's ProxyCommand, tokens already expanded). Its
-	// standard error goes to ProxyStderr (discarded if nil). It ends when
-	// the Client is closed.
+	// input and output carry the SSH stream to the first host, the first
+	// of Jump or else the target, instead of a TCP connection (ssh's
+	// ProxyCommand, tokens already expanded: a jump host's own, from the
+	// configuration, reaches it the same way). Its standard error goes to
+	// ProxyStderr (discarded if nil). It ends when the Client is closed.
 	ProxyCommand string
 	ProxyStderr  io.Writer
 
@@ -95,11 +96,19 @@ type Auth struct {
 	// with a warning.
 	OptionalKeyFiles []string
 	// DefaultKeyFiles are ssh's default identities (~/.ssh/id_ed25519,
-	// ...), offered when they exist and are not encrypted: a key the user
-	// never named is no reason to ask for a passphrase.
+	// ...), offered after OptionalKeyFiles when they exist. An encrypted
+	// one is offered only with EncryptedDefaultKeys, and then as ssh does:
+	// by its public key alone (the key file's unencrypted part, or for a
+	// PEM key the .pub file beside it), and Passphrase is asked only once
+	// the server said it would accept that key. A key the user never
+	// named costs a prompt only where it can log in; one the agent holds
+	// is left to the agent.
 	DefaultKeyFiles []string
+	// EncryptedDefaultKeys offers encrypted DefaultKeyFiles; without it
+	// they are skipped, for a caller that has no way to ask.
+	EncryptedDefaultKeys bool
 	// Passphrase returns the passphrase of an encrypted key file; nil
-	// skips encrypted keys.
+	// skips encrypted keys. An empty passphrase skips the key.
 	Passphrase func(keyFile string) ([]byte, error)
 	// AgentSocket is the ssh-agent's socket (SSH_AUTH_SOCK); "" for none.
 	AgentSocket string
@@ -192,14 +201,12 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.TrustOnFirstUse && o.TrustFile == "" {
 		return nil, errors.New("sftpx: TrustOnFirstUse needs a TrustFile")
 	}
-	if o.ProxyCommand != "" && len(o.Jump) > 0 {
-		return nil, errors.New("sftpx: ProxyCommand and Jump exclude each other")
-	}
 	eps := make([]*endpoint, 0, len(o.Jump)+1)
 	for _, h := range o.Jump {
 		eps = append(eps, newEndpoint(h))
 	}
 	eps = append(eps, newEndpoint(Hop{Host: o.Host, Port: o.Port, User: o.User, HostKeyAlias: o.HostKeyAlias, Auth: o.Auth}))
+	unlocked := map[string]ssh.Signer{}
 	// Every identity file is read and every pin looked up before the
 	// first packet: a typo fails here, not halfway along the chain.
 	for _, ep := range eps {
@@ -244,7 +251,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		// that never opens the next connection, cannot hold us past it.
 		g.arm()
 		stop := context.AfterFunc(ctx, func() { g.trip(ctx.Err()) })
-		sc, err := ep.handshake(g, o, via)
+		sc, err := ep.handshake(g, o, via, unlocked)
 		if err != nil {
 			stop()
 			if !last {
@@ -324,11 +331,11 @@ func (ep *endpoint) prepare(o Options) error {
 	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles); err != nil {
 		return err
 	}
-	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles, false)
+	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles)
 	for _, w := range warnings {
 		emit(o.Events, Event{Kind: EventWarning, Message: w})
 	}
-	defaults, _ := loadOptionalKeyFiles(ep.Auth.DefaultKeyFiles, true)
+	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil)
 	ep.keys = append(append(ep.keys, optional...), defaults...)
 	if ep.m, err = lookup(o.Pinned, ep.keyHost, ep.keyPort); err != nil {
 		return fmt.Errorf("sftpx: %w", err)
@@ -340,10 +347,11 @@ func (ep *endpoint) prepare(o Options) error {
 
 // handshake runs SSH on conn: the server's key is checked against the
 // pins inside the key exchange, before any credential, and then the
-// credentials are offered.
-func (ep *endpoint) handshake(g *guard, o Options, via string) (*ssh.Client, error) {
+// credentials are offered. unlocked holds the keys decrypted for the
+// hosts before.
+func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[string]ssh.Signer) (*ssh.Client, error) {
 	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via}
-	creds := &credentials{auth: ep.Auth, keys: ep.keys, g: g, events: o.Events, user: ep.User, addr: ep.addr}
+	creds := &credentials{auth: ep.Auth, keys: ep.keys, g: g, events: o.Events, user: ep.User, addr: ep.addr, unlocked: unlocked}
 	defer creds.close()
 	cfg := &ssh.ClientConfig{
 		Config: ssh.Config{
@@ -353,6 +361,7 @@ func (ep *endpoint) handshake(g *guard, o Options, via string) (*ssh.Client, err
 		},
 		User:              ep.User,
 		Auth:              creds.methods(),
+		AuthCallback:      creds.next,
 		HostKeyAlgorithms: ep.hostKeyAlgos,
 		HostKeyCallback:   v.check,
 		ClientVersion:     "SSH-2.0-sshpin",

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/user"
 	"path"
@@ -62,7 +63,8 @@ type HostConfig struct {
 	KnownHostsSet         bool // UserKnownHostsFile was given (maybe none)
 	HostKeyAlias          string
 	// ProxyJump is the jump list as written ("" if unset, and "none" is
-	// ""); ProxyCommand likewise. Whichever came first is set.
+	// ""); ProxyCommand likewise. At most one is set, as ssh decides
+	// between them.
 	ProxyJump    string
 	ProxyCommand string
 	// Warnings say what was read but cannot be honoured.
@@ -200,8 +202,42 @@ func splitConfigLine(s string) (string, []string, error) {
 // none), which Match user compares against before the configuration sets
 // one.
 func (c *SSHConfig) Resolve(host, user string) HostConfig {
+	return c.ResolveProxy(host, user, "", "")
+}
+
+// ResolveProxy is Resolve with the command line's -J (jump) or -o
+// ProxyCommand (command) taken first, as ssh reads its command line
+// before its files: a jump list or a command leaves the configuration's
+// ProxyJump and ProxyCommand no say, while -J none only drops its
+// ProxyJump, and a ProxyCommand in it still applies.
+func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 	hc := HostConfig{Alias: host}
 	set := map[string]bool{}
+	// ssh's ProxyJump and ProxyCommand block each other unevenly: a jump
+	// list sets ProxyCommand to none, so a later ProxyCommand is ignored,
+	// but ProxyJump none does not; any ProxyCommand, none included, blocks
+	// a later ProxyJump. "none" stays in these until the end.
+	var proxyJump, proxyCommand string
+	setJump := func(v string) {
+		if proxyJump != "" || proxyCommand != "" {
+			return
+		}
+		proxyJump = v
+		if !strings.EqualFold(v, "none") {
+			proxyCommand = "none"
+		}
+	}
+	setCommand := func(v string) {
+		if proxyCommand == "" {
+			proxyCommand = v
+		}
+	}
+	if command != "" {
+		setCommand(command)
+	}
+	if jump != "" {
+		setJump(jump)
+	}
 	active := map[*cfgLine]bool{}
 	localUser := localUserName()
 	var warned []string
@@ -290,20 +326,20 @@ func (c *SSHConfig) Resolve(host, user string) HostConfig {
 			if first {
 				hc.HostKeyAlias = v
 			}
-		case "proxyjump", "proxycommand":
-			// They compete: whichever comes first wins, "none" included.
-			if !set["proxy"] && !strings.EqualFold(v, "none") {
-				if l.key == "proxyjump" {
-					hc.ProxyJump = v
-				} else {
-					hc.ProxyCommand = strings.Join(l.args, " ")
-				}
-			}
-			set["proxy"] = true
+		case "proxyjump":
+			setJump(v)
+		case "proxycommand":
+			setCommand(strings.Join(l.args, " "))
 		}
 		set[l.key] = true
 	}
 	hc.Warnings = warned
+	if !strings.EqualFold(proxyJump, "none") {
+		hc.ProxyJump = proxyJump
+	}
+	if !strings.EqualFold(proxyCommand, "none") {
+		hc.ProxyCommand = proxyCommand
+	}
 	if hc.HostName == "" {
 		hc.HostName = host
 	} else {
@@ -313,6 +349,95 @@ func (c *SSHConfig) Resolve(host, user string) HostConfig {
 	// hold them in lowercase.
 	hc.HostName = strings.ToLower(hc.HostName)
 	return hc
+}
+
+// maxJumpHosts bounds a chain of jump hosts. ssh has no bound, but a
+// chain this long is a configuration gone wrong, not a network.
+const maxJumpHosts = 16
+
+// JumpHost is a jump host as a ProxyJump list names it, and what the
+// configuration says of it.
+type JumpHost struct {
+	// Remote is the host as the list writes it: Host is the name to
+	// resolve (maybe an alias); Port and User are set if the list gives
+	// them.
+	Remote Remote
+	// Config is what the configuration says of Remote.Host. Its ProxyJump
+	// is always "": the chain holds the hosts it names. Its ProxyCommand
+	// can be set only for the first host of a chain, which is reached
+	// through that command instead of TCP.
+	Config HostConfig
+}
+
+// JumpChain returns the jump hosts on the way to target, first to last,
+// as ssh chains them; hc is what the configuration says of target
+// (ResolveProxy, so that -J counts). ssh reaches the hosts of a list
+// a,b,c as "ssh -J a,b -W target c", and so on down: each host of a list
+// is reached through the ones before it, and its own ProxyJump and
+// ProxyCommand have no say, except for the list's first host, which is
+// reached as ssh reaches any host: its own ProxyJump comes before it, or
+// its ProxyCommand carries it. A ProxyJump that leads back to a host
+// already on the way is an error here; ssh would start itself without end.
+func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) {
+	path := []string{jumpName(target)}
+	// A host is where it is as written, port included: -J 127.0.0.1:2200
+	// for 127.0.0.1:2222 is no loop. What the configuration says of it
+	// does not depend on the port, so a real loop comes round again
+	// with the same name, port and user.
+	seen := map[string]bool{path[0]: true}
+	var lists [][]JumpHost // the target's list first
+	total := 0
+	from := target
+	for hc.ProxyJump != "" {
+		rs, err := ParseJump(hc.ProxyJump)
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("sftpx: ProxyJump of %s: jump host %q: %s", jumpName(from), pe.Input, pe.Reason)
+			}
+			return nil, err
+		}
+		total += len(rs)
+		if total > maxJumpHosts {
+			return nil, fmt.Errorf("sftpx: ProxyJump: more than %d jump hosts on the way to %s", maxJumpHosts, jumpName(target))
+		}
+		first := rs[0]
+		path = append(path, jumpName(first))
+		if seen[path[len(path)-1]] {
+			return nil, fmt.Errorf("sftpx: ProxyJump loop: %s", strings.Join(path, " -> "))
+		}
+		seen[path[len(path)-1]] = true
+		list := make([]JumpHost, len(rs))
+		for i, r := range rs {
+			jc := c.Resolve(r.Host, r.User)
+			if i == 0 {
+				hc = jc
+			} else {
+				jc.ProxyCommand = ""
+			}
+			jc.ProxyJump = ""
+			list[i] = JumpHost{Remote: r, Config: jc}
+		}
+		lists = append(lists, list)
+		from = first
+	}
+	var out []JumpHost
+	for i := len(lists) - 1; i >= 0; i-- {
+		out = append(out, lists[i]...)
+	}
+	return out, nil
+}
+
+// jumpName is a host as a jump list writes it.
+func jumpName(r Remote) string {
+	s := r.Host
+	if r.PortGiven {
+		s = net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+	}
+	if r.User != "" {
+		s = r.User + "@" + s
+	}
+	return s
 }
 
 func allMatch(conds []*cfgLine, matches func(*cfgLine) bool) bool {

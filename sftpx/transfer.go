@@ -38,7 +38,7 @@ type Result struct {
 	Err       error // a *TransferError; nil on success
 }
 
-// TransferOptions say how Put and Get treat directories.
+// TransferOptions say how Put, Get and Copy treat directories.
 type TransferOptions struct {
 	Recursive bool // copy directories and everything under them
 }
@@ -481,7 +481,7 @@ func (c *Client) Get(ctx context.Context, remote, local string, o TransferOption
 	each(c.GetFile(ctx, remote, dst))
 }
 
-// baseName is the name a copy of remote gets inside a local directory.
+// baseName is the name a copy of remote gets inside a directory.
 // The login directory ("", ".") is named by what the server resolves it to.
 func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
 	p := path.Clean("/" + remote)
@@ -497,63 +497,104 @@ func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
 	}
 	name := path.Base(p)
 	if name == "/" || name == "." || name == ".." {
-		return "", errors.New("cannot name a local copy of the root directory: name the local directory itself")
+		return "", errors.New("cannot name a copy of the root directory: name the destination directory itself")
 	}
 	return name, nil
 }
 
 func (c *Client) getTree(ctx context.Context, remote, local string, each func(Result)) {
+	c.walkRemote(ctx, &remoteTree{
+		op:     "get",
+		listed: "directory",
+		mkdir: func(local string) error {
+			err := os.Mkdir(local, 0o755)
+			if err == nil {
+				return nil
+			}
+			if st, serr := os.Stat(local); serr == nil && st.IsDir() {
+				return nil
+			}
+			return fmt.Errorf("local directory: %w", err)
+		},
+		join: func(dir, name string) string { return filepath.Join(dir, name) },
+		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local) },
+	}, remote, local, each)
+}
+
+// remoteTree is what a recursive copy of a remote directory does with what
+// the walk finds there: get makes the copy locally, cp on another server.
+// One walker for both keeps their rules the same: the server's names
+// checked, links to directories not followed, every file its own Result.
+type remoteTree struct {
+	op     string                        // "get" or "cp"
+	listed string                        // the walked directory, in errors: "directory", "source directory"
+	mkdir  func(dst string) error        // makes a directory of the copy; an existing one will do
+	join   func(dir, name string) string // names an entry inside a directory of the copy
+	file   func(src, dst string) Result  // copies one regular file
+}
+
+func (t *remoteTree) failed(src, dst string, err error) Result {
+	if t.op == "cp" {
+		return failed(t.op, dst, src, err) // cp's Remote is its destination
+	}
+	return failed(t.op, src, dst, err)
+}
+
+// walkRemote copies c's directory src to dst with t, depth first, in the
+// server's listing order. What cannot be copied is a failed Result, and
+// the walk goes on.
+func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string, each func(Result)) {
 	if ctx.Err() != nil {
 		return
 	}
-	if err := os.Mkdir(local, 0o755); err != nil {
-		if st, serr := os.Stat(local); serr != nil || !st.IsDir() {
-			each(failed("get", remote, local, fmt.Errorf("local directory: %w", err)))
-			return
-		}
+	if err := t.mkdir(dst); err != nil {
+		each(t.failed(src, dst, err))
+		return
 	}
 	var entries []fs.FileInfo
 	err := c.do(ctx, func() error {
 		var err error
-		entries, err = c.sftp.ReadDir(remote)
+		entries, err = c.sftp.ReadDir(remotePath(src))
 		return err
 	})
 	if err != nil {
-		each(failed("get", remote, local, wrap(err, "cannot list the directory")))
+		each(t.failed(src, dst, wrap(err, "cannot list the %s", t.listed)))
 		return
 	}
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
 		}
-		r := path.Join(remote, e.Name())
+		s := path.Join(src, e.Name())
 		// The server names the files; a name that is not a single path
-		// element would write outside local (the scp CVE-2019-6111 class).
+		// element would write outside dst (the scp CVE-2019-6111 class).
 		if !safeName(e.Name()) {
-			each(failed("get", r, local, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
+			each(t.failed(s, dst, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
 			continue
 		}
-		l := filepath.Join(local, e.Name())
+		d := t.join(dst, e.Name())
 		mode := e.Mode()
 		if mode&fs.ModeSymlink != 0 {
-			st, err := c.Stat(ctx, r)
+			// A link to a file is copied as the file; a link to a
+			// directory is not followed, since it can loop.
+			st, err := c.Stat(ctx, s)
 			if err != nil {
-				each(failed("get", r, l, err))
+				each(t.failed(s, d, err))
 				continue
 			}
 			if st.IsDir() {
-				each(failed("get", r, l, errors.New("symbolic link to a directory: not followed")))
+				each(t.failed(s, d, errors.New("symbolic link to a directory: not followed")))
 				continue
 			}
 			mode = st.Mode()
 		}
 		switch {
 		case mode.IsDir():
-			c.getTree(ctx, r, l, each)
+			c.walkRemote(ctx, t, s, d, each)
 		case mode.IsRegular():
-			each(c.GetFile(ctx, r, l))
+			each(t.file(s, d))
 		default:
-			each(failed("get", r, l, errors.New("not a regular file: skipped")))
+			each(t.failed(s, d, errors.New("not a regular file: skipped")))
 		}
 	}
 }
