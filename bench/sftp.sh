@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
-# Puts and gets one large file over loopback to a real sshd (internal-sftp),
-# with sshpin and with OpenSSH's sftp -b, and prints MB/s and the ratio.
+# Puts and gets one large file to a real sshd (internal-sftp), with sshpin
+# and with OpenSSH's sftp -b, and prints MB/s and the ratios.
 #
 #   bench/sftp.sh [SIZE_MIB]      default 1024 (1 GiB); ROUNDS=3 by default
-#   LINK_MBPS=400 bench/sftp.sh   through a link of 400 Mbit/s each way
+#   LINK_MBPS=800 bench/sftp.sh   through a link of 800 Mbit/s each way (root)
 #
 # Each round runs every client once, in turn, so that a machine busy with
 # something else slows them alike; the table shows each one's best round.
-# OpenSSH's sftp runs twice: with its defaults (what a user gets; it
-# negotiates chacha20-poly1305@openssh.com with OpenSSH servers) and with
-# -c aes128-gcm@openssh.com, the cipher sshpin (x/crypto) negotiates, so
-# that the comparison is also made like for like.
 #
-# What sshpin does and sftp does not, and is timed here: put writes to a
-# temporary name, reads every chunk back from the server and compares it
-# with what was sent, fsyncs (fsync@openssh.com), checks the size, and
-# renames into place; get hashes, checks the size, fsyncs and renames.
+# What is compared with what. sshpin's put writes to a temporary name,
+# reads every chunk back from the server and compares it with what was
+# sent, fsyncs (fsync@openssh.com), checks the size and renames into place;
+# its get hashes, checks the size, fsyncs and renames. OpenSSH's sftp runs
+# as a user gets it (defaults: chacha20-poly1305@openssh.com with OpenSSH
+# servers); with -c aes128-gcm@openssh.com, the cipher sshpin (x/crypto)
+# negotiates; with -f, which makes it fsync as sshpin does; and, for put,
+# followed by a get of the same file, which is the least it takes OpenSSH
+# to read every byte back (it compares nothing).
+#
 # Before each transfer the destination is removed and the page cache
 # written out (sync), untimed, so that no run pays for another's writes.
-# With LINK_MBPS, both clients reach sshd through the same proxy command (a
-# relay that holds each direction to that rate, independently, as a full
-# duplex link does), to show the case where the link, not the CPU, is the
-# limit. Everything runs on 127.0.0.1; nothing but a temporary directory is
-# touched, and the sshd started here stops on exit.
+#
+# Without LINK_MBPS everything runs on 127.0.0.1: the CPU is the limit.
+# With it, the server runs in a network namespace of its own and the
+# clients in another, joined by a veth pair whose two ends each hold their
+# direction to the rate with the kernel's token bucket (tc tbf), as a full
+# duplex link does; the shaping costs no CPU of the processes measured.
+# The two ends are numbered from 192.0.2.0/24 (TEST-NET-1), which exists
+# only inside the two namespaces. Nothing but a temporary directory and the
+# namespaces made here is touched; all of it goes on exit.
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${ROUNDS:-3}
@@ -33,17 +39,29 @@ case $link in '' ) ;; *[!0-9]* | 0) echo "$0: LINK_MBPS must be a positive numbe
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf 'bench: %s\n' "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || { say "$1 not found (Debian: apt-get install openssh-server openssh-client)"; exit 2; }; }
-need ssh-keygen
-need sftp
-need sshd
-need python3
+need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || { say "$1 not found (Debian: apt-get install $2)"; exit 2; }; }
+need ssh-keygen openssh-client
+need sftp openssh-client
+need sshd openssh-server
+need python3 python3
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
+if [ -n "$link" ]; then
+	[ "$(id -u)" = 0 ] || { say "LINK_MBPS needs root (it makes network namespaces)"; exit 2; }
+	need ip iproute2
+	need tc iproute2
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sshpin-bench.XXXXXX")
 sshd_pid=
+cns= sns=
 cleanup() {
-	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
+	set +e
+	if [ -n "$sshd_pid" ]; then
+		kill "$sshd_pid" 2>/dev/null
+		wait "$sshd_pid" 2>/dev/null
+	fi
+	[ -n "$cns" ] && ip netns del "$cns" 2>/dev/null
+	[ -n "$sns" ] && ip netns del "$sns" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,8 +69,34 @@ trap cleanup EXIT
 say "building sshpin"
 go build -o "$work/sshpin" .
 
-# A free loopback port: bind :0, read it, release it for sshd.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# inns NS CMD...: runs CMD in network namespace NS, or here when NS is "".
+inns() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+addr=127.0.0.1
+if [ -n "$link" ]; then
+	cns=sshpin-bench-c$$ sns=sshpin-bench-s$$
+	ip netns add "$cns"
+	ip netns add "$sns"
+	ip link add "spb$$c" type veth peer name "spb$$s"
+	ip link set "spb$$c" netns "$cns"
+	ip link set "spb$$s" netns "$sns"
+	ip -n "$cns" addr add 192.0.2.1/24 dev "spb$$c"
+	ip -n "$sns" addr add 192.0.2.2/24 dev "spb$$s"
+	for end in "$cns spb$$c" "$sns spb$$s"; do
+		set -- $end
+		ip -n "$1" link set lo up
+		ip -n "$1" link set "$2" up
+		# A 256 KiB bucket and at most 5 ms of queue, as a switch port has.
+		ip netns exec "$1" tc qdisc add dev "$2" root tbf rate "${link}mbit" burst 256kb latency 5ms
+	done
+	addr=192.0.2.2
+fi
+
+# A free port: bind :0, read it, release it for sshd.
+port=$(inns "$sns" python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$addr")
 user=$(id -un)
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_ed25519"
 ssh-keygen -q -t ed25519 -N '' -f "$work/id_ed25519"
@@ -62,7 +106,7 @@ chmod 600 "$work/authorized_keys"
 # DEBUG1 makes sshd log the ciphers each connection negotiated (once per
 # connection, nothing per packet).
 cat >"$work/sshd_config" <<EOF
-ListenAddress 127.0.0.1
+ListenAddress $addr
 Port $port
 HostKey $work/host_ed25519
 PidFile none
@@ -77,11 +121,17 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 Subsystem sftp internal-sftp
 EOF
-"$sshd_bin" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+# Started without the inns function, so that $! is sshd (ip netns exec
+# execs it) and the cleanup's kill reaches it.
+if [ -n "$sns" ]; then
+	ip netns exec "$sns" "$sshd_bin" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" </dev/null >/dev/null &
+else
+	"$sshd_bin" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" </dev/null >/dev/null &
+fi
 sshd_pid=$!
 # sshd -D has no readiness signal; a pin that succeeds is one (bounded).
 for _ in $(seq 50); do
-	if "$work/sshpin" pin --pinned "$work/host.keys" "127.0.0.1:$port" >/dev/null 2>&1; then break; fi
+	if inns "$cns" "$work/sshpin" pin --pinned "$work/host.keys" "$addr:$port" >/dev/null 2>&1; then break; fi
 	sleep 0.1
 done
 [ -s "$work/host.keys" ] || { say "sshd did not start:"; cat "$work/sshd.log" >&2; exit 2; }
@@ -94,38 +144,6 @@ bytes=$((size_mib * 1024 * 1024))
 pin=(-F none --pinned "$work/host.keys" -i "$work/id_ed25519" --no-agent --timeout 60s)
 ossh=(-q -b - -i "$work/id_ed25519" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
 	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/host.keys" -o GlobalKnownHostsFile=/dev/null -F /dev/null)
-if [ -n "$link" ]; then
-	# The relay: stdin/stdout to host:port, each direction paced to the
-	# rate on its own (a token bucket of 256 KiB).
-	cat >"$work/link.py" <<'EOF'
-import os, socket, sys, time
-host, port, mbps = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-rate = mbps * 1e6 / 8
-s = socket.create_connection((host, port))
-def pump(read, write):
-    t = time.monotonic()
-    while True:
-        b = read(65536)
-        if not b:
-            return
-        t = max(t, time.monotonic() - 256 * 1024 / rate) + len(b) / rate
-        d = t - time.monotonic()
-        if d > 0:
-            time.sleep(d)
-        write(b)
-# One process per direction, so that neither waits for the other.
-if os.fork() == 0:
-    pump(lambda n: os.read(0, n), s.sendall)
-    try:
-        s.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    os._exit(0)
-pump(s.recv, lambda b: os.write(1, b))
-EOF
-	pin+=(--proxy-command "python3 $work/link.py %h %p $link")
-	ossh+=(-o "ProxyCommand=python3 $work/link.py %h %p $link")
-fi
 
 now() { date +%s.%N; }
 # run NAME CMD...: times CMD once and keeps NAME's best time. A put's
@@ -134,49 +152,67 @@ declare -A best
 run() {
 	local name=$1 t0 t1 d
 	shift
-	case $name in *-put) rm -f "$rdst" ;; *) rm -f "$ldst" ;; esac
+	case $name in *-put*) rm -f "$rdst" ;; *) rm -f "$ldst" ;; esac
 	sync
 	t0=$(now)
 	"$@" >/dev/null
 	t1=$(now)
 	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
-	printf 'bench: %-14s %7.3f s\n' "$name" "$d" >&2
+	printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
 }
 src=$work/local/file.bin
 rdst=$work/remote/dst.bin
 ldst=$work/local/dst.bin
-sftp_put() { echo "put $src $rdst" | sftp "${ossh[@]}" "$@" "$user@127.0.0.1"; }
-sftp_get() { echo "get $rdst $ldst" | sftp "${ossh[@]}" "$@" "$user@127.0.0.1"; }
+# sftp_batch 'COMMANDS' [SFTP OPTIONS...]
+sftp_batch() {
+	local cmds=$1
+	shift
+	printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
+}
 # get needs the remote file in place; cp is untimed.
 seed() { [ -f "$rdst" ] || cp "$src" "$rdst"; }
 
 for r in $(seq "$rounds"); do
 	say "round $r of $rounds"
-	run sshpin-put "$work/sshpin" sftp "${pin[@]}" put "$src" "127.0.0.1:$port:$rdst"
+	run sshpin-put inns "$cns" "$work/sshpin" sftp "${pin[@]}" put "$src" "$addr:$port:$rdst"
 	cmp "$src" "$rdst"
-	run sftp-put sftp_put
-	run sftp-gcm-put sftp_put -c aes128-gcm@openssh.com
+	run sftp-put sftp_batch "put $src $rdst"
+	run sftp-gcm-put sftp_batch "put $src $rdst" -c aes128-gcm@openssh.com
+	run sftp-f-put sftp_batch "put -f $src $rdst"
 	cmp "$src" "$rdst"
+	run sftp-put-get sftp_batch "put -f $src $rdst\nget $rdst /dev/null"
 	seed
-	run sshpin-get "$work/sshpin" sftp "${pin[@]}" get "127.0.0.1:$port:$rdst" "$ldst"
+	run sshpin-get inns "$cns" "$work/sshpin" sftp "${pin[@]}" get "$addr:$port:$rdst" "$ldst"
 	cmp "$src" "$ldst"
 	seed
-	run sftp-get sftp_get
+	run sftp-get sftp_batch "get $rdst $ldst"
 	seed
-	run sftp-gcm-get sftp_get -c aes128-gcm@openssh.com
+	run sftp-gcm-get sftp_batch "get $rdst $ldst" -c aes128-gcm@openssh.com
+	seed
+	run sftp-f-get sftp_batch "get -f $rdst $ldst"
 	cmp "$src" "$ldst"
 done
 
 ciphers=$(grep -o 'kex: client->server cipher: [^ ]*' "$work/sshd.log" | awk '{print $4}' | sort | uniq -c | awk '{printf "%s%s", sep, $2; sep=", "}')
 mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
-printf '\n%-4s %12s %12s %7s %16s %7s\n' "" "sshpin MB/s" "sftp MB/s" "ratio" "sftp -c gcm MB/s" "ratio"
-for op in put get; do
-	a=${best[sshpin-$op]} b=${best[sftp-$op]} c=${best[sftp-gcm-$op]}
-	printf '%-4s %12s %12s %7s %16s %7s\n' "$op" "$(mbps "$a")" "$(mbps "$b")" "$(ratio "$a" "$b")" "$(mbps "$c")" "$(ratio "$a" "$c")"
-done
+# row OP NAME LABEL: NAME's MB/s, and sshpin's MB/s over NAME's.
+row() {
+	local ratio=
+	[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
+	printf '| %s | %s | %s |\n' "$3" "$(mbps "${best[$2]}")" "$ratio"
+}
 over="127.0.0.1"
-[ -n "$link" ] && over="a ${link} Mbit/s full-duplex link on 127.0.0.1"
-echo "(${size_mib} MiB over $over, best of $rounds rounds; ratio = sshpin MB/s / sftp MB/s; $(nproc) CPUs;"
-echo " ciphers the server negotiated: $ciphers; sshpin's put includes its read-back, fsync and rename)"
+[ -n "$link" ] && over="a ${link} Mbit/s full-duplex link (veth + tbf, two network namespaces)"
+printf '\n| %s MiB over %s | MB/s | sshpin ÷ it |\n|---|---|---|\n' "$size_mib" "$over"
+row put sshpin-put 'sshpin put: every byte read back, fsync, rename'
+row put sftp-put 'sftp put'
+row put sftp-gcm-put 'sftp -c aes128-gcm@openssh.com put'
+row put sftp-f-put 'sftp put -f (fsync, as sshpin)'
+row put sftp-put-get 'sftp put -f, then get (reads every byte back, compares nothing)'
+row get sshpin-get 'sshpin get: SHA-256, fsync, rename'
+row get sftp-get 'sftp get'
+row get sftp-gcm-get 'sftp -c aes128-gcm@openssh.com get'
+row get sftp-f-get 'sftp get -f (fsync, as sshpin)'
+echo
+echo "best of $rounds rounds; $(nproc) CPUs shared by the clients and sshd; ciphers sshd negotiated: $ciphers"
