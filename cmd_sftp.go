@@ -40,7 +40,7 @@ func (e *env) sftpCommand() *cli.Command {
 		Usage:     "transfer files over SFTP, only with servers that prove a pinned host key",
 		ArgsUsage: "ls|get|put|cp|rm|mkdir ...",
 		Description: `sftp connects, checks the key the server proves in the key exchange
-against the pinned file BEFORE sending a user name or any credential, and
+against the pinned file before sending a user name or any credential, and
 only then logs in and transfers. It offers the server only the host key
 types pinned for it, so a server that prefers another type is not
 mistaken for an impostor. A host that is not pinned, or whose key does not
@@ -103,7 +103,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts, as ssh reads them", TakesFile: true},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the key of a host the files know nothing about, then go on (never on a mismatch)"},
-			&cli.BoolFlag{Name: "insecure-accept-any", Usage: "accept ANY host key, unverified: throwaway labs only"},
+			&cli.BoolFlag{Name: "insecure-accept-any", Usage: "accept any host key at all, unverified: throwaway labs only"},
 			&cli.BoolFlag{Name: "legacy", Usage: "also speak SHA-1/CBC algorithms (ssh-rsa, group14-sha1, ...) for this connection"},
 			&cli.StringSliceFlag{Name: "identity", Aliases: []string{"i"}, Usage: "private key `FILE` to log in with (repeatable)", TakesFile: true},
 			&cli.BoolFlag{Name: "no-agent", Usage: "do not offer the ssh-agent's keys"},
@@ -292,7 +292,7 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		return o, "", err
 	}
 	if insecure {
-		e.warnf("WARNING: --insecure-accept-any: the server's host key will NOT be verified; anyone on the network path can read and change this transfer and capture credentials")
+		e.warnf("warning: --insecure-accept-any: the server's host key will not be checked at all; anyone on the network path can read and change this transfer and capture credentials")
 	}
 	if cmd.Bool("legacy") {
 		e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss for this connection; a server that needs them needs fixing")
@@ -505,7 +505,7 @@ func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, o s
 	case ctx.Err() != nil:
 		return &exitError{exitInterrupted, errors.New("interrupted")}, "interrupted"
 	case errors.As(err, &hke):
-		refused := "REFUSED before authentication, nothing was sent: " + strings.TrimPrefix(hke.Error(), "sftpx: "+hke.Name+": ")
+		refused := "refused before authentication, nothing was sent: " + strings.TrimPrefix(hke.Error(), "sftpx: "+hke.Name+": ")
 		why = refused
 		if je != nil {
 			why = "jump host " + je.Hop + ": " + refused
@@ -560,7 +560,7 @@ func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
 	case sftpx.EventTrusted:
 		e.warnf("warning: trusted %s on first use: pinned %s %s into %s without verification", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key), ev.Path)
 	case sftpx.EventUnverified:
-		e.warnf("WARNING: %s presented %s %s and it was NOT verified (--insecure-accept-any)", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key))
+		e.warnf("warning: %s presented %s %s and it was not verified at all (--insecure-accept-any)", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key))
 	case sftpx.EventWarning:
 		e.warnf("warning: %s", strings.TrimPrefix(ev.Message, "sftpx: "))
 	case sftpx.EventLeftover:
@@ -585,12 +585,34 @@ type fileRecord struct {
 	Error   string  `json:"error,omitempty"`
 }
 
+// skipRecord is the --json line of a file a recursive copy left out on
+// purpose: fileRecord's fields, "skipped": true and the reason.
+type skipRecord struct {
+	fileRecord
+	Skipped bool   `json:"skipped"`
+	Reason  string `json:"reason"`
+}
+
 // result renders one file's transfer: a line on stdout, or the error on
 // stderr, or a JSON line.
 func (e *env) result(s *sftpSession, r sftpx.Result) {
 	s.progress.clear()
-	s.total++
 	remote := s.remoteName(r.Remote)
+	if r.Skipped {
+		// Left out on purpose: not a failure, and not one of the files
+		// the run's tally counts.
+		if s.json {
+			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: remote, Local: r.Local}, true, r.Reason})
+			return
+		}
+		src := remote
+		if r.Op == "put" {
+			src = r.Local
+		}
+		fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), r.Reason)
+		return
+	}
+	s.total++
 	if r.Err != nil {
 		s.failures++
 	}
@@ -619,8 +641,11 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 
 func reason(err error) string {
 	var te *sftpx.TransferError
-	if errors.As(err, &te) {
+	switch {
+	case errors.As(err, &te):
 		return te.Reason()
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
 	}
 	return strings.TrimPrefix(err.Error(), "sftpx: ")
 }
@@ -668,7 +693,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		paths := e.expand(ctx, s, r.Path, cmd.Bool("newest"), func(res sftpx.Result) { e.result(s, res) })
+		paths := e.expand(ctx, s, r.Path, cmd.Bool("newest"), cmd.Bool("recursive"), func(res sftpx.Result) { e.result(s, res) })
 		if len(paths) > 1 && !localIsDir {
 			s.c.Close()
 			return &usageError{msg: fmt.Sprintf("%s matches %d files and %s is not a directory", s.remoteName(r.Path), len(paths), local), hint: "give a directory, or --newest to take the latest match"}
@@ -681,10 +706,11 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 }
 
 // expand turns a remote path with a wildcard in its last element into the
-// files it matches on the server (with newest, the latest of them); a
-// pattern that matches nothing is a failed file, reported through fail.
-// A path without a wildcard is itself.
-func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest bool, fail func(sftpx.Result)) []string {
+// files it matches on the server (with newest, the latest of them: with
+// recursive, of the files and directories, since a recursive copy takes
+// either); a pattern that matches nothing is a failed file, reported
+// through fail. A path without a wildcard is itself.
+func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest, recursive bool, fail func(sftpx.Result)) []string {
 	if !sftpx.HasGlob(p) {
 		return []string{p}
 	}
@@ -697,8 +723,11 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest bool,
 		return failed(err)
 	}
 	if newest {
-		m, ok := sftpx.Newest(ms)
-		if !ok {
+		m, ok := sftpx.NewestEntry(ms, recursive)
+		switch {
+		case !ok && recursive:
+			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file or directory matches")})
+		case !ok:
 			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file matches")})
 		}
 		return []string{m.Path}
@@ -749,7 +778,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 	show := func(res sftpx.Result) { e.cpResult(from, to, res) }
 	var paths []string
 	for _, r := range srcs {
-		paths = append(paths, e.expand(ctx, from, r.Path, cmd.Bool("newest"), func(res sftpx.Result) {
+		paths = append(paths, e.expand(ctx, from, r.Path, cmd.Bool("newest"), cmd.Bool("recursive"), func(res sftpx.Result) {
 			res.Local, res.Remote = res.Remote, ""
 			show(res)
 		})...)
@@ -775,12 +804,21 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 // write them.
 func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 	to.progress.clear()
-	to.total++
 	src := from.remoteName(r.Local)
 	dst := ""
 	if r.Remote != "" {
 		dst = to.remoteName(r.Remote)
 	}
+	if r.Skipped {
+		// As result: a skip is neither a failure nor a counted file.
+		if to.json {
+			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: dst, Source: src}, true, r.Reason})
+		} else {
+			fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), r.Reason)
+		}
+		return
+	}
+	to.total++
 	if r.Err != nil {
 		to.failures++
 	}
@@ -911,8 +949,51 @@ func printable(name string) string {
 	return name
 }
 
+// runSftpRm removes remote paths. A path that names or resolves to the
+// root or the login directory, or ends in "." or "..", is refused, and so
+// is the rest of the run: such a command line is a slip, and a run that
+// removed the other paths would leave the user to work out what is gone.
+// What the text gives away is refused before connecting.
 func (e *env) runSftpRm(ctx context.Context, cmd *cli.Command) error {
+	args := cmd.Args().Slice()
+	var paths []string
+	refused := 0
+	for _, a := range args {
+		r, err := sftpx.ParseRemote(a)
+		if err != nil {
+			paths = nil // runSftpEach names the bad argument
+			break
+		}
+		paths = append(paths, r.Path)
+		if err := sftpx.CheckRemovable(r.Path); err != nil {
+			refused++
+			name := sftpx.Remote{Host: r.Host, Port: r.Port, Path: r.Path}.String()
+			if cmd.Bool("json") {
+				report.WriteJSON(e.stdout, fileRecord{Remote: name, Error: reason(err)})
+			} else {
+				e.warnf("rm %s: %s", name, reason(err))
+			}
+		}
+	}
+	if refused > 0 {
+		return &exitError{exitFailure, fmt.Errorf("nothing removed: %d of %d paths refused", refused, len(args))}
+	}
+	var blocked map[string]error // nil until the server was asked
 	return e.runSftpEach(ctx, cmd, "rm", func(s *sftpSession, p string) error {
+		if blocked == nil {
+			blocked = map[string]error{}
+			for _, q := range paths {
+				if err := s.c.CheckRemove(ctx, q); err != nil {
+					blocked[q] = err
+				}
+			}
+		}
+		if err, ok := blocked[p]; ok {
+			return err
+		}
+		if len(blocked) > 0 {
+			return &sftpx.TransferError{Op: "rm", Remote: p, Err: errors.New("not removed: another path of this run was refused")}
+		}
 		return s.c.Remove(ctx, p, cmd.Bool("recursive"))
 	})
 }

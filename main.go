@@ -50,9 +50,27 @@ type usageError struct{ msg, hint string }
 func (e *usageError) Error() string { return e.msg }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx := interruptible(context.Background(), sigs, os.Stderr, os.Exit)
 	os.Exit(run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// interruptible returns a context that the first signal on sigs cancels:
+// the command stops, cleans up (an upload removes its temporary file on
+// the server, within a few seconds) and reports what it did. A second
+// signal exits at once, with exitInterrupted, whatever is still running:
+// nothing can hold the process when the user insists.
+func interruptible(parent context.Context, sigs <-chan os.Signal, stderr io.Writer, exit func(int)) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(stderr, "sshpin: interrupted again: exiting at once, without cleaning up")
+		exit(exitInterrupted)
+	}()
+	return ctx
 }
 
 // env is what a command needs from the process, so tests can run the whole

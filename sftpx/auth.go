@@ -132,6 +132,11 @@ type credentials struct {
 	nKeys     int  // keys offered
 	prompts   int  // passwords asked for
 	offered   bool // the publickey method ran
+	// passErr is why no password is offered any more: the password
+	// source's error ("the password in $SSHPIN_PASSWORD was refused", an
+	// interrupted prompt), or the server refused every one it may ask for.
+	// It ends authentication (see next), and is what an AuthError says.
+	passErr error
 	// round is what the running publickey round offers; resume, the keys
 	// after a lazily offered one that could not be decrypted, for the
 	// next round (see next).
@@ -183,7 +188,7 @@ func (c *credentials) signers() ([]ssh.Signer, error) {
 	if sock := c.auth.AgentSocket; sock != "" {
 		ss, err := c.agentSigners(sock)
 		if err != nil {
-			emit(c.events, Event{Kind: EventWarning, Message: fmt.Sprintf("sftpx: ssh-agent at %s: %v; its keys are not offered", sock, err)})
+			emit(c.events, Event{Kind: EventWarning, Message: fmt.Sprintf("ssh-agent at %s: %v; its keys are not offered", sock, err)})
 		}
 		// A key the agent holds needs no passphrase: its file's copy
 		// would only cost a prompt.
@@ -256,9 +261,20 @@ func (c *credentials) unlock(l *lazySigner) error {
 // attempt: after a lazily offered key could not be decrypted it runs one
 // more publickey round with the keys after it; otherwise x/crypto goes on
 // with the methods it has not tried.
-func (c *credentials) next(*ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+//
+// Once the password source gave up, or the server refused as many
+// passwords as may be asked, authentication ends there with that reason.
+// The other password method (keyboard-interactive after password) would
+// only ask the same source again, and x/crypto would report its failure
+// instead: an OpenSSH server without a keyboard-interactive device
+// refuses that method at once, which x/crypto calls "unexpected message
+// type 51 (expected 60)".
+func (c *credentials) next(ctx *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 	if c.resume == nil {
-		return nil, nil
+		if c.passErr == nil && c.prompts >= maxPasswordPrompts && len(ctx.PartialSuccessMethods) == 0 {
+			c.passErr = fmt.Errorf("the server refused the password (%d attempts)", c.prompts)
+		}
+		return nil, c.passErr
 	}
 	c.round, c.resume = c.resume, nil
 	round := c.round
@@ -292,7 +308,7 @@ func (l *lazySigner) SignWithAlgorithm(rand io.Reader, data []byte, algorithm st
 		return as.SignWithAlgorithm(rand, data, algorithm)
 	}
 	if algorithm != "" && algorithm != l.k.pub.Type() {
-		return nil, fmt.Errorf("sftpx: identity %s: cannot sign with %s", l.k.path, algorithm)
+		return nil, fmt.Errorf("identity %s: cannot sign with %s", l.k.path, algorithm)
 	}
 	return l.k.signer.Sign(rand, data)
 }
@@ -310,13 +326,20 @@ func (c *credentials) agentSigners(sock string) ([]ssh.Signer, error) {
 }
 
 func (c *credentials) password() (string, error) {
+	if c.passErr != nil {
+		return "", c.passErr
+	}
 	c.prompts++
 	if c.prompts > maxPasswordPrompts {
-		return "", errors.New("sftpx: too many password attempts")
+		c.passErr = fmt.Errorf("the server refused the password (%d attempts)", maxPasswordPrompts)
+		return "", c.passErr
 	}
 	var pw string
 	var err error
 	c.g.pause(func() { pw, err = c.auth.Password(c.user, c.addr, c.prompts) })
+	if err != nil {
+		c.passErr = err
+	}
 	return pw, err
 }
 
@@ -335,7 +358,7 @@ func (c *credentials) challenge(_, _ string, questions []string, echos []bool) (
 		}
 		return []string{pw}, nil
 	}
-	return nil, fmt.Errorf("sftpx: the server asks %d keyboard-interactive questions; only a single password prompt is supported", len(questions))
+	return nil, fmt.Errorf("the server asks %d keyboard-interactive questions; only a single password prompt is supported", len(questions))
 }
 
 // tried says what was offered, for an AuthError.

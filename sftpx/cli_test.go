@@ -178,7 +178,7 @@ func TestCLIMismatchNoAuthAttempt(t *testing.T) {
 	src := filepath.Join(dir, "secret.txt")
 	writeLocal(t, src, []byte("do not send"))
 	r := sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "--pinned", pinned, "-i", key, "put", src, p.Addr+":"+dir+"/uploaded.txt")
-	if r.code != 1 || !strings.Contains(r.stderr, "REFUSED before authentication") || !strings.Contains(r.stderr, "host key mismatch") {
+	if r.code != 1 || !strings.Contains(r.stderr, "refused before authentication") || !strings.Contains(r.stderr, "host key mismatch") {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "uploaded.txt")); err == nil {
@@ -293,7 +293,7 @@ func TestCLIJump(t *testing.T) {
 	}
 
 	r = sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "-F", "none", "--pinned", bad, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst2")
-	if r.code != 1 || !strings.Contains(r.stderr, "sshpin: jump host "+bastion.Addr+": REFUSED before authentication, nothing was sent: host key mismatch") {
+	if r.code != 1 || !strings.Contains(r.stderr, "sshpin: jump host "+bastion.Addr+": refused before authentication, nothing was sent: host key mismatch") {
 		t.Fatalf("put -J with a bad bastion pin: exit %d\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(dir + "/dst2"); err == nil {
@@ -394,7 +394,7 @@ func TestCLICopyNewest(t *testing.T) {
 
 	before := web.Connections()
 	r = sftp([]string{"SSHPIN_PASSWORD=hunter2"}, bad, "cp", backup.Addr+":"+backups+"/site-1.tar.gz", web.Addr+":"+www+"/x")
-	if r.code != 1 || !strings.Contains(r.stderr, "REFUSED before authentication") {
+	if r.code != 1 || !strings.Contains(r.stderr, "refused before authentication") {
 		t.Fatalf("cp to a mismatched destination: exit %d\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(www, "x")); err == nil {

@@ -35,6 +35,13 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 		return errors.New("sftpx: CopyFile needs a second connection for the source")
 	}
 	return src.do(ctx, func() error {
+		// Stat before the open, as getFile does: a FIFO's open would hold
+		// the source server until the deadline.
+		if st, err := src.sftp.Stat(remotePath(srcPath)); err != nil {
+			return wrap(err, "source file")
+		} else if !st.Mode().IsRegular() {
+			return errors.New("source file is not a regular file")
+		}
 		f, err := src.sftp.Open(remotePath(srcPath))
 		if err != nil {
 			return wrap(err, "source file")
@@ -130,9 +137,17 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 // Newest returns the regular file (or link to one, as listed) with the
 // latest modification time; of equal times, the last by name. ok is false
 // when entries holds no such file.
-func Newest(entries []Entry) (e Entry, ok bool) {
+func Newest(entries []Entry) (e Entry, ok bool) { return NewestEntry(entries, false) }
+
+// NewestEntry is Newest, and with dirs directories are candidates too: a
+// recursive copy of the newest match may copy a directory.
+func NewestEntry(entries []Entry, dirs bool) (e Entry, ok bool) {
 	for _, x := range entries {
-		if x.Mode.IsDir() || x.Mode&fs.ModeType&^fs.ModeSymlink != 0 {
+		switch t := x.Mode.Type(); {
+		case t.IsDir() && !dirs:
+			continue
+		case t.IsDir(), t.IsRegular(), t == fs.ModeSymlink:
+		default:
 			continue
 		}
 		if !ok || !x.ModTime.Before(e.ModTime) {

@@ -184,6 +184,9 @@ type Client struct {
 
 	leftMu    sync.Mutex
 	leftovers map[string][]fs.FileInfo // per directory: its temporary files
+	// readableDirs are the directories whose new files served a read
+	// while open for writing (see readableIn); guarded by leftMu.
+	readableDirs map[string]bool
 }
 
 // Dial connects, verifies the server's host key against the pinned files,
@@ -254,6 +257,9 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		sc, err := ep.handshake(g, o, via, unlocked)
 		if err != nil {
 			stop()
+			if i == 0 {
+				err = proxyEnded(raw, err)
+			}
 			if !last {
 				err = &JumpError{Hop: ep.addr, Err: err}
 			}
@@ -267,7 +273,11 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 				if r := g.failure(); r != nil {
 					err = r
 				}
-				return fail(&ConnectError{Addr: ep.addr, Err: fmt.Errorf("starting SFTP: %w", err)})
+				err = &ConnectError{Addr: ep.addr, Err: fmt.Errorf("starting SFTP: %w", err)}
+				if i == 0 {
+					err = proxyEnded(raw, err)
+				}
+				return fail(err)
 			}
 			g.disarm()
 			addr := raw.RemoteAddr().String()
@@ -398,7 +408,12 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 		}
 		return e
 	case v.key != nil:
-		// The server proved its key, so what failed is authentication.
+		// The server proved its key, so what failed is authentication:
+		// when the password source gave up, that is the reason, whatever
+		// x/crypto made of the methods after it.
+		if creds.passErr != nil {
+			err = creds.passErr
+		}
 		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Err: err}
 	}
 	return &ConnectError{Addr: addr, Err: err}
@@ -612,6 +627,13 @@ func (c *Client) Close() error {
 // do runs one operation under the connection's deadline, re-armed by
 // progress, and cancelled with ctx. After a deadline or a cancellation the
 // connection is dead and every later operation fails at once.
+//
+// A cancellation kills the connection at once, which wakes every request
+// in flight; except while the operation said it stops by itself
+// (guard.stopsOnCancel, as an upload does, to remove its temporary file):
+// then the connection lives on until fn returns, or for cancelGrace at
+// most. Either way the error of an operation that a cancellation cut
+// short is ctx's.
 func (c *Client) do(ctx context.Context, fn func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -619,10 +641,38 @@ func (c *Client) do(ctx context.Context, fn func() error) error {
 		return r
 	}
 	c.g.arm()
-	stop := context.AfterFunc(ctx, func() { c.g.trip(ctx.Err()) })
+	var graceMu sync.Mutex
+	var grace *time.Timer
+	finished := false
+	stop := context.AfterFunc(ctx, func() {
+		if !c.g.stopping.Load() {
+			c.g.trip(ctx.Err())
+			return
+		}
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if !finished {
+			grace = time.AfterFunc(c.g.cancelGrace(), func() { c.g.trip(ctx.Err()) })
+		}
+	})
 	err := fn()
 	stop()
+	graceMu.Lock()
+	finished = true
+	if grace != nil {
+		grace.Stop()
+	}
+	graceMu.Unlock()
 	c.g.disarm()
+	if cerr := ctx.Err(); cerr != nil {
+		c.g.trip(cerr)
+		if err != nil {
+			// Whatever failed then (a timeout while cleaning up, a request
+			// the cancellation woke), the user stopped it.
+			return cerr
+		}
+		return nil
+	}
 	if err != nil {
 		if r := c.g.failure(); r != nil {
 			return r

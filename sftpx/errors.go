@@ -1,6 +1,7 @@
 package sftpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +12,9 @@ import (
 
 // ErrTimeout is wrapped by every error that a deadline caused: the server
 // did not answer, or a transfer made no progress, within Options.Timeout.
-var ErrTimeout = errors.New("sftpx: timed out")
+// Its text has no package prefix: it is always the cause inside another
+// error ("sftpx: host:22: timed out: ..."), never the whole of one.
+var ErrTimeout = errors.New("timed out")
 
 // ParseError says why a remote path could not be parsed.
 type ParseError struct {
@@ -212,6 +215,10 @@ func describe(err error) string {
 		return "not found"
 	case fs.ErrPermission:
 		return "permission denied"
+	}
+	if errors.Is(err, context.Canceled) {
+		// The caller cancelled: Ctrl-C, for a command line.
+		return "interrupted"
 	}
 	return strings.TrimPrefix(err.Error(), "sftpx: ")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,11 @@ type guard struct {
 	mu     sync.Mutex
 	reason error // why the connection was killed; nil while it is alive
 	timer  *time.Timer
+
+	// stopping: the running operation stops by itself when its context
+	// is cancelled, and cleans up on the live connection (see
+	// stopsOnCancel and Client.do).
+	stopping atomic.Bool
 
 	// Read side: x/crypto's one reader goroutine is the only user.
 	rbuf       []byte
@@ -117,6 +123,25 @@ func (g *guard) failure() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.reason
+}
+
+// maxCancelGrace bounds how long an operation that cleans up after a
+// cancellation (see stopsOnCancel) may keep the connection: a server that
+// does not answer cannot hold the process longer than this, or than the
+// timeout if that is shorter.
+const maxCancelGrace = 5 * time.Second
+
+func (g *guard) cancelGrace() time.Duration { return min(g.timeout, maxCancelGrace) }
+
+// stopsOnCancel marks the running operation as one that watches its
+// context itself: cancelled, it stops issuing requests, lets those in
+// flight finish, removes what it made on the server, and returns. Until
+// done is called, a cancellation then gives the operation cancelGrace
+// before the connection is killed, instead of killing it at once (which
+// would leave an upload's temporary file on the server).
+func (g *guard) stopsOnCancel() (done func()) {
+	g.stopping.Store(true)
+	return func() { g.stopping.Store(false) }
 }
 
 // pause runs a prompt without the deadline: a user typing a passphrase is

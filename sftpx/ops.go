@@ -50,10 +50,83 @@ func (c *Client) List(ctx context.Context, remote string) ([]Entry, error) {
 	return out, nil
 }
 
+// ErrProtected is wrapped by the error of a removal refused because the
+// path is, or resolves to, the root or the login directory, or ends in
+// "." or "..": nothing was removed.
+var ErrProtected = errors.New("sftpx: refusing to remove a protected directory")
+
+type protectedError struct{ what string }
+
+func (e *protectedError) Error() string        { return "refusing to remove " + e.what }
+func (e *protectedError) Is(target error) bool { return target == ErrProtected }
+
+// CheckRemovable refuses, by its text alone, a path whose removal would
+// take the login directory ("", ".", "a/.."), the root ("/", "/..") or a
+// directory named by "." or ".." (GNU rm's rule: "a/.", ".."): what a
+// slip on the command line looks like, and what rm -r must never walk.
+// The error wraps ErrProtected.
+func CheckRemovable(p string) error {
+	switch clean := path.Clean(p); {
+	case p == "" || clean == ".":
+		return &protectedError{"the login directory"}
+	case clean == "/":
+		return &protectedError{"/"}
+	}
+	// "a/./" is "a/.": trailing slashes name the same file.
+	if base := path.Base(strings.TrimRight(p, "/")); base == "." || base == ".." {
+		return &protectedError{"'.' or '..' directory"}
+	}
+	return nil
+}
+
+// CheckRemove says whether Remove would refuse remote: by CheckRemovable,
+// or because the server resolves it to the root or the login directory
+// (a link to either, or a path like "../me"). A directory that cannot be
+// resolved is refused too. nil means Remove would go ahead; a missing
+// file is Remove's to report.
+func (c *Client) CheckRemove(ctx context.Context, remote string) error {
+	if err := CheckRemovable(remote); err != nil {
+		return &TransferError{Op: "rm", Remote: remote, Err: err}
+	}
+	if err := c.do(ctx, func() error { return c.refuseResolved(remote) }); err != nil {
+		return &TransferError{Op: "rm", Remote: remote, Err: err}
+	}
+	return nil
+}
+
+// refuseResolved is CheckRemove's question to the server; it runs inside
+// c.do. Only a directory can be the root or the login directory: a link
+// to one is removed as a link, which leaves the directory be.
+func (c *Client) refuseResolved(remote string) error {
+	st, err := c.sftp.Lstat(remote)
+	if err != nil || !st.IsDir() {
+		return nil
+	}
+	real, err := c.sftp.RealPath(remote)
+	if err != nil {
+		return wrap(err, "cannot tell where the directory resolves to, so it is not removed")
+	}
+	if real == "/" {
+		return &protectedError{"/"}
+	}
+	login, err := c.sftp.RealPath(".")
+	if err != nil {
+		return wrap(err, "cannot tell where the login directory is, so no directory is removed")
+	}
+	if real == login {
+		return &protectedError{"the login directory"}
+	}
+	return nil
+}
+
 // Remove removes the remote file, or with recursive the directory and all
 // it holds. A directory's removal goes on past a file it cannot remove,
-// and the error names every such file.
+// and the error names every such file. What CheckRemove refuses is not
+// touched.
 func (c *Client) Remove(ctx context.Context, remote string, recursive bool) error {
+	if err := CheckRemovable(remote); err != nil {
+		return &TransferError{Op: "rm", Remote: remote, Err: err}
+	}
 	var errs []error
 	err := c.do(ctx, func() error {
 		st, err := c.sftp.Lstat(remote)
@@ -62,6 +135,9 @@ func (c *Client) Remove(ctx context.Context, remote string, recursive bool) erro
 		}
 		if !st.IsDir() {
 			return c.sftp.Remove(remote)
+		}
+		if err := c.refuseResolved(remote); err != nil {
+			return err
 		}
 		if !recursive {
 			return errors.New("is a directory (use -r)")

@@ -13,7 +13,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -35,8 +37,17 @@ type Result struct {
 	// NotAtomic: the upload replaced an existing file by removing it first
 	// (the server lacks posix-rename@openssh.com).
 	NotAtomic bool
-	Err       error // a *TransferError; nil on success
+	// Skipped: the file was left out on purpose (a link to a directory,
+	// which a recursive copy does not follow; a FIFO, socket or device),
+	// and Reason says why. A skip is not a failure: Err is nil.
+	Skipped bool
+	Reason  string
+	Err     error // a *TransferError; nil on success and on a skip
 }
+
+// beforeLocalOpen lets a test swap the file between putFile's type check
+// and its open; it does nothing otherwise.
+var beforeLocalOpen = func(path string) {}
 
 // TransferOptions say how Put, Get and Copy treat directories.
 type TransferOptions struct {
@@ -114,7 +125,7 @@ func (c *Client) putTree(ctx context.Context, local, remote string, each func(Re
 				continue
 			}
 			if st.IsDir() {
-				each(failed("put", r, l, errors.New("symbolic link to a directory: not followed")))
+				each(skipped("put", r, l, skipDirLink))
 				continue
 			}
 			typ = st.Mode().Type()
@@ -125,7 +136,7 @@ func (c *Client) putTree(ctx context.Context, local, remote string, each func(Re
 		case typ.IsRegular():
 			each(c.PutFile(ctx, l, r))
 		default:
-			each(failed("put", r, l, errors.New("not a regular file: skipped")))
+			each(skipped("put", r, l, skipNotRegular))
 		}
 	}
 }
@@ -162,7 +173,16 @@ func (c *Client) PutFile(ctx context.Context, local, remote string) Result {
 }
 
 func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) error {
-	f, err := os.Open(local)
+	// The type is checked before the open: opening a FIFO for reading
+	// waits for a writer, for ever and deaf to signals, and a device may
+	// do anything.
+	if st, err := os.Stat(local); err != nil {
+		return fmt.Errorf("local file: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return errors.New("local file is not a regular file")
+	}
+	beforeLocalOpen(local)
+	f, err := openLocal(local)
 	if err != nil {
 		return fmt.Errorf("local file: %w", err)
 	}
@@ -171,8 +191,12 @@ func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) erro
 	if err != nil {
 		return fmt.Errorf("local file: %w", err)
 	}
+	// Again on what was opened: a FIFO swapped in since the check.
 	if !st.Mode().IsRegular() {
 		return errors.New("local file is not a regular file")
+	}
+	if err := blocking(f); err != nil {
+		return fmt.Errorf("local file: %w", err)
 	}
 	return c.do(ctx, func() error {
 		return c.place(ctx, upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}, dst, r)
@@ -192,19 +216,26 @@ type upSource struct {
 // place uploads src to exactly dst: into a temporary file beside it, each
 // chunk read back and compared as it goes, synced, its size checked, and
 // renamed over dst. It runs inside c.do.
+//
+// Cancelled (ctx), it stops sending, lets the requests in flight finish,
+// and removes the temporary file before it returns: c.do keeps the
+// connection alive that long (guard.stopsOnCancel), within bounds.
 func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result) error {
+	defer c.g.stopsOnCancel()()
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
 	// locally: the rename replaces its target and the link stays.
-	if lst, err := c.sftp.Lstat(dst); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+	old, err := c.sftp.Lstat(dst)
+	if err == nil && old.Mode()&fs.ModeSymlink != 0 {
 		if real, err := c.sftp.RealPath(dst); err == nil {
 			dst = real
 		}
+		old, err = c.sftp.Stat(dst)
 	}
 	// Replacing a file keeps its mode, as sftp's put (which truncates
 	// it in place) does; a new file gets the source's.
 	mode := src.mode
-	if old, err := c.sftp.Stat(dst); err == nil {
+	if err == nil {
 		if old.IsDir() {
 			return errors.New("is a directory")
 		}
@@ -214,10 +245,13 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	// as the server acknowledged it. Servers that will not open a new
 	// file that way, or open it and then do not serve reads on it, get
 	// a write-only one, read back after the upload.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	tmp := remoteTemp(dst)
 	readBack := true
 	w, err := c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
-	if err == nil && !readable(w) {
+	if err == nil && !c.readableIn(path.Dir(dst), w) {
 		w.Close()
 		c.sftp.Remove(tmp)
 		err = errors.New("the server does not serve reads on a file open for writing")
@@ -255,31 +289,49 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	if err != nil {
 		w.Close()
 		var le *localError
-		if errors.As(err, &le) {
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.As(err, &le):
 			return fmt.Errorf("%s: %w", src.what, le.err)
 		}
-		return err
+		return c.noSpace(err, path.Dir(dst), src.size-n)
 	}
 	if n != src.size {
 		w.Close()
 		return fmt.Errorf("%s changed while it was read (%d bytes, now %d)", src.what, src.size, n)
 	}
-	// fsync@openssh.com, where the server has it: the rename must not
-	// reach the disk before the data.
-	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
-		if err := w.Sync(); err != nil && !unsupported(err) {
-			w.Close()
-			return wrap(err, "cannot sync the uploaded file")
-		}
-	}
-	if err := w.Close(); err != nil {
-		return wrap(err, "upload failed at close")
-	}
-	if err := c.verifyUpload(tmp, dst, local, n, sum, !verifiedAll); err != nil {
+	if err := ctx.Err(); err != nil {
+		w.Close()
 		return err
 	}
-	if err := c.sftp.Chmod(tmp, mode); err != nil {
-		return wrap(err, "cannot set the mode")
+	// fsync@openssh.com, where the server has it: the rename must not
+	// reach the disk before the data. The final mode is set at the same
+	// time, one round trip for both: a put of many small files is made
+	// of round trips.
+	var syncErr, modeErr error
+	var wg sync.WaitGroup
+	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
+		wg.Go(func() { syncErr = w.Sync() })
+	}
+	wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
+	wg.Wait()
+	if syncErr != nil && !unsupported(syncErr) {
+		w.Close()
+		return c.noSpace(wrap(syncErr, "cannot sync the uploaded file"), path.Dir(dst), int64(c.ses.chunk))
+	}
+	if modeErr != nil {
+		w.Close()
+		return wrap(modeErr, "cannot set the mode")
+	}
+	if err := w.Close(); err != nil {
+		return c.noSpace(wrap(err, "upload failed at close"), path.Dir(dst), int64(c.ses.chunk))
+	}
+	if err := c.verifyUpload(ctx, tmp, dst, local, n, sum, !verifiedAll); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // not renamed: the temporary file is removed
 	}
 	notAtomic, err := c.replace(tmp, dst)
 	if err != nil {
@@ -363,6 +415,29 @@ func isTempName(name string) bool {
 	return err == nil
 }
 
+// readableIn is readable, asked once per directory of a Client: whether a
+// server serves reads on a file being written is a property of the store
+// behind a directory (one server may put different stores behind
+// different directories), and the probe costs a round trip per file.
+func (c *Client) readableIn(dir string, w *sftp.File) bool {
+	c.leftMu.Lock()
+	ok := c.readableDirs[dir]
+	c.leftMu.Unlock()
+	if ok {
+		return true
+	}
+	if !readable(w) {
+		return false
+	}
+	c.leftMu.Lock()
+	if c.readableDirs == nil {
+		c.readableDirs = map[string]bool{}
+	}
+	c.readableDirs[dir] = true
+	c.leftMu.Unlock()
+	return true
+}
+
 // readable tells whether the new, empty file w, open for reading and
 // writing, serves reads: the answer must be end of file. Servers built on
 // pkg/sftp's request server accept such an open with a write-only handler
@@ -379,7 +454,9 @@ func readable(w *sftp.File) bool {
 // and compares its SHA-256: pkg/sftp's return values are not proof
 // (pkg/sftp#658 returns short transfers with a nil error), the bytes on
 // the server are.
-func (c *Client) verifyUpload(tmp, dst, local string, n int64, sum string, whole bool) error {
+//
+// A cancelled ctx stops the read-back.
+func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, whole bool) error {
 	st, err := c.sftp.Stat(tmp)
 	if err != nil {
 		return wrap(err, "cannot stat the uploaded file")
@@ -396,8 +473,11 @@ func (c *Client) verifyUpload(tmp, dst, local string, n int64, sum string, whole
 	}
 	defer rf.Close()
 	h := sha256.New()
-	pw := &progressWriter{w: h, c: c, ev: Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: n, Verify: true}}
+	pw := &progressWriter{w: ctxWriter{ctx, h}, c: c, ev: Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: n, Verify: true}}
 	if _, err := rf.WriteTo(pw); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return wrap(err, "cannot read the uploaded file back")
 	}
 	got := hex.EncodeToString(h.Sum(nil))
@@ -540,6 +620,13 @@ func (t *remoteTree) failed(src, dst string, err error) Result {
 	return failed(t.op, src, dst, err)
 }
 
+func (t *remoteTree) skipped(src, dst, reason string) Result {
+	if t.op == "cp" {
+		return skipped(t.op, dst, src, reason)
+	}
+	return skipped(t.op, src, dst, reason)
+}
+
 // walkRemote copies c's directory src to dst with t, depth first, in the
 // server's listing order. What cannot be copied is a failed Result, and
 // the walk goes on.
@@ -583,7 +670,7 @@ func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string,
 				continue
 			}
 			if st.IsDir() {
-				each(t.failed(s, d, errors.New("symbolic link to a directory: not followed")))
+				each(t.skipped(s, d, skipDirLink))
 				continue
 			}
 			mode = st.Mode()
@@ -594,7 +681,7 @@ func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string,
 		case mode.IsRegular():
 			each(t.file(s, d))
 		default:
-			each(t.failed(s, d, errors.New("not a regular file: skipped")))
+			each(t.skipped(s, d, skipNotRegular))
 		}
 	}
 }
@@ -621,6 +708,14 @@ func (c *Client) GetFile(ctx context.Context, remote, local string) Result {
 
 func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) error {
 	return c.do(ctx, func() error {
+		// The type is checked before the open: a server opens a FIFO as
+		// asked, and OpenSSH's then waits for a writer, deaf to every
+		// other request, until the deadline kills the connection.
+		if st, err := c.sftp.Stat(remotePath(remote)); err != nil {
+			return err
+		} else if !st.Mode().IsRegular() {
+			return errors.New("not a regular file")
+		}
 		// Opened before anything local exists: a missing or unreadable
 		// remote file leaves no trace.
 		rf, err := c.sftp.Open(remote)
@@ -635,6 +730,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		if !st.Mode().IsRegular() {
 			return errors.New("not a regular file")
 		}
+		removeLocalLeftovers(local)
 		var copyErr error
 		var h hash.Hash
 		// A new file gets the remote mode without group and other write,
@@ -675,8 +771,76 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 	})
 }
 
+// localLeftovers is, per local directory, what the first download into it
+// found there named as atomicfile names temporary files. Listing the
+// directory again for every file would make a get of n files into one
+// directory read n² entries (a minute for 10,000). A file left after that
+// first listing, by a run killed while this one goes on, waits for the
+// next process. Client, which keeps the remote leftovers, would be the
+// natural home for this; it is per process instead.
+var localLeftovers struct {
+	sync.Mutex
+	dirs map[string][]string
+}
+
+// removeLocalLeftovers removes the temporary files that downloads to local
+// killed outright (SIGKILL, a crash) left behind, which nothing else ever
+// removes. Only those no live writer holds go (atomicfile's flock rule);
+// without flock, nothing does. A directory that cannot be listed keeps its
+// leftovers, and the download says what is wrong with it.
+func removeLocalLeftovers(local string) {
+	if !atomicfile.KeepsLiveTemps {
+		return
+	}
+	p := atomicfile.Resolve(local)
+	dir, prefix := filepath.Dir(p), atomicfile.TempPrefix(p)
+	ours := func(name string) bool { return strings.HasPrefix(name, prefix) }
+	localLeftovers.Lock()
+	defer localLeftovers.Unlock()
+	names, listed := localLeftovers.dirs[dir]
+	if !listed {
+		d, err := os.Open(dir)
+		if err != nil {
+			return
+		}
+		all, err := d.Readdirnames(-1)
+		d.Close()
+		if err != nil {
+			return
+		}
+		for _, n := range all {
+			if strings.Contains(n, tempInfix) {
+				names = append(names, n)
+			}
+		}
+		if localLeftovers.dirs == nil {
+			localLeftovers.dirs = map[string][]string{}
+		}
+		localLeftovers.dirs[dir] = names
+	}
+	if !slices.ContainsFunc(names, ours) {
+		return
+	}
+	if atomicfile.RemoveStale(p) == nil {
+		localLeftovers.dirs[dir] = slices.DeleteFunc(names, ours)
+	}
+}
+
 func failed(op, remote, local string, err error) Result {
 	return Result{Op: op, Remote: remote, Local: local, Err: &TransferError{Op: op, Remote: remote, Local: local, Err: err}}
+}
+
+// The reasons a recursive copy leaves a file out on purpose.
+const (
+	// A link to a directory can loop, or lead out of the tree.
+	skipDirLink = "a link to a directory is not followed"
+	// A FIFO's open waits for a writer; a device or a socket is not
+	// content to copy.
+	skipNotRegular = "not a regular file"
+)
+
+func skipped(op, remote, local, reason string) Result {
+	return Result{Op: op, Remote: remote, Local: local, Skipped: true, Reason: reason}
 }
 
 // progressReader counts what an upload read, pushes the deadline back

@@ -70,6 +70,9 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 	g.Go(func() error {
 		defer close(jobs)
 		for {
+			if gctx.Err() != nil {
+				return gctx.Err() // cancelled: nothing more is sent
+			}
 			var buf []byte
 			select {
 			case buf = <-free:
@@ -116,16 +119,21 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 					continue // drain, so the reader is not left blocked
 				}
 				if _, err := w.WriteAt(j.buf, j.off); err != nil {
-					return wrap(err, "upload failed at byte %d", j.off)
+					return wrap(connectionLost(err), "upload failed at byte %d", j.off)
 				}
 				report(len(j.buf), 0)
-				if readBack && !readFailed.Load() {
+				if readBack && !readFailed.Load() && gctx.Err() == nil {
 					b := back[:len(j.buf)]
 					k, err := w.ReadAt(b, j.off)
 					switch {
-					case errors.Is(err, io.EOF):
+					case errors.Is(err, io.EOF) && c.alive(gctx, w):
 						// The server holds less than it acknowledged.
 						return &VerifyError{What: "uploaded file", Differs: true, At: j.off + int64(k)}
+					case err != nil && !c.refusedByServer(gctx, err):
+						// The connection died, or the upload was
+						// cancelled: that is the upload's failure, not
+						// the server's way with reads.
+						return wrap(connectionLost(err), "read-back failed at byte %d", j.off)
 					case err != nil:
 						if readFailed.CompareAndSwap(false, true) {
 							mu.Lock()
@@ -149,7 +157,58 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 	if err := g.Wait(); err != nil {
 		return "", written, false, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled while the reader finished: workers skipped chunks.
+		return "", written, false, err
+	}
 	return hex.EncodeToString(h.Sum(nil)), read, readBack && !readFailed.Load(), nil
+}
+
+// refusedByServer tells whether err, from a request on a live connection,
+// is a status the server sent. A connection that died or was killed
+// (cancellation, timeout), and a cancelled ctx, are not the server's
+// answer. io.EOF is not either: see alive.
+func (c *Client) refusedByServer(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || c.g.failure() != nil {
+		return false
+	}
+	var se *sftp.StatusError
+	return errors.As(err, &se)
+}
+
+// alive tells whether the connection still serves requests, after a
+// request on f ended with io.EOF: pkg/sftp returns that for the server's
+// SSH_FX_EOF, and also for a request written to a connection that is
+// gone. An fstat of f can only succeed on a live one.
+func (c *Client) alive(ctx context.Context, f *sftp.File) bool {
+	if ctx.Err() != nil || c.g.failure() != nil {
+		return false
+	}
+	_, err := f.Stat()
+	return err == nil
+}
+
+// connectionLost names io.EOF from a write for what it is: no server
+// answers a write with end of file, so the connection is gone.
+func connectionLost(err error) error {
+	if errors.Is(err, io.EOF) {
+		return sftp.ErrSSHFxConnectionLost
+	}
+	return err
+}
+
+// ctxWriter fails its writes once ctx is cancelled, so that a copy into
+// it (pkg/sftp's WriteTo) stops sending requests.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 func firstDiff(a, b []byte) int {
@@ -167,3 +226,52 @@ type localError struct{ err error }
 
 func (e *localError) Error() string { return fmt.Sprintf("local file: %v", e.err) }
 func (e *localError) Unwrap() error { return e.err }
+
+// statvfsExtension is OpenSSH's statvfs of a path.
+const statvfsExtension = "statvfs@openssh.com"
+
+// noSpace turns err, a write into dir that the server failed with the
+// catch-all SSH_FX_FAILURE (what OpenSSH answers ENOSPC with), into "no
+// space left on the server" when the server says (statvfs@openssh.com)
+// that dir has fewer than need bytes free. Best effort: without the
+// extension, or when statvfs fails, err is returned as it is.
+func (c *Client) noSpace(err error, dir string, need int64) error {
+	var se *sftp.StatusError
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure || c.g.failure() != nil {
+		return err
+	}
+	if _, ok := c.sftp.HasExtension(statvfsExtension); !ok {
+		return err
+	}
+	st, serr := c.sftp.StatVFS(remotePath(dir))
+	if serr != nil {
+		return err
+	}
+	unit := st.Frsize
+	if unit == 0 {
+		unit = st.Bsize
+	}
+	free := st.Bavail * unit
+	if need < 0 || free >= uint64(need) {
+		return err
+	}
+	ns := &noSpaceError{Free: free, Dir: dir, err: se}
+	var step *stepError
+	if errors.As(err, &step) {
+		return wrap(ns, "%s", step.step)
+	}
+	return ns
+}
+
+// noSpaceError is a write the server failed for want of space.
+type noSpaceError struct {
+	Free uint64 // bytes free in Dir, for the user
+	Dir  string
+	err  error // the server's status
+}
+
+func (e *noSpaceError) Error() string {
+	return fmt.Sprintf("no space left on the server (%d bytes free in %s)", e.Free, e.Dir)
+}
+
+func (e *noSpaceError) Unwrap() error { return e.err }

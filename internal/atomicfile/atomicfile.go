@@ -29,7 +29,9 @@ var Stage = func(name string) {}
 // (and owner, where permitted; mode for a new file), renamed over path, and
 // the directory is synced. A symbolic link at path is followed, so the link
 // stays a link. On any error the temporary file is removed and path is
-// untouched.
+// untouched. Until then the temporary file is held (an flock, where
+// KeepsLiveTemps), so that another process's RemoveStale leaves it alone
+// while this writer lives, and removes it once it was killed.
 func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
 	path = Resolve(path)
 	uid, gid, owned := -1, -1, false
@@ -42,10 +44,13 @@ func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
+	tmp, release, err := createTemp(path)
 	if err != nil {
 		return err
 	}
+	// Released last, after the rename or the removal: until then a
+	// RemoveStale of another process must see the file as this writer's.
+	defer release()
 	done := false
 	defer func() {
 		if !done {
@@ -82,6 +87,29 @@ func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
 	return SyncDir(filepath.Dir(path))
 }
 
+// createTemp makes path's temporary file and marks it as a live writer's
+// (holdTemp). A file that a remover took in the moment before the mark is
+// left to it, and another is made.
+func createTemp(path string) (*os.File, func(), error) {
+	for range 100 {
+		tmp, err := os.CreateTemp(filepath.Dir(path), TempPrefix(path)+"*")
+		if err != nil {
+			return nil, nil, err
+		}
+		release, ok, err := holdTemp(tmp)
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, nil, err
+		}
+		if ok {
+			return tmp, release, nil
+		}
+		tmp.Close()
+	}
+	return nil, nil, fmt.Errorf("cannot make a temporary file for %s: every one was removed as stale", path)
+}
+
 // WriteBytes is Write for content already in memory.
 func WriteBytes(path string, mode fs.FileMode, data []byte) error {
 	return Write(path, mode, func(w io.Writer) error {
@@ -114,18 +142,24 @@ func Resolve(path string) string {
 }
 
 // RemoveStale removes the temporary files killed writers left for path.
-// Call it only while holding the file's lock: a live writer's temporary
-// file looks the same.
+// Where KeepsLiveTemps, a file a live writer holds (Write holds an flock
+// on its temporary file until the rename) is kept, and so is one whose
+// writer cannot be told (it cannot be opened or locked), so anyone may
+// call it. Elsewhere call it only while holding the file's lock: a live
+// writer's temporary file looks the same.
 func RemoveStale(path string) error {
 	path = Resolve(path)
-	entries, err := os.ReadDir(filepath.Dir(path))
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	prefix := TempPrefix(path)
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
-			if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Write makes regular files only; anything else under such a
+		// name is not its leftover.
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			if err := removeIfStale(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
 		}

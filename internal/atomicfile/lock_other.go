@@ -1,0 +1,23 @@
+//go:build !unix
+
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// KeepsLiveTemps is false here: without flock, RemoveStale cannot tell a
+// live writer's temporary file from a dead one's, and only a holder of
+// the file's lock may call it.
+const KeepsLiveTemps = false
+
+func holdTemp(*os.File) (release func(), ok bool, err error) { return func() {}, true, nil }
+
+func removeIfStale(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

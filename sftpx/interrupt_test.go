@@ -1,0 +1,493 @@
+package sftpx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"sshpin/internal/testpeer"
+	"sshpin/knownhosts"
+)
+
+// forwarder relays TCP connections from 127.0.0.1:Port to a peer, so that
+// a test can count what the client sent, hold the traffic (a server that
+// stopped answering) or cut the connections (a server that died) at a
+// moment of its choosing.
+type forwarder struct {
+	Host string
+	Port int
+	Addr string
+
+	target string
+	ln     net.Listener
+	done   chan struct{}
+
+	mu     sync.Mutex
+	conns  []net.Conn
+	paused chan struct{} // nil: traffic flows; else closed by resume
+
+	up        atomic.Int64 // bytes the client sent
+	threshold int64
+	reached   chan struct{} // closed once up passes threshold
+	once      sync.Once
+}
+
+// forward starts a forwarder to target whose reached channel closes once
+// the client has sent more than threshold bytes.
+func forward(t *testing.T, target string, threshold int64) *forwarder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Addr: ln.Addr().String(),
+		target: target, ln: ln, done: make(chan struct{}), threshold: threshold, reached: make(chan struct{})}
+	go f.accept()
+	t.Cleanup(func() {
+		close(f.done)
+		ln.Close()
+		f.kill()
+	})
+	return f
+}
+
+func (f *forwarder) accept() {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", f.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		f.mu.Lock()
+		f.conns = append(f.conns, c, s)
+		f.mu.Unlock()
+		go f.pipe(s, c, true)
+		go f.pipe(c, s, false)
+	}
+}
+
+func (f *forwarder) pipe(dst, src net.Conn, up bool) {
+	defer dst.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			f.mu.Lock()
+			paused := f.paused
+			f.mu.Unlock()
+			if paused != nil {
+				select {
+				case <-paused:
+				case <-f.done:
+					return
+				}
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if up && f.up.Add(int64(n)) > f.threshold {
+				f.once.Do(func() { close(f.reached) })
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// pause holds all traffic from now on, until resume: the connections stay
+// open, and nothing more arrives at either end.
+func (f *forwarder) pause() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.paused == nil {
+		f.paused = make(chan struct{})
+	}
+}
+
+func (f *forwarder) resume() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.paused != nil {
+		close(f.paused)
+		f.paused = nil
+	}
+}
+
+// kill closes every connection, both ends: the server is gone.
+func (f *forwarder) kill() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+// pinned pins p's host keys under the forwarder's address.
+func (f *forwarder) pinned(t *testing.T, p *testpeer.Peer) (*knownhosts.File, string) {
+	t.Helper()
+	return pinFile(t, f.Host, f.Port, peerKeys(t, p)...)
+}
+
+// tempFiles lists the upload temporary files in dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, n := range dirNames(t, dir) {
+		if isTempName(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// noWarnings fails the test for every warning ev holds.
+func noWarnings(t *testing.T, ev *events) {
+	t.Helper()
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	for _, e := range ev.all {
+		if e.Kind == EventWarning {
+			t.Errorf("warning: %s", e.Message)
+		}
+	}
+}
+
+// Ctrl-C during a put left the partial temporary file on the server: the
+// cancellation killed the connection before the upload could remove it.
+// Now the upload stops sending, lets the requests in flight finish and
+// removes the file on the live connection before it returns. The server's
+// directory is looked at directly: sshd runs on this machine.
+func TestInterruptedPutLeavesNoTempFile(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	data := randomBytes(t, 16<<20)
+	src := filepath.Join(t.TempDir(), "src")
+	writeLocal(t, src, data)
+	for _, tc := range []struct {
+		name string
+		old  []byte // the destination's content before; nil: none
+	}{
+		{"new file", nil},
+		{"replacing", []byte("precious")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "dst")
+			if tc.old != nil {
+				writeLocal(t, dst, tc.old)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ev := &events{}
+			var progressed atomic.Bool
+			o := sshdOptions(t, p, "", key, f)
+			o.Events = func(e Event) {
+				ev.add(e)
+				// Well into the upload: requests of both kinds in flight.
+				if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
+					cancel()
+				}
+			}
+			c, err := Dial(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			r := c.PutFile(ctx, src, dst)
+			if !progressed.Load() {
+				t.Fatalf("no progress, so no cancellation: %+v", r)
+			}
+			if !errors.Is(r.Err, context.Canceled) || r.SHA256 != "" {
+				t.Fatalf("PutFile = %+v, want context.Canceled", r)
+			}
+			if got := tempFiles(t, dir); len(got) != 0 {
+				t.Errorf("the server kept the temporary file %q of the interrupted upload", got)
+			}
+			got, err := os.ReadFile(dst)
+			switch {
+			case tc.old == nil && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("the destination exists after an interrupted upload: %d bytes, %v", len(got), err)
+			case tc.old != nil && !bytes.Equal(got, tc.old):
+				t.Errorf("the destination holds %d bytes (%v) after an interrupted upload, want its old %q", len(got), err, tc.old)
+			}
+			noWarnings(t, ev)
+			if d := describe(r.Err.(*TransferError).Err); d != "interrupted" {
+				t.Errorf("the reason reads %q, want \"interrupted\"", d)
+			}
+			// As before: after a cancellation the connection is done with.
+			if _, err := c.List(context.Background(), dir); !errors.Is(err, context.Canceled) {
+				t.Errorf("List after the cancellation: %v, want context.Canceled", err)
+			}
+		})
+	}
+}
+
+// The same for cp: the destination's temporary file is removed, though
+// the source's connection is killed at once.
+func TestInterruptedCopyLeavesNoTempFile(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	srcDir, dir := t.TempDir(), t.TempDir()
+	writeLocal(t, filepath.Join(srcDir, "src"), randomBytes(t, 16<<20))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	from, err := Dial(context.Background(), sshdOptions(t, p, "", key, f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	ev := &events{}
+	var progressed atomic.Bool
+	o := sshdOptions(t, p, "", key, f)
+	o.Events = func(e Event) {
+		ev.add(e)
+		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
+			cancel()
+		}
+	}
+	to, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer to.Close()
+	r := to.CopyFile(ctx, from, filepath.Join(srcDir, "src"), filepath.Join(dir, "dst"))
+	if !progressed.Load() {
+		t.Fatalf("no progress, so no cancellation: %+v", r)
+	}
+	if !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("CopyFile = %+v, want context.Canceled", r)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("after an interrupted cp the destination directory holds %q", names)
+	}
+	noWarnings(t, ev)
+	if d := r.Err.(*TransferError).Reason(); d != "interrupted" {
+		t.Errorf("the reason reads %q, want \"interrupted\"", d)
+	}
+}
+
+// A get interrupted halfway leaves no local temporary file (nor the
+// destination).
+func TestInterruptedGetLeavesNoTempFile(t *testing.T) {
+	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	remote := filepath.Join(t.TempDir(), "big")
+	writeLocal(t, remote, randomBytes(t, 16<<20))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var progressed atomic.Bool
+	o := sshdOptions(t, p, "", key, f)
+	o.Events = func(e Event) {
+		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
+			cancel()
+		}
+	}
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	r := c.GetFile(ctx, remote, filepath.Join(dir, "big"))
+	if !progressed.Load() || !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("GetFile = %+v (progress %v), want context.Canceled", r, progressed.Load())
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("after an interrupted get the local directory holds %q", names)
+	}
+	if d := r.Err.(*TransferError).Reason(); d != "interrupted" {
+		t.Errorf("the reason reads %q, want \"interrupted\"", d)
+	}
+}
+
+// A server that stops answering while an interrupted upload cleans up
+// cannot hold it: the connection is killed after the cleanup's grace
+// (here the timeout, shorter), and the error is still the interruption's.
+func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	fw := forward(t, p.Addr, 1<<62)
+	pinned, _ := fw.pinned(t, p)
+	src := filepath.Join(t.TempDir(), "src")
+	writeLocal(t, src, randomBytes(t, 16<<20))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var progressed atomic.Bool
+	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: []*knownhosts.File{pinned}, Timeout: time.Second, Auth: Auth{KeyFiles: []string{key}}}
+	o.Events = func(e Event) {
+		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
+			fw.pause()
+			cancel()
+		}
+	}
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := c.PutFile(ctx, src, filepath.Join(t.TempDir(), "dst"))
+	if !progressed.Load() || !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("PutFile = %+v, want context.Canceled", r)
+	}
+}
+
+// When the connection died during an upload (the server's process killed,
+// here its connection cut), the user was told "the server did not serve a
+// read of the file being uploaded (connection lost); it is read back after
+// the upload instead", as if reads were what the server lacked; or that
+// the uploaded file differs, when pkg/sftp's io.EOF for a closed channel
+// passed for the server's end of file. A read fails over to the read-back
+// after the upload only when the server answered it with a status.
+func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	fw := forward(t, p.Addr, 1<<62)
+	pinned, _ := fw.pinned(t, p)
+	src := filepath.Join(t.TempDir(), "src")
+	writeLocal(t, src, randomBytes(t, 16<<20))
+	ev := &events{}
+	var killed atomic.Bool
+	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: []*knownhosts.File{pinned}, Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
+	o.Events = func(e Event) {
+		ev.add(e)
+		// The worker that reports this write reads its chunk back next:
+		// that read meets a dead connection.
+		if e.Kind == EventProgress && e.Bytes >= 1<<20 && killed.CompareAndSwap(false, true) {
+			fw.kill()
+		}
+	}
+	c, err := Dial(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := c.PutFile(context.Background(), src, filepath.Join(t.TempDir(), "dst"))
+	if !killed.Load() || r.Err == nil {
+		t.Fatalf("PutFile = %+v, want a failure", r)
+	}
+	noWarnings(t, ev)
+	var ve *VerifyError
+	if errors.As(r.Err, &ve) {
+		t.Errorf("PutFile: %v: a lost connection is no verification failure", r.Err)
+	}
+	if !strings.Contains(r.Err.Error(), "connection lost") {
+		t.Errorf("PutFile: %v, want it to say the connection was lost", r.Err)
+	}
+}
+
+// startSshpin starts the binary as sshpin does, in the background.
+func startSshpin(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func() cliRun) {
+	t.Helper()
+	cmd = exec.Command(sshpinBinary(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, func() cliRun {
+		err := cmd.Wait()
+		r := cliRun{stdout: out.String(), stderr: errOut.String()}
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			r.code = ee.ExitCode()
+		case err != nil:
+			t.Fatalf("sshpin %s: %v", strings.Join(args, " "), err)
+		}
+		return r
+	}
+}
+
+// pinLine is a known_hosts line for host:port with each of keys.
+func pinLinesAt(host string, port int, keys []ssh.PublicKey) string {
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "[%s]:%d %s\n", host, port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
+	}
+	return b.String()
+}
+
+// Ctrl-C during put through the binary: the line said
+// "put new100m -> 127.0.0.1:22201:in/big: context canceled", and the
+// server kept the temporary file. Now it says "interrupted", exits 130,
+// and the server's directory holds nothing.
+func TestCLIInterruptedPutSaysInterrupted(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	fw := forward(t, p.Addr, 2<<20)
+	dir := t.TempDir()
+	pinned := filepath.Join(dir, "pinned")
+	os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600)
+	src := filepath.Join(dir, "new100m")
+	// Zeros, sparse: big enough that the interruption lands mid-upload.
+	if err := os.WriteFile(src, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(src, 256<<20); err != nil {
+		t.Fatal(err)
+	}
+	remote := filepath.Join(dir, "in")
+	os.Mkdir(remote, 0o755)
+	dst := fw.Addr + ":" + remote + "/big"
+	cmd, wait := startSshpin(t, nil, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "put", src, dst)
+	<-fw.reached
+	// Held while the signal lands, so that the upload cannot finish
+	// before it: the interruption is mid-upload, whatever the speed.
+	fw.pause()
+	cmd.Process.Signal(os.Interrupt)
+	fw.resume()
+	r := wait()
+	if r.code != 130 {
+		t.Errorf("exit %d, want 130\n%s", r.code, r.stderr)
+	}
+	if want := "sshpin: put " + src + " -> " + dst + ": interrupted\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	for _, bad := range []string{"context canceled", "did not serve a read", "sftpx:"} {
+		if strings.Contains(r.stderr, bad) {
+			t.Errorf("stderr says %q:\n%s", bad, r.stderr)
+		}
+	}
+	if names := dirNames(t, remote); len(names) != 0 {
+		t.Errorf("the server's directory holds %q after the interrupted put", names)
+	}
+}
+
+// A second Ctrl-C (or SIGTERM) exits at once, whatever the first one is
+// still waiting for: here an interrupted upload waiting for a server that
+// stopped answering to acknowledge its last writes. Signal handling used
+// to ignore every signal after the first.
+func TestCLISecondInterruptExitsAtOnce(t *testing.T) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	fw := forward(t, p.Addr, 2<<20)
+	dir := t.TempDir()
+	pinned := filepath.Join(dir, "pinned")
+	os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600)
+	src := filepath.Join(dir, "src")
+	os.WriteFile(src, nil, 0o644)
+	os.Truncate(src, 256<<20)
+	cmd, wait := startSshpin(t, nil, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "--timeout", "10m", "put", src, fw.Addr+":"+dir+"/dst")
+	<-fw.reached
+	fw.pause() // the server stops answering, for good
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Process.Signal(syscall.SIGTERM)
+	r := wait()
+	if r.code != 130 || !strings.Contains(r.stderr, "sshpin: interrupted again: exiting at once") {
+		t.Errorf("exit %d, want 130 and a word about it\n%s", r.code, r.stderr)
+	}
+}
