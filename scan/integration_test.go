@@ -122,6 +122,27 @@ func TestScanDropbearMatchesKeyscan(t *testing.T) {
 	}
 }
 
+// dropbear 2022.83 offers rsa-sha2-256 and ssh-rsa even when it has no
+// RSA host key, and dies (an assertion in rsa.c) when a client picks one.
+// The bug: the first handshake picked RSA, the server hung up, and the
+// whole target failed with "EOF", where ssh-keyscan lists the two keys
+// the server does have. The RSA type is now tried once more on its own,
+// reported with the reason, and not counted as a failure.
+func TestScanDropbearOfferingRSAWithoutAnRSAKey(t *testing.T) {
+	p := testpeer.Dropbear(t, "ed25519", "ecdsa")
+	r := scanPeer(t, p, false)
+	if !slices.Contains(r.Hello.KexInit.ServerHostKeyAlgos, "rsa-sha2-256") {
+		t.Skipf("this dropbear does not offer RSA without an RSA key: %q", r.Hello.KexInit.ServerHostKeyAlgos)
+	}
+	if r.Err != nil {
+		t.Fatalf("scan failed: %v", r.Err)
+	}
+	checkAgainstOpenSSH(t, p, r, keyscanAll)
+	if len(r.NotRetrieved) != 1 || r.NotRetrieved[0].Type != "ssh-rsa" || !strings.Contains(r.NotRetrieved[0].Reason, "hangs up") {
+		t.Errorf("not retrieved %+v, want ssh-rsa, with the server hanging up as the reason", r.NotRetrieved)
+	}
+}
+
 // Every ECDSA curve is its own key type and costs its own handshake.
 // ssh-keyscan asks for "ecdsa" once and so sees only the server's first
 // curve; sshpin must see all three.

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -75,12 +77,23 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 	}
 	r.Hello = hello
 	got := map[string]bool{}
+	// dropped is the family the first handshake chose when the server
+	// hung up on it: tried again on its own below, like every other type,
+	// instead of failing the whole target. dropbear 2022.83 offers
+	// rsa-sha2-256 and ssh-rsa with no RSA host key and dies on an
+	// assertion when a client picks one; ssh-keyscan still lists its
+	// other keys, and so must we.
+	dropped := ""
 	if key != nil {
 		r.Keys = append(r.Keys, *key)
 		got[familyOf(key.Algorithm)] = true
 	} else if err != nil && !isNegotiation(err) {
-		r.Err = err
-		return r
+		dropped = familyOf(chosen(algs.hostKeys, hello))
+		if !hungUp(err) || dropped == "" {
+			r.Err = err
+			return r
+		}
+		err = nil
 	}
 	if err != nil {
 		// No key at all: every offered type is reported with the reason.
@@ -117,6 +130,13 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 				r.Keys = append(r.Keys, *key)
 				continue
 			}
+		}
+		if f.name == dropped && hungUp(err) {
+			// Twice, and on this type alone: the server's defect, not a
+			// failure to scan it. Its other keys are the whole answer.
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered,
+				"the server hangs up whenever this type is negotiated (twice): it offers a host key type it cannot serve"})
+			continue
 		}
 		r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
 		failed = append(failed, f.name)
@@ -243,6 +263,12 @@ func chosen(ours []string, hello *kexinit.Hello) string {
 		}
 	}
 	return ""
+}
+
+// hungUp tells a server that closed the connection in the middle of the
+// key exchange from one that timed out or broke the protocol.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func isNegotiation(err error) bool {
