@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -553,9 +554,17 @@ func pinnedOf(hke *sftpx.HostKeyError) []string {
 	return out
 }
 
+// sftpOutput serialises what sftp writes about transfers: a recursive
+// transfer moves several files at once, and their events (sftpEvent) come
+// from their goroutines while the command's goroutine writes the Results
+// (result, cpResult).
+var sftpOutput sync.Mutex
+
 // sftpEvent renders what the package reports: warnings on stderr,
 // progress on a terminal only.
 func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
+	sftpOutput.Lock()
+	defer sftpOutput.Unlock()
 	switch ev.Kind {
 	case sftpx.EventTrusted:
 		e.warnf("warning: trusted %s on first use: pinned %s %s into %s without verification", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key), ev.Path)
@@ -596,6 +605,8 @@ type skipRecord struct {
 // result renders one file's transfer: a line on stdout, or the error on
 // stderr, or a JSON line.
 func (e *env) result(s *sftpSession, r sftpx.Result) {
+	sftpOutput.Lock()
+	defer sftpOutput.Unlock()
 	s.progress.clear()
 	remote := s.remoteName(r.Remote)
 	if r.Skipped {
@@ -803,6 +814,8 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 // cpResult renders one copied file: both ends named as the user would
 // write them.
 func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
+	sftpOutput.Lock()
+	defer sftpOutput.Unlock()
 	to.progress.clear()
 	src := from.remoteName(r.Local)
 	dst := ""
@@ -1167,12 +1180,20 @@ func readSecret(ctx context.Context, prompt string) ([]byte, error) {
 }
 
 // progressLine shows a transfer's progress on stderr when stderr is a
-// terminal; otherwise it does nothing.
+// terminal; otherwise it does nothing. When several files move at once (a
+// recursive transfer), it shows the one the latest event is about, and
+// changes files at most every progressSwitch.
 type progressLine struct {
-	w       io.Writer
-	shown   bool
-	lastPct int64
+	w          io.Writer
+	shown      bool
+	lastPct    int64
+	lastRemote string
+	drawn      time.Time
 }
+
+// progressSwitch keeps the line on one file long enough to be read, and a
+// terminal from being redrawn for every chunk of every file.
+const progressSwitch = 200 * time.Millisecond
 
 func (e *env) newProgressLine() *progressLine {
 	f, ok := e.stderr.(*os.File)
@@ -1188,12 +1209,16 @@ func (p *progressLine) show(ev sftpx.Event) {
 	}
 	pct := ev.Bytes * 100 / ev.Total
 	vpct := ev.Verified * 100 / ev.Total
-	// Redraw when either figure moves by a percent.
-	if key := pct*1000 + vpct; key == p.lastPct {
+	// Redraw when either figure moves by a percent, or another file
+	// reports and the line has shown this one for a while.
+	key := pct*1000 + vpct
+	switch {
+	case ev.Remote == p.lastRemote && key == p.lastPct:
 		return
-	} else {
-		p.lastPct = key
+	case ev.Remote != p.lastRemote && p.shown && time.Since(p.drawn) < progressSwitch:
+		return
 	}
+	p.lastPct, p.lastRemote, p.drawn = key, ev.Remote, time.Now()
 	what := ev.Op
 	if ev.Verify {
 		what = "verify"

@@ -4,6 +4,8 @@
 #
 #   bench/sftp.sh [SIZE_MIB]      default 1024 (1 GiB); ROUNDS=3 by default
 #   LINK_MBPS=800 bench/sftp.sh   through a link of 800 Mbit/s each way (root)
+#   FILES=2000 bench/sftp.sh      instead: put -r and get -r of a directory of
+#                                 2000 files of a few bytes each (round trips)
 #
 # Each round runs every client once, in turn, so that a machine busy with
 # something else slows them alike; the table shows each one's best round.
@@ -36,6 +38,8 @@ case $size_mib in '' | *[!0-9]*) echo "usage: $0 [SIZE_MIB]" >&2; exit 2 ;; esac
 case $rounds in '' | *[!0-9]* | 0) echo "$0: ROUNDS must be a positive number" >&2; exit 2 ;; esac
 link=${LINK_MBPS:-}
 case $link in '' ) ;; *[!0-9]* | 0) echo "$0: LINK_MBPS must be a positive number" >&2; exit 2 ;; esac
+files=${FILES:-}
+case $files in '' ) ;; *[!0-9]* | 0) echo "$0: FILES must be a positive number" >&2; exit 2 ;; esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -136,16 +140,74 @@ for _ in $(seq 50); do
 done
 [ -s "$work/host.keys" ] || { say "sshd did not start:"; cat "$work/sshd.log" >&2; exit 2; }
 
+pin=(-F none --pinned "$work/host.keys" -i "$work/id_ed25519" --no-agent --timeout 60s)
+ossh=(-q -b - -i "$work/id_ed25519" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
+	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/host.keys" -o GlobalKnownHostsFile=/dev/null -F /dev/null)
+now() { date +%s.%N; }
+
+# The small-files mode: a directory of FILES files of a few bytes, put -r
+# and got -r whole. What costs is round trips per file, not bytes.
+if [ -n "$files" ]; then
+	say "writing $files small files"
+	mkdir -p "$work/remote" "$work/local/many" "$work/got"
+	for i in $(seq "$files"); do echo "f$i" >"$work/local/many/f$i"; done
+	declare -A best
+	# srun NAME CLEAN CMD...: removes CLEAN, untimed, then times CMD.
+	srun() {
+		local name=$1 clean=$2 t0 t1 d
+		shift 2
+		rm -rf "$clean"
+		sync
+		t0=$(now)
+		"$@" >/dev/null
+		t1=$(now)
+		d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+		if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
+		printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
+	}
+	sbatch() {
+		local cmds=$1
+		shift
+		printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
+	}
+	same() { diff -r "$work/local/many" "$1" >/dev/null || { say "$1 differs from what was sent"; exit 1; }; }
+	for r in $(seq "$rounds"); do
+		say "round $r of $rounds"
+		srun sshpin-put "$work/remote/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" put -r "$work/local/many" "$addr:$port:$work/remote/"
+		same "$work/remote/many"
+		srun sftp-put "$work/remote/many" sbatch "put -r $work/local/many $work/remote/"
+		same "$work/remote/many"
+		srun sftp-f-put "$work/remote/many" sbatch "put -r -f $work/local/many $work/remote/"
+		same "$work/remote/many"
+		srun sshpin-get "$work/got/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" get -r "$addr:$port:$work/remote/many" "$work/got/"
+		same "$work/got/many"
+		srun sftp-get "$work/got/many" sbatch "get -r $work/remote/many $work/got/"
+		same "$work/got/many"
+		srun sftp-f-get "$work/got/many" sbatch "get -r -f $work/remote/many $work/got/"
+		same "$work/got/many"
+	done
+	srow() {
+		local ratio=
+		[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
+		printf '| %s | %s | %s |\n' "$3" "${best[$2]}" "$ratio"
+	}
+	printf '\n| %s files of a few bytes over %s | seconds | sshpin ÷ it (speed) |\n|---|---|---|\n' "$files" "$addr"
+	srow put sshpin-put 'sshpin put -r: every file read back, fsync, rename'
+	srow put sftp-put 'sftp put -r'
+	srow put sftp-f-put 'sftp put -r -f (fsync, as sshpin)'
+	srow get sshpin-get 'sshpin get -r: SHA-256, fsync, rename'
+	srow get sftp-get 'sftp get -r'
+	srow get sftp-f-get 'sftp get -r -f (fsync, as sshpin)'
+	echo
+	echo "best of $rounds rounds; $(nproc) CPUs shared by the clients and sshd"
+	exit 0
+fi
+
 say "writing a ${size_mib} MiB file"
 mkdir "$work/remote" "$work/local"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$work/local/file.bin"
 bytes=$((size_mib * 1024 * 1024))
 
-pin=(-F none --pinned "$work/host.keys" -i "$work/id_ed25519" --no-agent --timeout 60s)
-ossh=(-q -b - -i "$work/id_ed25519" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
-	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/host.keys" -o GlobalKnownHostsFile=/dev/null -F /dev/null)
-
-now() { date +%s.%N; }
 # run NAME CMD...: times CMD once and keeps NAME's best time. A put's
 # destination is removed first (a get's is the local one).
 declare -A best

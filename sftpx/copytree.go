@@ -11,9 +11,9 @@ import (
 
 // Copy copies the file or (with Recursive) directory srcPath on src's
 // server to dst on c's, each file as CopyFile copies it, calling each with
-// every file's Result. As Put does, when dst is an existing directory the
-// copy goes inside it under srcPath's name; otherwise dst names the copy
-// itself. A directory is walked as Get walks one: directories are made as
+// every file's Result as Put does. As Put does, when dst is an existing
+// directory the copy goes inside it under srcPath's name; otherwise dst
+// names the copy itself. A directory is walked as Get walks one: directories are made as
 // needed (an existing one will do), a link to a file is copied as the
 // file, a link to a directory is not followed, and whatever fails is a
 // failed Result of its own while the rest go on.

@@ -70,6 +70,9 @@ type Options struct {
 
 	// Events receives what a user may want to know; nil drops them. Calls
 	// never overlap, and all of an operation's calls return before it does.
+	// A recursive transfer moves several files at once: their events
+	// interleave, and come from goroutines other than the caller's, also
+	// while the transfer's each is being called.
 	Events func(Event)
 }
 
@@ -165,8 +168,9 @@ type Event struct {
 }
 
 // Client is an SFTP session on a server that proved a pinned key. Its
-// methods may be called from several goroutines but run one at a time:
-// each owns the connection's deadline while it runs.
+// methods may be called from several goroutines, and their requests then
+// share the connection (a recursive transfer moves several files at once
+// so), under one deadline that progress in any of them pushes back.
 type Client struct {
 	ssh  *ssh.Client
 	sftp *sftp.Client
@@ -179,8 +183,11 @@ type Client struct {
 	HostKey ssh.PublicKey
 
 	opts    Options
-	mu      sync.Mutex
 	started time.Time // when Dial returned: older temporary files are leftovers
+	// inFlight holds a token for every upload chunk read and not yet
+	// written and read back, across all the uploads of the Client: files
+	// moving at once share one upload's budget (uploadBudget).
+	inFlight chan struct{}
 
 	leftMu    sync.Mutex
 	leftovers map[string][]fs.FileInfo // per directory: its temporary files
@@ -204,6 +211,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.TrustOnFirstUse && o.TrustFile == "" {
 		return nil, errors.New("sftpx: TrustOnFirstUse needs a TrustFile")
 	}
+	o.Events = serialized(o.Events)
 	eps := make([]*endpoint, 0, len(o.Jump)+1)
 	for _, h := range o.Jump {
 		eps = append(eps, newEndpoint(h))
@@ -252,7 +260,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		// One deadline for the whole setup of each hop, as for every other
 		// command: a server that trickles its key exchange, or a jump host
 		// that never opens the next connection, cannot hold us past it.
-		g.arm()
+		g.begin() // a new guard: nothing to refuse
 		stop := context.AfterFunc(ctx, func() { g.trip(ctx.Err()) })
 		sc, err := ep.handshake(g, o, via, unlocked)
 		if err != nil {
@@ -279,12 +287,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 				}
 				return fail(err)
 			}
-			g.disarm()
+			g.end(nil)
 			addr := raw.RemoteAddr().String()
 			if via != "" {
 				addr = ep.addr + via
 			}
-			return &Client{ssh: sc, sftp: ses.client, ses: ses, g: g, hops: hops, Addr: addr, HostKey: ep.key, opts: o, started: time.Now()}, nil
+			return &Client{ssh: sc, sftp: ses.client, ses: ses, g: g, hops: hops, Addr: addr, HostKey: ep.key, opts: o, started: time.Now(),
+				inFlight: make(chan struct{}, uploadBudget(ses.chunk))}, nil
 		}
 		next := eps[i+1]
 		conn, err = sc.Dial("tcp", next.addr)
@@ -296,7 +305,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			}
 			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
 		}
-		g.disarm()
+		g.end(nil)
 		hops = append(hops, sc)
 		via = " via " + joinVia(eps[:i+1])
 	}
@@ -543,6 +552,20 @@ func keyError(name string, key ssh.PublicKey, err error) error {
 	return &HostKeyError{Name: name, Reason: KeyMismatch, Key: key, Err: err}
 }
 
+// serialized makes the calls of events one at a time, whatever goroutine
+// makes them: the files of a recursive transfer report from their own.
+func serialized(events func(Event)) func(Event) {
+	if events == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	return func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		events(e)
+	}
+}
+
 func emit(events func(Event), e Event) {
 	if events != nil {
 		events(e)
@@ -626,46 +649,26 @@ func (c *Client) Close() error {
 
 // do runs one operation under the connection's deadline, re-armed by
 // progress, and cancelled with ctx. After a deadline or a cancellation the
-// connection is dead and every later operation fails at once.
+// connection is dead and every later operation fails at once. Operations
+// may run at once, from several goroutines: they share the deadline (see
+// guard.begin).
 //
 // A cancellation kills the connection at once, which wakes every request
-// in flight; except while the operation said it stops by itself
+// in flight; except while operations said they stop by themselves
 // (guard.stopsOnCancel, as an upload does, to remove its temporary file):
-// then the connection lives on until fn returns, or for cancelGrace at
+// then the connection lives on until they are done, or for cancelGrace at
 // most. Either way the error of an operation that a cancellation cut
 // short is ctx's.
 func (c *Client) do(ctx context.Context, fn func() error) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r := c.g.failure(); r != nil {
-		return r
+	if err := c.g.begin(); err != nil {
+		return err
 	}
-	c.g.arm()
-	var graceMu sync.Mutex
-	var grace *time.Timer
-	finished := false
-	stop := context.AfterFunc(ctx, func() {
-		if !c.g.stopping.Load() {
-			c.g.trip(ctx.Err())
-			return
-		}
-		graceMu.Lock()
-		defer graceMu.Unlock()
-		if !finished {
-			grace = time.AfterFunc(c.g.cancelGrace(), func() { c.g.trip(ctx.Err()) })
-		}
-	})
+	stop := context.AfterFunc(ctx, func() { c.g.cancel(ctx.Err()) })
 	err := fn()
 	stop()
-	graceMu.Lock()
-	finished = true
-	if grace != nil {
-		grace.Stop()
-	}
-	graceMu.Unlock()
-	c.g.disarm()
-	if cerr := ctx.Err(); cerr != nil {
-		c.g.trip(cerr)
+	cerr := ctx.Err()
+	c.g.end(cerr)
+	if cerr != nil {
 		if err != nil {
 			// Whatever failed then (a timeout while cleaning up, a request
 			// the cancellation woke), the user stopped it.

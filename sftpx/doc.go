@@ -24,6 +24,11 @@
 //     handle, syncs and renames: a failed download leaves no partial or
 //     empty file, and an existing destination untouched.
 //
+// A recursive transfer walks in order, making each directory before the
+// files in it, and moves up to eight files at once over the one
+// connection, so that their round trips overlap; their Results still come
+// in the walk's order.
+//
 // The package never prints: what a user may want to see (a key trusted on
 // first use, progress, a replace that was not atomic) arrives as an Event.
 package sftpx

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -31,11 +30,20 @@ type guard struct {
 	mu     sync.Mutex
 	reason error // why the connection was killed; nil while it is alive
 	timer  *time.Timer
-
-	// stopping: the running operation stops by itself when its context
-	// is cancelled, and cleans up on the live connection (see
-	// stopsOnCancel and Client.do).
-	stopping atomic.Bool
+	// active counts the operations under the deadline (begin, end): the
+	// first arms it, progress in any pushes it back, the last disarms it.
+	// Requests share the connection, and a server that stalls stalls all
+	// of them (sftp-server answers in order), so one deadline serves all.
+	active int
+	// stopping counts the running operations that stop by themselves when
+	// their context is cancelled, and clean up on the live connection
+	// (see stopsOnCancel and Client.do).
+	stopping int
+	// cancelled is a cancellation that waits for the stopping operations
+	// to finish before it kills the connection, for cancelGrace at most
+	// (grace).
+	cancelled error
+	grace     *time.Timer
 
 	// Read side: x/crypto's one reader goroutine is the only user.
 	rbuf       []byte
@@ -69,9 +77,85 @@ func newGuard(c net.Conn, timeout time.Duration) *guard {
 	return g
 }
 
+// begin starts an operation under the deadline, and pushes the deadline
+// back. It refuses, with the reason, once the connection was killed or
+// while a cancellation waits for cleanups to finish: nothing new starts
+// then.
+func (g *guard) begin() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.reason != nil:
+		return g.reason
+	case g.cancelled != nil:
+		return g.cancelled
+	}
+	g.active++
+	g.armLocked()
+	return nil
+}
+
+// end ends an operation begun with begin; the last one disarms the
+// deadline. cancelled, when not nil, is the cancellation that cut the
+// operation short: the connection is killed for it, at once if no
+// operation is still cleaning up, else when the last of them is done or
+// the grace is over.
+func (g *guard) end(cancelled error) {
+	g.mu.Lock()
+	g.active--
+	if cancelled != nil && g.cancelled == nil {
+		g.cancelled = cancelled
+	}
+	if r := g.cancelled; r != nil && g.reason == nil {
+		if g.stopping == 0 {
+			g.mu.Unlock()
+			g.trip(r)
+			return
+		}
+		g.startGraceLocked(r)
+	}
+	if g.active == 0 {
+		g.disarmLocked()
+	}
+	g.mu.Unlock()
+}
+
+// cancel is an operation's context, cancelled: the connection is killed
+// at once, which wakes every request in flight, unless operations are
+// cleaning up (stopsOnCancel); then it lives on until they are done (see
+// end), for cancelGrace at most.
+func (g *guard) cancel(reason error) {
+	g.mu.Lock()
+	if g.stopping == 0 || g.reason != nil {
+		g.mu.Unlock()
+		g.trip(reason)
+		return
+	}
+	if g.cancelled == nil {
+		g.cancelled = reason
+	}
+	g.startGraceLocked(g.cancelled)
+	g.mu.Unlock()
+}
+
+func (g *guard) startGraceLocked(reason error) {
+	if g.grace == nil {
+		g.grace = time.AfterFunc(g.cancelGrace(), func() { g.trip(reason) })
+	}
+}
+
+// arm pushes the deadline back, while operations are active: bytes moved.
+// With none active it does nothing, so that progress reported late cannot
+// leave an idle connection with a deadline.
 func (g *guard) arm() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.active > 0 {
+		g.armLocked()
+	}
+}
+
+func (g *guard) armLocked() {
 	switch {
 	case g.reason != nil:
 	case g.deadlines:
@@ -83,9 +167,7 @@ func (g *guard) arm() {
 	}
 }
 
-func (g *guard) disarm() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+func (g *guard) disarmLocked() {
 	switch {
 	case g.reason != nil:
 	case g.deadlines:
@@ -111,6 +193,9 @@ func (g *guard) trip(reason error) {
 	if g.timer != nil {
 		g.timer.Stop()
 	}
+	if g.grace != nil {
+		g.grace.Stop()
+	}
 	g.mu.Unlock()
 	if g.deadlines {
 		g.conn.SetDeadline(time.Unix(1, 0))
@@ -133,23 +218,50 @@ const maxCancelGrace = 5 * time.Second
 
 func (g *guard) cancelGrace() time.Duration { return min(g.timeout, maxCancelGrace) }
 
-// stopsOnCancel marks the running operation as one that watches its
+// stopsOnCancel marks the calling operation as one that watches its
 // context itself: cancelled, it stops issuing requests, lets those in
 // flight finish, removes what it made on the server, and returns. Until
 // done is called, a cancellation then gives the operation cancelGrace
 // before the connection is killed, instead of killing it at once (which
-// would leave an upload's temporary file on the server).
+// would leave an upload's temporary file on the server). Several
+// operations may be cleaning up at once: the connection lives until the
+// last is done.
 func (g *guard) stopsOnCancel() (done func()) {
-	g.stopping.Store(true)
-	return func() { g.stopping.Store(false) }
+	g.mu.Lock()
+	g.stopping++
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		g.stopping--
+		g.mu.Unlock()
+	}
 }
 
 // pause runs a prompt without the deadline: a user typing a passphrase is
 // not a stalled server.
 func (g *guard) pause(fn func()) {
-	g.disarm()
-	defer g.arm()
+	back := g.stepOut()
+	defer back()
 	fn()
+}
+
+// stepOut takes the calling operation out of the deadline while it works
+// without the connection (a prompt, syncing a download to disk): with no
+// other operation active, the deadline is off until back puts the
+// operation back and pushes it.
+func (g *guard) stepOut() (back func()) {
+	g.mu.Lock()
+	g.active--
+	if g.active == 0 {
+		g.disarmLocked()
+	}
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		g.active++
+		g.armLocked()
+		g.mu.Unlock()
+	}
 }
 
 func (g *guard) noteTimeout(err error) {
@@ -244,6 +356,9 @@ func (g *guard) Close() error {
 		g.mu.Lock()
 		if g.timer != nil {
 			g.timer.Stop()
+		}
+		if g.grace != nil {
+			g.grace.Stop()
 		}
 		g.mu.Unlock()
 		if g.failure() == nil {

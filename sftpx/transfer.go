@@ -62,9 +62,11 @@ const posixRename = "posix-rename@openssh.com"
 const fsyncExtension = "fsync@openssh.com"
 
 // Put uploads the local file or (with Recursive) directory local to
-// remote, calling each with every file's Result. Like scp and sftp, when
-// remote is an existing directory the copy goes inside it under local's
-// name; otherwise remote names the copy itself. "" and "." name the login
+// remote, calling each with every file's Result, from the calling
+// goroutine and in the order the walk meets the files, though they move
+// several at once (treeFiles). Like scp and sftp, when remote is an
+// existing directory the copy goes inside it under local's name;
+// otherwise remote names the copy itself. "" and "." name the login
 // directory.
 func (c *Client) Put(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
 	fail := func(err error) { each(failed("put", remote, local, err)) }
@@ -97,17 +99,26 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 	each(c.PutFile(ctx, local, dst))
 }
 
+// putTree uploads the local directory local to remote: the walk goes in
+// order, and the files move up to treeFiles at once (fanout), their
+// Results handed to each in the walk's order.
 func (c *Client) putTree(ctx context.Context, local, remote string, each func(Result)) {
+	f := newFanout(ctx, each)
+	c.putDir(ctx, local, remote, f)
+	f.wait()
+}
+
+func (c *Client) putDir(ctx context.Context, local, remote string, f *fanout) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := c.mkdirExisting(ctx, remote); err != nil {
-		each(failed("put", remote, local, err))
+		f.result(failed("put", remote, local, err))
 		return
 	}
 	entries, err := os.ReadDir(local)
 	if err != nil {
-		each(failed("put", remote, local, fmt.Errorf("local directory: %w", err)))
+		f.result(failed("put", remote, local, fmt.Errorf("local directory: %w", err)))
 		return
 	}
 	for _, e := range entries {
@@ -121,22 +132,22 @@ func (c *Client) putTree(ctx context.Context, local, remote string, each func(Re
 			// a directory is not followed, since it can loop.
 			st, err := os.Stat(l)
 			if err != nil {
-				each(failed("put", r, l, fmt.Errorf("local file: %w", err)))
+				f.result(failed("put", r, l, fmt.Errorf("local file: %w", err)))
 				continue
 			}
 			if st.IsDir() {
-				each(skipped("put", r, l, skipDirLink))
+				f.result(skipped("put", r, l, skipDirLink))
 				continue
 			}
 			typ = st.Mode().Type()
 		}
 		switch {
 		case typ.IsDir():
-			c.putTree(ctx, l, r, each)
+			c.putDir(ctx, l, r, f)
 		case typ.IsRegular():
-			each(c.PutFile(ctx, l, r))
+			f.run(func() Result { return c.PutFile(ctx, l, r) })
 		default:
-			each(skipped("put", r, l, skipNotRegular))
+			f.result(skipped("put", r, l, skipNotRegular))
 		}
 	}
 }
@@ -526,8 +537,8 @@ func remoteTemp(dst string) string {
 }
 
 // Get downloads the remote file or (with Recursive) directory remote to
-// local, calling each with every file's Result. When local is an existing
-// directory the copy goes inside it under remote's name.
+// local, calling each with every file's Result, as Put does. When local is
+// an existing directory the copy goes inside it under remote's name.
 func (c *Client) Get(ctx context.Context, remote, local string, o TransferOptions, each func(Result)) {
 	fail := func(err error) { each(failed("get", remote, local, err)) }
 	st, err := c.Stat(ctx, remote)
@@ -629,13 +640,20 @@ func (t *remoteTree) skipped(src, dst, reason string) Result {
 
 // walkRemote copies c's directory src to dst with t, depth first, in the
 // server's listing order. What cannot be copied is a failed Result, and
-// the walk goes on.
+// the walk goes on. The files move up to treeFiles at once (fanout); each
+// gets their Results in the walk's order.
 func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string, each func(Result)) {
+	f := newFanout(ctx, each)
+	c.walkRemoteDir(ctx, t, src, dst, f)
+	f.wait()
+}
+
+func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst string, f *fanout) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := t.mkdir(dst); err != nil {
-		each(t.failed(src, dst, err))
+		f.result(t.failed(src, dst, err))
 		return
 	}
 	var entries []fs.FileInfo
@@ -645,7 +663,7 @@ func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string,
 		return err
 	})
 	if err != nil {
-		each(t.failed(src, dst, wrap(err, "cannot list the %s", t.listed)))
+		f.result(t.failed(src, dst, wrap(err, "cannot list the %s", t.listed)))
 		return
 	}
 	for _, e := range entries {
@@ -656,7 +674,7 @@ func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string,
 		// The server names the files; a name that is not a single path
 		// element would write outside dst (the scp CVE-2019-6111 class).
 		if !safeName(e.Name()) {
-			each(t.failed(s, dst, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
+			f.result(t.failed(s, dst, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
 			continue
 		}
 		d := t.join(dst, e.Name())
@@ -666,22 +684,22 @@ func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string,
 			// directory is not followed, since it can loop.
 			st, err := c.Stat(ctx, s)
 			if err != nil {
-				each(t.failed(s, d, err))
+				f.result(t.failed(s, d, err))
 				continue
 			}
 			if st.IsDir() {
-				each(t.skipped(s, d, skipDirLink))
+				f.result(t.skipped(s, d, skipDirLink))
 				continue
 			}
 			mode = st.Mode()
 		}
 		switch {
 		case mode.IsDir():
-			c.walkRemote(ctx, t, s, d, each)
+			c.walkRemoteDir(ctx, t, s, d, f)
 		case mode.IsRegular():
-			each(t.file(s, d))
+			f.run(func() Result { return t.file(s, d) })
 		default:
-			each(t.skipped(s, d, skipNotRegular))
+			f.result(t.skipped(s, d, skipNotRegular))
 		}
 	}
 }
@@ -733,6 +751,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		removeLocalLeftovers(local)
 		var copyErr error
 		var h hash.Hash
+		var back func()
 		// A new file gets the remote mode without group and other write,
 		// which is what the common umask 022 leaves of it; atomicfile keeps
 		// an existing file's mode.
@@ -754,12 +773,15 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 				copyErr = &VerifyError{What: "downloaded file", WantBytes: st.Size(), GotBytes: pw.n}
 			default:
 				// Syncing a large file to a slow disk is not a stalled
-				// server: the deadline waits until the network is used again.
-				c.g.disarm()
+				// server: this download leaves the deadline until it uses
+				// the network again (files moving meanwhile keep it).
+				back = c.g.stepOut()
 			}
 			return copyErr
 		})
-		c.g.arm()
+		if back != nil {
+			back()
+		}
 		if copyErr != nil {
 			return copyErr
 		}

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/sync/errgroup"
@@ -39,6 +41,21 @@ func uploadWorkers(chunk int) int {
 	return max(8, min(64, uploadInFlight/chunk))
 }
 
+// uploadBudget is how many chunks a Client's uploads hold at once, read
+// and not yet written and read back (Client.inFlight): what one upload
+// holds, its workers' chunks, those its reader queued ahead and the one
+// it reads. One upload alone moves as it would without the budget; the
+// files of a recursive put, moving at once, share it, so that together
+// they keep no more bytes in flight, nor in memory, than one does.
+func uploadBudget(chunk int) int {
+	w := uploadWorkers(chunk)
+	return w + uploadQueue(w) + 1
+}
+
+// uploadQueue is how many chunks an upload's reader queues ahead of its
+// workers.
+func uploadQueue(workers int) int { return workers / 4 }
+
 // upload writes everything src yields to w, which is open for reading and
 // writing, and proves every chunk by reading it back from the server and
 // comparing it, byte for byte, with the bytes that were sent and hashed.
@@ -61,10 +78,16 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 		buf []byte
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan job, workers/4)
+	jobs := make(chan job, uploadQueue(workers))
 	free := make(chan []byte, 2*workers)
 	h := sha256.New()
 	var read int64
+
+	// A chunk holds a token of the Client's budget (uploadBudget) from
+	// before it is read until it was written and read back, or dropped:
+	// the uploads moving at once share the budget, and their buffers with
+	// it.
+	release := func() { <-c.inFlight }
 
 	// One reader, in order: the digest is of the bytes in file order.
 	g.Go(func() error {
@@ -72,6 +95,11 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 		for {
 			if gctx.Err() != nil {
 				return gctx.Err() // cancelled: nothing more is sent
+			}
+			select {
+			case c.inFlight <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
 			}
 			var buf []byte
 			select {
@@ -85,9 +113,12 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 				select {
 				case jobs <- job{read, buf[:k]}:
 				case <-gctx.Done():
+					release()
 					return gctx.Err()
 				}
 				read += int64(k)
+			} else {
+				release()
 			}
 			switch {
 			case err == io.EOF || err == io.ErrUnexpectedEOF:
@@ -110,19 +141,20 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 	var readFailed atomic.Bool
 	for range workers {
 		g.Go(func() error {
-			var back []byte
-			if readBack {
-				back = make([]byte, chunk)
-			}
-			for j := range jobs {
+			var back []byte // made on the first chunk: most files have one
+			send := func(j job) error {
+				defer release()
 				if gctx.Err() != nil {
-					continue // drain, so the reader is not left blocked
+					return nil // drain, so the reader is not left blocked
 				}
 				if _, err := w.WriteAt(j.buf, j.off); err != nil {
 					return wrap(connectionLost(err), "upload failed at byte %d", j.off)
 				}
 				report(len(j.buf), 0)
 				if readBack && !readFailed.Load() && gctx.Err() == nil {
+					if back == nil {
+						back = make([]byte, chunk)
+					}
 					b := back[:len(j.buf)]
 					k, err := w.ReadAt(b, j.off)
 					switch {
@@ -146,6 +178,12 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 						report(0, len(j.buf))
 					}
 				}
+				return nil
+			}
+			for j := range jobs {
+				if err := send(j); err != nil {
+					return err
+				}
 				select {
 				case free <- j.buf[:cap(j.buf)]:
 				default:
@@ -154,7 +192,12 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	// Chunks queued when every worker had failed still hold their tokens.
+	for range jobs {
+		release()
+	}
+	if err != nil {
 		return "", written, false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -189,9 +232,13 @@ func (c *Client) alive(ctx context.Context, f *sftp.File) bool {
 }
 
 // connectionLost names io.EOF from a write for what it is: no server
-// answers a write with end of file, so the connection is gone.
+// answers a write with end of file, so the connection is gone. So is a
+// request that could not be sent because the socket failed (the peer
+// reset or closed it): pkg/sftp says "connection lost" to the requests it
+// waits for once its reader sees the end, and one sent a moment before
+// meets the socket's own error instead.
 func connectionLost(err error) error {
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
 		return sftp.ErrSSHFxConnectionLost
 	}
 	return err
