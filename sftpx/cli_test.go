@@ -76,20 +76,38 @@ type cliRun struct {
 // a HOME of its own.
 func sshpin(t *testing.T, env []string, args ...string) cliRun {
 	t.Helper()
-	cmd := exec.Command(sshpinBinary(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	_, wait := startCLI(t, t.TempDir(), nil, env, args...)
+	return wait()
+}
+
+// startCLI starts the binary in the background with a clean environment:
+// no agent, no secrets, HOME=home; prepare, when not nil, adjusts the
+// command before it starts. wait waits for it and collects what it said.
+func startCLI(t *testing.T, home string, prepare func(*exec.Cmd), env []string, args ...string) (cmd *exec.Cmd, wait func() cliRun) {
+	t.Helper()
+	cmd = exec.Command(sshpinBinary(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}, env...)
+	if prepare != nil {
+		prepare(cmd)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := cliRun{stdout: out.String(), stderr: errOut.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
+	if err := cmd.Start(); err != nil {
 		t.Fatalf("sshpin %s: %v", strings.Join(args, " "), err)
 	}
-	return r
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, func() cliRun {
+		err := cmd.Wait()
+		r := cliRun{stdout: out.String(), stderr: errOut.String()}
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			r.code = ee.ExitCode()
+		case err != nil:
+			t.Fatalf("sshpin %s: %v", strings.Join(args, " "), err)
+		}
+		return r
+	}
 }
 
 func jsonLines(t *testing.T, s string) []map[string]any {

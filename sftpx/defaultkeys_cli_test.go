@@ -3,8 +3,6 @@
 package sftpx
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,21 +18,9 @@ import (
 // terminal the tests run in.
 func sshpinNoTerminal(t *testing.T, home string, env []string, args ...string) cliRun {
 	t.Helper()
-	cmd := exec.Command(sshpinBinary(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := cliRun{stdout: out.String(), stderr: errOut.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("sshpin %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	setsid := func(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} }
+	_, wait := startCLI(t, home, setsid, env, args...)
+	return wait()
 }
 
 // ~/.ssh/id_ed25519, encrypted, is the only key: with $SSHPIN_PASSPHRASE

@@ -392,26 +392,7 @@ func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 // startSshpin starts the binary as sshpin does, in the background.
 func startSshpin(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func() cliRun) {
 	t.Helper()
-	cmd = exec.Command(sshpinBinary(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, func() cliRun {
-		err := cmd.Wait()
-		r := cliRun{stdout: out.String(), stderr: errOut.String()}
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			r.code = ee.ExitCode()
-		case err != nil:
-			t.Fatalf("sshpin %s: %v", strings.Join(args, " "), err)
-		}
-		return r
-	}
+	return startCLI(t, t.TempDir(), nil, env, args...)
 }
 
 // pinLine is a known_hosts line for host:port with each of keys.
