@@ -197,15 +197,9 @@ func TestInterruptedPutLeavesNoTempFile(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			ev := &events{}
-			var progressed atomic.Bool
 			o := sshdOptions(t, p, "", key, f)
-			o.Events = func(e Event) {
-				ev.add(e)
-				// Well into the upload: requests of both kinds in flight.
-				if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
-					cancel()
-				}
-			}
+			var progressed *atomic.Bool
+			o.Events, progressed = atFirstMiB(ev, cancel)
 			c, err := Dial(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
@@ -254,14 +248,9 @@ func TestInterruptedCopyLeavesNoTempFile(t *testing.T) {
 	}
 	defer from.Close()
 	ev := &events{}
-	var progressed atomic.Bool
 	o := sshdOptions(t, p, "", key, f)
-	o.Events = func(e Event) {
-		ev.add(e)
-		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
-			cancel()
-		}
-	}
+	var progressed *atomic.Bool
+	o.Events, progressed = atFirstMiB(ev, cancel)
 	to, err := Dial(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -291,13 +280,9 @@ func TestInterruptedGetLeavesNoTempFile(t *testing.T) {
 	writeLocal(t, remote, randomBytes(t, 16<<20))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var progressed atomic.Bool
 	o := sshdOptions(t, p, "", key, f)
-	o.Events = func(e Event) {
-		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
-			cancel()
-		}
-	}
+	var progressed *atomic.Bool
+	o.Events, progressed = atFirstMiB(nil, cancel)
 	c, err := Dial(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -327,14 +312,12 @@ func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var progressed atomic.Bool
 	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: []*knownhosts.File{pinned}, Timeout: time.Second, Auth: Auth{KeyFiles: []string{key}}}
-	o.Events = func(e Event) {
-		if e.Kind == EventProgress && e.Bytes >= 1<<20 && progressed.CompareAndSwap(false, true) {
-			fw.pause()
-			cancel()
-		}
-	}
+	var progressed *atomic.Bool
+	o.Events, progressed = atFirstMiB(nil, func() {
+		fw.pause()
+		cancel()
+	})
 	c, err := Dial(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -360,16 +343,11 @@ func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ev := &events{}
-	var killed atomic.Bool
 	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: []*knownhosts.File{pinned}, Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
-	o.Events = func(e Event) {
-		ev.add(e)
-		// The worker that reports this write reads its chunk back next:
-		// that read meets a dead connection.
-		if e.Kind == EventProgress && e.Bytes >= 1<<20 && killed.CompareAndSwap(false, true) {
-			fw.kill()
-		}
-	}
+	// The worker that reports this write reads its chunk back next: that
+	// read meets a dead connection.
+	var killed *atomic.Bool
+	o.Events, killed = atFirstMiB(ev, fw.kill)
 	c, err := Dial(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -387,6 +365,21 @@ func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 	if !strings.Contains(r.Err.Error(), "connection lost") {
 		t.Errorf("PutFile: %v, want it to say the connection was lost", r.Err)
 	}
+}
+
+// atFirstMiB returns Events that pass every event to ev (when not nil)
+// and call do, once, when a transfer reports its first MiB: well into it,
+// with requests of both kinds in flight. fired says whether it did.
+func atFirstMiB(ev *events, do func()) (_ func(Event), fired *atomic.Bool) {
+	fired = new(atomic.Bool)
+	return func(e Event) {
+		if ev != nil {
+			ev.add(e)
+		}
+		if e.Kind == EventProgress && e.Bytes >= 1<<20 && fired.CompareAndSwap(false, true) {
+			do()
+		}
+	}, fired
 }
 
 // startSshpin starts the binary as sshpin does, in the background.
