@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	pathpkg "path"
 	"path/filepath"
@@ -19,9 +18,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pkg/sftp"
-	"golang.org/x/crypto/ssh"
 
 	"sshpin/internal/testpeer"
 )
@@ -345,14 +341,7 @@ func TestTreeFilesOverlap(t *testing.T) {
 // deadline still kills the connection, every file fails with ErrTimeout,
 // in the walk's order, and nothing is left locally.
 func TestTreeStallTimesOut(t *testing.T) {
-	release := make(chan struct{})
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	keyPath, pub := userKey(t, "")
-	s := startServer(t, serverConfig{userKeys: []ssh.PublicKey{pub}, wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
-		h.FileGet = stallingReader{h.FileGet, release}
-		return h
-	}})
+	s, keyPath := stallingServer(t)
 	for i := range 5 {
 		s.fs.write(t, fmt.Sprint("/src/f", i), []byte("data"))
 	}

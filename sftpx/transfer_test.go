@@ -596,17 +596,23 @@ func (l listerAt) ListAt(out []fs.FileInfo, off int64) (int, error) {
 	return n, nil
 }
 
-// A server that stops answering: the operation fails with ErrTimeout
-// instead of hanging, and the connection is dead afterwards.
-func TestStallTimesOut(t *testing.T) {
+// stallingServer is an in-process server whose file reads never answer
+// while the test runs.
+func stallingServer(t *testing.T) (s *testServer, keyPath string) {
 	release := make(chan struct{})
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	t.Cleanup(func() { close(release) })
 	keyPath, pub := userKey(t, "")
-	s := startServer(t, serverConfig{userKeys: []ssh.PublicKey{pub}, wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
+	s = startServer(t, serverConfig{userKeys: []ssh.PublicKey{pub}, wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
 		h.FileGet = stallingReader{h.FileGet, release}
 		return h
 	}})
+	return s, keyPath
+}
+
+// A server that stops answering: the operation fails with ErrTimeout
+// instead of hanging, and the connection is dead afterwards.
+func TestStallTimesOut(t *testing.T) {
+	s, keyPath := stallingServer(t)
 	s.fs.write(t, "/f", []byte("data"))
 	f, _ := pinFile(t, s.Host, s.Port, s.cfg.hostKeys[0].PublicKey())
 	o := s.options(keyPath, f)
