@@ -144,6 +144,33 @@ pin=(-F none --pinned "$work/host.keys" -i "$work/id_ed25519" --no-agent --timeo
 ossh=(-q -b - -i "$work/id_ed25519" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
 	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/host.keys" -o GlobalKnownHostsFile=/dev/null -F /dev/null)
 now() { date +%s.%N; }
+# timed NAME CMD...: times CMD once and keeps NAME's best time, after
+# writing the page cache out (untimed), so that no run pays for another's.
+declare -A best
+timed() {
+	local name=$1 t0 t1 d
+	shift
+	sync
+	t0=$(now)
+	"$@" >/dev/null
+	t1=$(now)
+	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
+	printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
+}
+# sftp_batch 'COMMANDS' [SFTP OPTIONS...]
+sftp_batch() {
+	local cmds=$1
+	shift
+	printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
+}
+# row OP NAME LABEL: NAME's figure (value turns its best time into the
+# column's unit), and sshpin's speed over NAME's for OP.
+row() {
+	local ratio=
+	[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
+	printf '| %s | %s | %s |\n' "$3" "$(value "${best[$2]}")" "$ratio"
+}
 
 # The small-files mode: a directory of FILES files of a few bytes, put -r
 # and got -r whole. What costs is round trips per file, not bytes.
@@ -151,53 +178,37 @@ if [ -n "$files" ]; then
 	say "writing $files small files"
 	mkdir -p "$work/remote" "$work/local/many" "$work/got"
 	for i in $(seq "$files"); do echo "f$i" >"$work/local/many/f$i"; done
-	declare -A best
 	# srun NAME CLEAN CMD...: removes CLEAN, untimed, then times CMD.
 	srun() {
-		local name=$1 clean=$2 t0 t1 d
+		local name=$1 clean=$2
 		shift 2
 		rm -rf "$clean"
-		sync
-		t0=$(now)
-		"$@" >/dev/null
-		t1=$(now)
-		d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-		if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
-		printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
-	}
-	sbatch() {
-		local cmds=$1
-		shift
-		printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
+		timed "$name" "$@"
 	}
 	same() { diff -r "$work/local/many" "$1" >/dev/null || { say "$1 differs from what was sent"; exit 1; }; }
 	for r in $(seq "$rounds"); do
 		say "round $r of $rounds"
 		srun sshpin-put "$work/remote/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" put -r "$work/local/many" "$addr:$port:$work/remote/"
 		same "$work/remote/many"
-		srun sftp-put "$work/remote/many" sbatch "put -r $work/local/many $work/remote/"
+		srun sftp-put "$work/remote/many" sftp_batch "put -r $work/local/many $work/remote/"
 		same "$work/remote/many"
-		srun sftp-f-put "$work/remote/many" sbatch "put -r -f $work/local/many $work/remote/"
+		srun sftp-f-put "$work/remote/many" sftp_batch "put -r -f $work/local/many $work/remote/"
 		same "$work/remote/many"
 		srun sshpin-get "$work/got/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" get -r "$addr:$port:$work/remote/many" "$work/got/"
 		same "$work/got/many"
-		srun sftp-get "$work/got/many" sbatch "get -r $work/remote/many $work/got/"
+		srun sftp-get "$work/got/many" sftp_batch "get -r $work/remote/many $work/got/"
 		same "$work/got/many"
-		srun sftp-f-get "$work/got/many" sbatch "get -r -f $work/remote/many $work/got/"
+		srun sftp-f-get "$work/got/many" sftp_batch "get -r -f $work/remote/many $work/got/"
 		same "$work/got/many"
 	done
-	srow() {
-		local ratio=
-		[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
-		printf '| %s | %s | %s |\n' "$3" "${best[$2]}" "$ratio"
-	}
+	value() { echo "$1"; }
 	printf '\n| %s files of a few bytes over %s | seconds | sshpin ÷ it (speed) |\n|---|---|---|\n' "$files" "$addr"
-	srow put sshpin-put 'sshpin put -r: every file read back, fsync, rename'
-	srow put sftp-put 'sftp put -r'
-	srow put sftp-f-put 'sftp put -r -f (fsync, as sshpin)'
-	srow get sshpin-get 'sshpin get -r: SHA-256, fsync, rename'
-	srow get sftp-get 'sftp get -r'
-	srow get sftp-f-get 'sftp get -r -f (fsync, as sshpin)'
+	row put sshpin-put 'sshpin put -r: every file read back, fsync, rename'
+	row put sftp-put 'sftp put -r'
+	row put sftp-f-put 'sftp put -r -f (fsync, as sshpin)'
+	row get sshpin-get 'sshpin get -r: SHA-256, fsync, rename'
+	row get sftp-get 'sftp get -r'
+	row get sftp-f-get 'sftp get -r -f (fsync, as sshpin)'
 	echo
 	echo "best of $rounds rounds; $(nproc) CPUs shared by the clients and sshd"
 	exit 0
@@ -208,30 +219,15 @@ mkdir "$work/remote" "$work/local"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$work/local/file.bin"
 bytes=$((size_mib * 1024 * 1024))
 
-# run NAME CMD...: times CMD once and keeps NAME's best time. A put's
-# destination is removed first (a get's is the local one).
-declare -A best
+# run NAME CMD...: timed, after removing a put's destination (a get's is
+# the local one).
 run() {
-	local name=$1 t0 t1 d
-	shift
-	case $name in *-put*) rm -f "$rdst" ;; *) rm -f "$ldst" ;; esac
-	sync
-	t0=$(now)
-	"$@" >/dev/null
-	t1=$(now)
-	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
-	printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
+	case $1 in *-put*) rm -f "$rdst" ;; *) rm -f "$ldst" ;; esac
+	timed "$@"
 }
 src=$work/local/file.bin
 rdst=$work/remote/dst.bin
 ldst=$work/local/dst.bin
-# sftp_batch 'COMMANDS' [SFTP OPTIONS...]
-sftp_batch() {
-	local cmds=$1
-	shift
-	printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
-}
 # get needs the remote file in place; cp is untimed.
 seed() { [ -f "$rdst" ] || cp "$src" "$rdst"; }
 
@@ -257,13 +253,7 @@ for r in $(seq "$rounds"); do
 done
 
 ciphers=$(grep -o 'kex: client->server cipher: [^ ]*' "$work/sshd.log" | awk '{print $4}' | sort | uniq -c | awk '{printf "%s%s", sep, $2; sep=", "}')
-mbps() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
-# row OP NAME LABEL: NAME's MB/s, and sshpin's MB/s over NAME's.
-row() {
-	local ratio=
-	[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
-	printf '| %s | %s | %s |\n' "$3" "$(mbps "${best[$2]}")" "$ratio"
-}
+value() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 over="127.0.0.1"
 [ -n "$link" ] && over="a ${link} Mbit/s full-duplex link (veth + tbf, two network namespaces)"
 printf '\n| %s MiB over %s | MB/s | sshpin ÷ it |\n|---|---|---|\n' "$size_mib" "$over"
