@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 )
@@ -32,22 +31,9 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		fail(errors.New("source is a directory (use -r)"))
 		return
 	}
-	target := dst
-	dst0, err := c.Stat(ctx, dst)
-	switch {
-	case err == nil && dst0.IsDir():
-		name, err := src.baseName(ctx, srcPath)
-		if err != nil {
-			fail(err)
-			return
-		}
-		target = path.Join(dst, name)
-	case err == nil:
-	case errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled):
+	target, err := c.remoteTarget(ctx, dst, func() (string, error) { return src.baseName(ctx, srcPath) })
+	if err != nil {
 		fail(err)
-		return
-	case dst == "" || strings.HasSuffix(dst, "/"):
-		fail(fmt.Errorf("no such directory: %w", err))
 		return
 	}
 	if !st.IsDir() {

@@ -79,17 +79,9 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 		fail(errors.New("local file is a directory (use -r)"))
 		return
 	}
-	dst := remote
-	rst, err := c.Stat(ctx, remote)
-	switch {
-	case err == nil && rst.IsDir():
-		dst = path.Join(remote, filepath.Base(filepath.Clean(local)))
-	case err == nil:
-	case errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled):
+	dst, err := c.remoteTarget(ctx, remote, func() (string, error) { return filepath.Base(filepath.Clean(local)), nil })
+	if err != nil {
 		fail(err)
-		return
-	case remote == "" || strings.HasSuffix(remote, "/"):
-		fail(fmt.Errorf("no such directory: %w", err))
 		return
 	}
 	if st.IsDir() {
@@ -97,6 +89,28 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 		return
 	}
 	each(c.PutFile(ctx, local, dst))
+}
+
+// remoteTarget is where a copy goes on c's server, as scp and sftp place
+// it: inside remote, under the name name gives, when remote is an
+// existing directory; else at remote itself. A remote that names a
+// directory ("" or a trailing /) must exist.
+func (c *Client) remoteTarget(ctx context.Context, remote string, name func() (string, error)) (string, error) {
+	st, err := c.Stat(ctx, remote)
+	switch {
+	case err == nil && st.IsDir():
+		n, err := name()
+		if err != nil {
+			return "", err
+		}
+		return path.Join(remote, n), nil
+	case err == nil:
+	case errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled):
+		return "", err
+	case remote == "" || strings.HasSuffix(remote, "/"):
+		return "", fmt.Errorf("no such directory: %w", err)
+	}
+	return remote, nil
 }
 
 // putTree uploads the local directory local to remote: the walk goes in
