@@ -191,6 +191,10 @@ type Client struct {
 
 	leftMu    sync.Mutex
 	leftovers map[string][]fs.FileInfo // per directory: its temporary files
+	// localLeftovers are, per local directory a download wrote to, the
+	// names of temporary files found there (see removeLocalLeftovers);
+	// guarded by leftMu.
+	localLeftovers map[string][]string
 	// readableDirs are the directories whose new files served a read
 	// while open for writing (see readableIn); guarded by leftMu.
 	readableDirs map[string]bool

@@ -762,7 +762,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		if !st.Mode().IsRegular() {
 			return errors.New("not a regular file")
 		}
-		removeLocalLeftovers(local)
+		c.removeLocalLeftovers(local)
 		var copyErr error
 		var h hash.Hash
 		var back func()
@@ -807,33 +807,27 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 	})
 }
 
-// localLeftovers is, per local directory, what the first download into it
-// found there named as atomicfile names temporary files. Listing the
-// directory again for every file would make a get of n files into one
-// directory read n² entries (a minute for 10,000). A file left after that
-// first listing, by a run killed while this one goes on, waits for the
-// next process. Client, which keeps the remote leftovers, would be the
-// natural home for this; it is per process instead.
-var localLeftovers struct {
-	sync.Mutex
-	dirs map[string][]string
-}
-
 // removeLocalLeftovers removes the temporary files that downloads to local
 // killed outright (SIGKILL, a crash) left behind, which nothing else ever
 // removes. Only those no live writer holds go (atomicfile's flock rule);
 // without flock, nothing does. A directory that cannot be listed keeps its
 // leftovers, and the download says what is wrong with it.
-func removeLocalLeftovers(local string) {
+//
+// Each local directory is listed once per Client (c.localLeftovers), as
+// the remote ones are: listing it again for every file would make a get
+// of n files into one directory read n² entries (a minute for 10,000). A
+// file left after that first listing, by a run killed while this one goes
+// on, waits for the next run.
+func (c *Client) removeLocalLeftovers(local string) {
 	if !atomicfile.KeepsLiveTemps {
 		return
 	}
 	p := atomicfile.Resolve(local)
 	dir, prefix := filepath.Dir(p), atomicfile.TempPrefix(p)
 	ours := func(name string) bool { return strings.HasPrefix(name, prefix) }
-	localLeftovers.Lock()
-	defer localLeftovers.Unlock()
-	names, listed := localLeftovers.dirs[dir]
+	c.leftMu.Lock()
+	defer c.leftMu.Unlock()
+	names, listed := c.localLeftovers[dir]
 	if !listed {
 		d, err := os.Open(dir)
 		if err != nil {
@@ -849,16 +843,16 @@ func removeLocalLeftovers(local string) {
 				names = append(names, n)
 			}
 		}
-		if localLeftovers.dirs == nil {
-			localLeftovers.dirs = map[string][]string{}
+		if c.localLeftovers == nil {
+			c.localLeftovers = map[string][]string{}
 		}
-		localLeftovers.dirs[dir] = names
+		c.localLeftovers[dir] = names
 	}
 	if !slices.ContainsFunc(names, ours) {
 		return
 	}
 	if atomicfile.RemoveStale(p) == nil {
-		localLeftovers.dirs[dir] = slices.DeleteFunc(names, ours)
+		c.localLeftovers[dir] = slices.DeleteFunc(names, ours)
 	}
 }
 
