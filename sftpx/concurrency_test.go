@@ -466,11 +466,7 @@ func TestInterruptedPutTreeLeavesNoTempFiles(t *testing.T) {
 // exits 130, says every interrupted file was interrupted, and the server
 // keeps no temporary file, only whole files.
 func TestCLIInterruptedPutTreeLeavesNoTempFiles(t *testing.T) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw := forward(t, p.Addr, 2<<20)
-	dir := t.TempDir()
-	pinned := filepath.Join(dir, "pinned")
-	os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600)
+	key, fw, dir, pinned := sshdBehindForward(t)
 	src := filepath.Join(dir, "tree")
 	for i := range 4 {
 		// Zeros, sparse: big enough that the interruption lands mid-upload.

@@ -382,6 +382,21 @@ func atFirstMiB(ev *events, do func()) (_ func(Event), fired *atomic.Bool) {
 	}, fired
 }
 
+// sshdBehindForward starts an sshd reached through a forwarder that lets
+// its first 2 MiB through before it can be paused, and returns the client
+// key, the forwarder, a directory and in it a pinned file for the
+// forwarder's address.
+func sshdBehindForward(t *testing.T) (key string, fw *forwarder, dir, pinned string) {
+	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	fw = forward(t, p.Addr, 2<<20)
+	dir = t.TempDir()
+	pinned = filepath.Join(dir, "pinned")
+	if err := os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return key, fw, dir, pinned
+}
+
 // startSshpin starts the binary as sshpin does, in the background.
 func startSshpin(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func() cliRun) {
 	t.Helper()
@@ -402,11 +417,7 @@ func pinLinesAt(host string, port int, keys []ssh.PublicKey) string {
 // server kept the temporary file. Now it says "interrupted", exits 130,
 // and the server's directory holds nothing.
 func TestCLIInterruptedPutSaysInterrupted(t *testing.T) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw := forward(t, p.Addr, 2<<20)
-	dir := t.TempDir()
-	pinned := filepath.Join(dir, "pinned")
-	os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600)
+	key, fw, dir, pinned := sshdBehindForward(t)
 	src := filepath.Join(dir, "new100m")
 	// Zeros, sparse: big enough that the interruption lands mid-upload.
 	if err := os.WriteFile(src, nil, 0o644); err != nil {
@@ -447,11 +458,7 @@ func TestCLIInterruptedPutSaysInterrupted(t *testing.T) {
 // stopped answering to acknowledge its last writes. Signal handling used
 // to ignore every signal after the first.
 func TestCLISecondInterruptExitsAtOnce(t *testing.T) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw := forward(t, p.Addr, 2<<20)
-	dir := t.TempDir()
-	pinned := filepath.Join(dir, "pinned")
-	os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600)
+	key, fw, dir, pinned := sshdBehindForward(t)
 	src := filepath.Join(dir, "src")
 	os.WriteFile(src, nil, 0o644)
 	os.Truncate(src, 256<<20)
