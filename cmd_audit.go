@@ -9,12 +9,12 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"sshpin/audit"
-	"sshpin/knownhosts"
-	"sshpin/negotiate"
-	"sshpin/report"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/negotiate"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 func (e *env) auditCommand() *cli.Command {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"sshpin/demo"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/internal/demo"
+	"github.com/sshpin/sshpin/target"
 )
 
 func (e *env) demoCommand() *cli.Command {

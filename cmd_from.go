@@ -11,9 +11,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"sshpin/report"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 // fromFlag is --from, for the commands that judge results (check, audit):

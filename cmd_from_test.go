@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/demo"
+	"github.com/sshpin/sshpin/internal/demo"
 )
 
 // sshpinIn is sshpin (pin_integration_test.go) with standard input.

@@ -12,13 +12,13 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/audit"
-	"sshpin/baseline"
-	"sshpin/internal/atomicfile"
-	"sshpin/knownhosts"
-	"sshpin/report"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/baseline"
+	"github.com/sshpin/sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 func (e *env) pinCommand() *cli.Command {

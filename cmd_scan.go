@@ -15,9 +15,9 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"sshpin/report"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 func (e *env) probeCommand() *cli.Command {

@@ -16,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
-	"sshpin/demo"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/internal/demo"
+	"github.com/sshpin/sshpin/target"
 )
 
 // demoTarget starts the demo server on loopback and returns its host:port.

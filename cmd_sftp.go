@@ -19,10 +19,10 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
-	"sshpin/knownhosts"
-	"sshpin/report"
-	"sshpin/sftpx"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/sftpx"
+	"github.com/sshpin/sshpin/target"
 )
 
 // sftpGCPercent is the GOGC of a transfer; see connect.

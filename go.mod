@@ -1,4 +1,4 @@
-module sshpin
+module github.com/sshpin/sshpin
 
 go 1.26.8
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"sshpin/report"
+	"github.com/sshpin/sshpin/report"
 )
 
 // Exit codes, per the user contract.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"sshpin/demo"
+	"github.com/sshpin/sshpin/internal/demo"
 )
 
 func TestMain(m *testing.M) {

@@ -21,7 +21,7 @@ import (
 	"sync"
 	"testing"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // The key types ("ssh" names) of testpeer.ModernKeyTypes.

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/term"
 
-	"sshpin/report"
+	"github.com/sshpin/sshpin/report"
 )
 
 // progressEvery is how often the line is redrawn: often enough to look

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Options tune the ratings where reasonable auditors disagree.

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 func TestAuditOrderDirectionsAndUnknowns(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Fix is one sshd_config change that removes what failed from one list.

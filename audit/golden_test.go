@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"sshpin/audit"
-	"sshpin/audit/recorded"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/internal/recorded"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/audit")

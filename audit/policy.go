@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Policy is what a server must look like. A nil list is not checked. The

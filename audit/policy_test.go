@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 func TestParsePolicyErrors(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // TerrapinResult is a server's standing against Terrapin (CVE-2023-48795):

@@ -26,7 +26,7 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Host is one server's recorded offer.

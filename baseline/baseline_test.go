@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 const sample = `# fleet baseline

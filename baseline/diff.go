@@ -3,7 +3,7 @@ package baseline
 import (
 	"slices"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Kind is how a list moved away from the baseline.

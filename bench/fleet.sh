@@ -104,8 +104,8 @@ trap 'exit 130' INT TERM
 
 say "building sshpin and the helpers"
 go build -o "$work/sshpin" .
-go build -o "$work/tarpit" ./bench/tarpit
-go build -o "$work/sockloop" ./bench/sockloop
+go build -o "$work/tarpit" ./internal/bench/tarpit
+go build -o "$work/sockloop" ./internal/bench/sockloop
 rev=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$root" diff --quiet HEAD 2>/dev/null || rev="$rev+dirty"
 

@@ -14,8 +14,8 @@ import (
 	"testing/iotest"
 	"time"
 
-	"sshpin/internal/testpeer"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Golden transcripts: the bytes real servers sent, from their first byte up

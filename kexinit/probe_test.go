@@ -19,7 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // hostile serves behave on every connection to a listener on 127.0.0.1,

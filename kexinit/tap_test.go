@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // xServer runs golang.org/x/crypto/ssh's server with cfg on every

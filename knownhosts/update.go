@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
-	"sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/internal/atomicfile"
 )
 
 // Update changes the file at path under an exclusive lock: it locks

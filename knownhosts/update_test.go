@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/internal/atomicfile"
 )
 
 // addHost is the Update function the tests run: pin key for host.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 
-	"sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/internal/atomicfile"
 )
 
 // WriteFile replaces the file at path with f's content atomically (see

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/audit"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // clientFix names the first algorithm in the server's order that the client

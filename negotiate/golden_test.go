@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"sshpin/audit/recorded"
-	"sshpin/negotiate"
+	"github.com/sshpin/sshpin/internal/recorded"
+	"github.com/sshpin/sshpin/negotiate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")

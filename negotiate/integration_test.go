@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/internal/testpeer"
-	"sshpin/negotiate"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/negotiate"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 // probe reads the peer's KEXINIT as diagnose does.

@@ -3,8 +3,8 @@ package negotiate
 import (
 	"slices"
 
-	"sshpin/audit"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Slot is one of the eight negotiations of RFC 4253 §7.1.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"sshpin/audit"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // sym builds a KEXINIT with the same cipher, MAC and compression lists both

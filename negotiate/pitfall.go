@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/audit"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // Pitfall is golang/go#29286: a client that does not order its host key

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/audit"
+	"github.com/sshpin/sshpin/audit"
 )
 
 // Profile is a client's algorithm lists as it sends them in its KEXINIT,

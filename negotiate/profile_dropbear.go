@@ -1,6 +1,6 @@
 package negotiate
 
-import "sshpin/audit"
+import "github.com/sshpin/sshpin/audit"
 
 // dropbear202283 is Debian 12's dbclient, its KEXINIT captured
 // (testdata/audit/captured/client-dropbear-2022.83.json). Debian builds it

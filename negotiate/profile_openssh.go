@@ -1,6 +1,6 @@
 package negotiate
 
-import "sshpin/audit"
+import "github.com/sshpin/sshpin/audit"
 
 // OpenSSH's client sends ext-info-c since 7.2 and the strict-kex marker
 // since 9.6 (and in distribution backports, such as Debian's 9.2p1-2+deb12u2).

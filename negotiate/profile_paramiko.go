@@ -3,7 +3,7 @@ package negotiate
 import (
 	"slices"
 
-	"sshpin/audit"
+	"github.com/sshpin/sshpin/audit"
 )
 
 // paramiko's Transport._preferred_* tuples (transport.py). The client sends

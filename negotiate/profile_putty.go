@@ -1,6 +1,6 @@
 package negotiate
 
-import "sshpin/audit"
+import "github.com/sshpin/sshpin/audit"
 
 // putty078 is plink 0.78 (Debian 12), its KEXINIT captured
 // (testdata/audit/captured/client-putty-0.78.json). PuTTY sends every

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/audit"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 var categories = []audit.Category{audit.Kex, audit.HostKeyAlg, audit.Cipher, audit.MAC, audit.Compression}

@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/audit"
+	"github.com/sshpin/sshpin/audit"
 )
 
 // xcryptoMarkers are what x/crypto's client appends to its kex list on the

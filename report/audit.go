@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"sshpin/audit"
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // AuditResult is one target's audit: the scan it rests on, the ratings,

@@ -8,10 +8,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/audit"
-	"sshpin/baseline"
-	"sshpin/knownhosts"
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/baseline"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // Status is the verdict on one key type of one host.

@@ -8,9 +8,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/knownhosts"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 func newKey(t *testing.T) ssh.PublicKey {

@@ -3,9 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
-	"sshpin/audit"
-	"sshpin/baseline"
 	"strings"
+
+	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/baseline"
 )
 
 // CheckRecord is one host's JSON line for check.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"sshpin/negotiate"
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/negotiate"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // Diagnosis is one target negotiated against client profiles.

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"io"
 
-	"sshpin/kexinit"
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // Record is one target's JSON Lines object. Field names are fixed by the

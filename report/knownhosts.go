@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // KnownHostsLines are the lines ssh-keyscan prints for r: plain keys only

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 
-	"sshpin/kexinit"
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // ProbeTable renders one probe result: the banner, hasshServer and every

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 // ReadLimits bound what reading results back from JSON Lines may cost. A

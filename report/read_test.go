@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 // readKey reads one of the committed test keys.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"sshpin/scan"
+	"github.com/sshpin/sshpin/scan"
 )
 
 // ScanTable renders scan results, in the order given, one row per key.

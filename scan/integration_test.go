@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/internal/testpeer"
-	"sshpin/kexinit"
-	"sshpin/report"
-	"sshpin/scan"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/scan"
+	"github.com/sshpin/sshpin/target"
 )
 
 // scanPeer scans p and fails the test on any error.

@@ -3,8 +3,8 @@ package scan
 import (
 	"context"
 
-	"sshpin/kexinit"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/target"
 )
 
 // Probe reads t's hello over a raw socket, with no key exchange: one

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"sshpin/target"
+	"github.com/sshpin/sshpin/target"
 )
 
 // Source hands targets to Stream as it reads them: it calls yield for each

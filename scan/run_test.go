@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/target"
+	"github.com/sshpin/sshpin/target"
 )
 
 // numbered is a source of n targets (n < 0: endless) named by their

@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/target"
 )
 
 // Options configure a scan of one target.

@@ -20,8 +20,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/kexinit"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/target"
 )
 
 // testServer is an in-process x/crypto SSH server on loopback. before, if

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // The transfer benchmarks against a real sshd on loopback. bench/sftp.sh

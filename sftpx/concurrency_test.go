@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // localWalkOrder is the order a put -r meets the files under root: each

@@ -14,7 +14,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // Server to server: two in-process servers, each pinned; the bytes go

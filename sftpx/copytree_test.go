@@ -15,8 +15,8 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/testpeer"
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // copyLogin is the account the copy tests log in as: one that cannot read

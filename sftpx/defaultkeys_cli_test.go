@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // sshpinNoTerminal runs the binary as sshpin does, in a session of its

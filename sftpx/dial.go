@@ -15,8 +15,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/knownhosts"
-	"sshpin/target"
+	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/target"
 )
 
 // Options say how to reach a server and how to decide it is the right one.

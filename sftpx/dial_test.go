@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
-	"sshpin/internal/testpeer"
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 func TestDialVerified(t *testing.T) {

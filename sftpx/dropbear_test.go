@@ -16,8 +16,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
-	"sshpin/internal/testpeer"
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // Tests against a real dropbear. dropbear has no SFTP server of its own:

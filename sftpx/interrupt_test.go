@@ -19,8 +19,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/internal/testpeer"
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // forwarder relays TCP connections from 127.0.0.1:Port to a peer, so that

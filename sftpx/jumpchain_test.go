@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // chainConfig is a configuration with the ways a chain of jump hosts is

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // What the CLI says when a connection cannot be made: in its own words,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // smallDisk mounts a tmpfs of size bytes on a new directory, for the test.

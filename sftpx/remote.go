@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"sshpin/target"
+	"github.com/sshpin/sshpin/target"
 )
 
 // Remote is a file on an SFTP server, as the user named it.

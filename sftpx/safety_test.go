@@ -14,8 +14,8 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/atomicfile"
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // resolvingLister plays a server whose paths resolve elsewhere (symbolic

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 func mkfifo(t *testing.T, p string) {

@@ -27,7 +27,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // testServer is an in-process SSH server that serves SFTP from handlers,

@@ -15,7 +15,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 // recordWriter keeps every Write as its own slice.

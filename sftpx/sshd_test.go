@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/internal/testpeer"
-	"sshpin/knownhosts"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // sshdPeer starts a real OpenSSH sshd (internal-sftp) that lets user in

@@ -20,7 +20,7 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"sshpin/internal/atomicfile"
+	"github.com/sshpin/sshpin/internal/atomicfile"
 )
 
 // Result is the outcome of one file's transfer.

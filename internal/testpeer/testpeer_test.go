@@ -19,8 +19,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"sshpin/internal/testpeer"
-	"sshpin/kexinit"
+	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // markers are names servers add to kex_algorithms that are not methods.

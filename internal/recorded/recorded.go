@@ -10,7 +10,7 @@
 // testdata/audit/captured/.
 package recorded
 
-import "sshpin/kexinit"
+import "github.com/sshpin/sshpin/kexinit"
 
 // Key is a host key a recorded server was started with.
 type Key struct {
