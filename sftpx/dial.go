@@ -140,7 +140,7 @@ const (
 	// file open for writing).
 	EventProgress
 	// EventNotAtomic: the server lacks posix-rename@openssh.com, so an
-	// upload replaced Remote by removing it first: for a moment Remote
+	// upload replaced Remote by moving it aside first: for a moment Remote
 	// did not exist.
 	EventNotAtomic
 	// EventLeftover: an upload removed Remote, the temporary file an

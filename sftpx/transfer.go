@@ -34,8 +34,9 @@ type Result struct {
 	// bytes read locally and read back from the server; for get, of the
 	// bytes written. "" on failure.
 	SHA256 string
-	// NotAtomic: the upload replaced an existing file by removing it first
-	// (the server lacks posix-rename@openssh.com).
+	// NotAtomic: the upload replaced an existing file by moving it aside
+	// first (the server lacks posix-rename@openssh.com), so that for a
+	// moment Remote did not exist.
 	NotAtomic bool
 	// Skipped: the file was left out on purpose (a link to a directory,
 	// which a recursive copy does not follow; a FIFO, socket or device),
@@ -358,15 +359,29 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	if err := ctx.Err(); err != nil {
 		return err // not renamed: the temporary file is removed
 	}
-	notAtomic, err := c.replace(tmp, dst)
+	rp, err := c.replace(tmp, dst)
 	if err != nil {
-		return wrap(err, "cannot rename into place")
+		var re *ReplaceError
+		if !errors.As(err, &re) {
+			return wrap(err, "cannot rename into place")
+		}
+		// The old file is safe (where re says); the new one goes unless
+		// it is the only copy of anything, which it is when dst is gone.
+		placed = true
+		if re.Step != StepRestore && c.sftp.Remove(tmp) == nil {
+			re.Temp = ""
+		}
+		return re
 	}
 	placed = true
-	r.SHA256, r.NotAtomic = sum, notAtomic
-	if notAtomic {
+	r.SHA256, r.NotAtomic = sum, rp.notAtomic
+	if rp.notAtomic {
 		emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
-			Message: "the server lacks " + posixRename + ": the old file was removed before the new one was renamed into place"})
+			Message: "the server lacks " + posixRename + ": the old file was moved aside to " + rp.backup + " while the new one was renamed into place"})
+	}
+	if rp.kept {
+		emit(c.opts.Events, Event{Kind: EventWarning, Op: "put", Remote: dst, Local: local,
+			Message: fmt.Sprintf("%s holds the new file, but the server refused to remove the old one's backup (%s): it stays at %s", dst, describe(rp.keptErr), rp.backup)})
 	}
 	return nil
 }
@@ -510,30 +525,6 @@ func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int
 		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: pw.n, WantSHA256: sum, GotSHA256: got}
 	}
 	return nil
-}
-
-// replace renames tmp over dst: atomically with posix-rename; otherwise
-// with SFTPv3's rename, which refuses an existing target, so that one is
-// removed first and the replace is reported as not atomic.
-func (c *Client) replace(tmp, dst string) (notAtomic bool, err error) {
-	if _, ok := c.sftp.HasExtension(posixRename); ok {
-		err := c.sftp.PosixRename(tmp, dst)
-		if !unsupported(err) {
-			return false, err
-		}
-	}
-	err = c.sftp.Rename(tmp, dst)
-	if err == nil {
-		return false, nil
-	}
-	old, serr := c.sftp.Lstat(dst)
-	if serr != nil || old.IsDir() {
-		return false, err
-	}
-	if err := c.sftp.Remove(dst); err != nil {
-		return false, wrap(err, "cannot remove the old file")
-	}
-	return true, c.sftp.Rename(tmp, dst)
 }
 
 func unsupported(err error) bool {
