@@ -278,7 +278,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			return fail(err)
 		}
 		if last {
-			ses, err := startSession(sc)
+			ses, err := startSession(sc, g.arm)
 			stop()
 			if err != nil {
 				sc.Close()

@@ -148,6 +148,10 @@ func (c *Client) Remove(ctx context.Context, remote string, recursive bool) erro
 	if err != nil {
 		return &TransferError{Op: "rm", Remote: remote, Err: err}
 	}
+	if r := c.g.failure(); len(errs) > 0 && r != nil && ctx.Err() == nil {
+		// The connection died (a deadline): that is why the rest failed.
+		return &TransferError{Op: "rm", Remote: remote, Err: r}
+	}
 	return errors.Join(errs...)
 }
 

@@ -59,8 +59,10 @@ type serverLimits struct {
 // its requests, then hands pkg/sftp a stream that replays the server's
 // VERSION and drops pkg/sftp's own INIT. Every request pkg/sftp writes
 // reaches the channel in one Write, so that a write's header and data
-// share SSH packets instead of costing one packet more each.
-func startSession(sc *ssh.Client) (*session, error) {
+// share SSH packets instead of costing one packet more each. Every reply
+// that comes in calls replied (replyReader): the connection's deadline
+// follows the server's answers.
+func startSession(sc *ssh.Client, replied func()) (*session, error) {
 	s, err := sc.NewSession()
 	if err != nil {
 		return nil, err
@@ -105,7 +107,7 @@ func startSession(sc *ssh.Client) (*session, error) {
 		ses.chunk = lim.chunk()
 	}
 	ses.client, err = sftp.NewClientPipe(
-		io.MultiReader(&replay{b: version}, r),
+		io.MultiReader(&replay{b: version}, &replyReader{r: r, arm: replied}),
 		&packetWriter{w: w, drop: 1},
 		sftp.UseFstat(true),
 		sftp.MaxPacketUnchecked(ses.chunk),
