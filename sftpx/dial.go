@@ -278,7 +278,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			return fail(err)
 		}
 		if last {
-			ses, err := startSession(sc, g.arm)
+			ses, err := startSession(sc, g.arm, o.Events)
 			stop()
 			if err != nil {
 				sc.Close()

@@ -110,7 +110,7 @@ func (c *Client) replace(tmp, dst string) (replaced, error) {
 	if renameErr == nil {
 		return replaced{}, nil
 	}
-	old, serr := c.sftp.Lstat(dst)
+	old, serr := c.lstat(dst)
 	if serr != nil || !old.Mode().IsRegular() {
 		// No file to replace (the rename failed for another reason), or
 		// one replace must not move.

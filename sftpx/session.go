@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -48,6 +49,9 @@ type session struct {
 	chunk int
 	// limits is the server's limits@openssh.com reply; zero without it.
 	limits serverLimits
+	// warned holds the keys of the warnings already given on this
+	// connection (Client.warnOnce).
+	warned sync.Map
 }
 
 type serverLimits struct {
@@ -62,7 +66,7 @@ type serverLimits struct {
 // share SSH packets instead of costing one packet more each. Every reply
 // that comes in calls replied (replyReader): the connection's deadline
 // follows the server's answers.
-func startSession(sc *ssh.Client, replied func()) (*session, error) {
+func startSession(sc *ssh.Client, replied func(), events func(Event)) (*session, error) {
 	s, err := sc.NewSession()
 	if err != nil {
 		return nil, err
@@ -99,9 +103,12 @@ func startSession(sc *ssh.Client, replied func()) (*session, error) {
 	}
 	ses := &session{ssh: s, chunk: safeChunk}
 	if exts[limitsExtension] {
-		lim, err := askLimits(r, w)
+		lim, warning, err := askLimits(r, w)
 		if err != nil {
 			return fail(err)
+		}
+		if warning != "" {
+			emit(events, Event{Kind: EventWarning, Message: warning + fmt.Sprintf("; using %d-byte reads and writes, which every server takes", safeChunk)})
 		}
 		ses.limits = lim
 		ses.chunk = lim.chunk()
@@ -137,34 +144,36 @@ func (l serverLimits) chunk() int {
 }
 
 // askLimits sends limits@openssh.com (OpenSSH's PROTOCOL §4.8) and reads
-// the reply. A server that refuses the request leaves the safe sizes.
-func askLimits(r io.Reader, w io.Writer) (serverLimits, error) {
+// the reply. A server that refuses the request, or answers it with
+// something else than the reply (then warning says what), leaves the safe
+// sizes: only a stream that fails is an error.
+func askLimits(r io.Reader, w io.Writer) (lim serverLimits, warning string, err error) {
 	const id = 1
 	body := binary.BigEndian.AppendUint32(nil, id)
 	body = appendString(body, []byte(limitsExtension))
 	if _, err := w.Write(packet(fxpExtended, body)); err != nil {
-		return serverLimits{}, err
+		return serverLimits{}, "", err
 	}
 	p, err := readPacket(r)
 	if err != nil {
-		return serverLimits{}, fmt.Errorf("reading the %s reply: %w", limitsExtension, err)
+		return serverLimits{}, "", fmt.Errorf("reading the %s reply: %w", limitsExtension, err)
 	}
 	if len(p) < 9 || binary.BigEndian.Uint32(p[5:9]) != id {
-		return serverLimits{}, fmt.Errorf("the server answered %s with a malformed packet", limitsExtension)
+		return serverLimits{}, fmt.Sprintf("the server answered %s with a malformed packet (%d bytes, type %d)", limitsExtension, len(p), p[4]), nil
 	}
 	switch p[4] {
 	case fxpStatus:
-		return serverLimits{}, nil
+		return serverLimits{}, "", nil
 	case fxpExtendedReply:
 	default:
-		return serverLimits{}, fmt.Errorf("the server answered %s with packet type %d", limitsExtension, p[4])
+		return serverLimits{}, fmt.Sprintf("the server answered %s with packet type %d", limitsExtension, p[4]), nil
 	}
 	d := p[9:]
 	if len(d) < 32 {
-		return serverLimits{}, fmt.Errorf("the server's %s reply is %d bytes, want 32", limitsExtension, len(d))
+		return serverLimits{}, fmt.Sprintf("the server's %s reply is %d bytes, want 32", limitsExtension, len(d)), nil
 	}
 	be := binary.BigEndian
-	return serverLimits{Packet: be.Uint64(d), Read: be.Uint64(d[8:]), Write: be.Uint64(d[16:]), Handles: be.Uint64(d[24:])}, nil
+	return serverLimits{Packet: be.Uint64(d), Read: be.Uint64(d[8:]), Write: be.Uint64(d[16:]), Handles: be.Uint64(d[24:])}, "", nil
 }
 
 // packet frames an SFTP packet: uint32 length, byte type, body.

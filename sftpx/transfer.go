@@ -251,10 +251,12 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
 	// locally: the rename replaces its target and the link stays.
-	old, err := c.sftp.Lstat(dst)
+	old, err := c.lstat(dst)
 	if err == nil && old.Mode()&fs.ModeSymlink != 0 {
-		if real, err := c.sftp.RealPath(dst); err == nil {
+		if real, rerr := c.sftp.RealPath(dst); rerr == nil {
 			dst = real
+		} else if c.refusal(rerr) {
+			c.warnOnce("realpath", fmt.Sprintf("the server refused to resolve the link %s (REALPATH: %s): the link is replaced by the upload, and the file it points to stays as it was", dst, describe(rerr)))
 		}
 		old, err = c.sftp.Stat(dst)
 	}
@@ -300,9 +302,9 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	// pkg/sftp cannot pass attributes to open, so the file is made
 	// private while it is still empty: the server's default mode may
 	// let others read what is being uploaded.
-	if err := w.Chmod(0o600); err != nil {
+	if err := c.restrictTemp(w, tmp); err != nil {
 		w.Close()
-		return wrap(err, "cannot restrict the temporary file's mode")
+		return err
 	}
 	c.removeLeftovers(tmp, dst)
 	ev := Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: src.size}
@@ -342,18 +344,22 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	}
 	wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
 	wg.Wait()
-	if syncErr != nil && !unsupported(syncErr) {
+	if syncErr != nil && !c.syncRefused(syncErr, dst) {
 		w.Close()
 		return c.noSpace(wrap(syncErr, "cannot sync the uploaded file"), path.Dir(dst), int64(c.ses.chunk))
 	}
+	wantMode := mode // what the server said it set, for checkMode
 	if modeErr != nil {
-		w.Close()
-		return wrap(modeErr, "cannot set the mode")
+		wantMode = 0
+		if err := c.setModeRefused(w, dst, mode, modeErr); err != nil {
+			w.Close()
+			return err
+		}
 	}
 	if err := w.Close(); err != nil {
 		return c.noSpace(wrap(err, "upload failed at close"), path.Dir(dst), int64(c.ses.chunk))
 	}
-	if err := c.verifyUpload(ctx, tmp, dst, local, n, sum, !verifiedAll); err != nil {
+	if err := c.verifyUpload(ctx, tmp, dst, local, n, sum, !verifiedAll, wantMode); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -495,12 +501,14 @@ func readable(w *sftp.File) bool {
 // (pkg/sftp#658 returns short transfers with a nil error), the bytes on
 // the server are.
 //
-// A cancelled ctx stops the read-back.
-func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, whole bool) error {
+// A cancelled ctx stops the read-back. mode, when not 0, is the mode the
+// server said it set (checkMode).
+func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, whole bool, mode fs.FileMode) error {
 	st, err := c.sftp.Stat(tmp)
 	if err != nil {
 		return wrap(err, "cannot stat the uploaded file")
 	}
+	c.checkMode(st, dst, mode)
 	if st.Size() != n {
 		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
 	}
