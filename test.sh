@@ -6,7 +6,7 @@
 #   ./test.sh -run Foo ./scan/    the same over the packages named; every
 #                                 other argument goes to go test as given
 #
-# Tests start real sshd and dropbear servers (internal/testpeer). Missing
+# Tests start real sshd, dropbear and ProFTPD servers (internal/testpeer). Missing
 # ones are installed with apt-get when run as root; otherwise their tests
 # skip, except under CI=true, where a missing server is a failure.
 set -euo pipefail
@@ -124,6 +124,9 @@ need() { # need PACKAGE BIN...
 need openssh-server sshd
 need openssh-client ssh ssh-keyscan ssh-keygen sftp
 need dropbear-bin dropbear dropbearconvert
+# ProFTPD's mod_sftp, the third real SFTP server (internal/testpeer/proftpd.go).
+need proftpd-core proftpd
+[ -e /usr/lib/proftpd/mod_sftp.so ] || missing+=(proftpd-mod-crypto)
 # -race needs cgo, hence a C compiler.
 need gcc gcc
 if [ ${#missing[@]} -gt 0 ]; then

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
@@ -199,5 +200,129 @@ func TestProFTPDMismatchNoAuthAttempt(t *testing.T) {
 	p.Idle(t)
 	if control := strings.TrimPrefix(p.Log(), refused); !strings.Contains(control, "authenticated via 'publickey' method") {
 		t.Errorf("the control connection did not log its login; the assertions above prove nothing:\n%s", control)
+	}
+}
+
+// The sshpin binary against two ProFTPD servers: pin, put, get, put -r,
+// get -r, and cp and cp -r from one to the other, every file's SHA-256
+// the source's; and a mismatched pin refused before authentication.
+func TestCLIProFTPD(t *testing.T) {
+	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
+	a := testpeer.ProFTPD(t, testpeer.ProFTPDConfig{AuthorizedKeys: []string{pubLine}})
+	b := testpeer.ProFTPD(t, testpeer.ProFTPDConfig{AuthorizedKeys: []string{pubLine}, KeyTypes: []string{"ecdsa"}})
+	dir := t.TempDir()
+	pinned := filepath.Join(dir, "host.keys")
+	if r := sshpin(t, nil, "pin", "--pinned", pinned, a.Addr, b.Addr); r.code != 0 {
+		t.Fatalf("pin: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	sftp := func(args ...string) cliRun {
+		t.Helper()
+		return sshpin(t, nil, append([]string{"sftp", "-F", "none", "--pinned", pinned, "-i", keyPath}, args...)...)
+	}
+	// sums maps each file's JSON record (by its remote) to its SHA-256.
+	sums := func(t *testing.T, what string, r cliRun, n int) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, rec := range jsonLines(t, r.stdout) {
+			if rec["error"] != nil {
+				t.Errorf("%s: %v", what, rec)
+			}
+			out[rec["remote"].(string)], _ = rec["sha256"].(string)
+		}
+		if r.code != 0 || len(out) != n {
+			t.Fatalf("%s: exit %d, %d records, want %d\n%s%s", what, r.code, len(out), n, r.stdout, r.stderr)
+		}
+		return out
+	}
+
+	data := randomBytes(t, 1<<20+3)
+	src := filepath.Join(dir, "one.bin")
+	writeLocal(t, src, data)
+	remoteA, remoteB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.Mkdir(remoteA, 0o755)
+	os.Mkdir(remoteB, 0o755)
+
+	got := sums(t, "put", sftp("put", "--json", src, a.Addr+":"+remoteA+"/"), 1)
+	if got[a.Addr+":"+remoteA+"/one.bin"] != sum(data) {
+		t.Fatalf("put: %v, want SHA-256 %s", got, sum(data))
+	}
+	back := filepath.Join(dir, "back.bin")
+	if r := sftp("get", a.Addr+":"+remoteA+"/one.bin", back); r.code != 0 || !strings.Contains(r.stdout, "sha256:"+sum(data)) {
+		t.Fatalf("get: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(back); !bytes.Equal(b, data) {
+		t.Fatalf("get: %d bytes, want %d", len(b), len(data))
+	}
+
+	treeDir := filepath.Join(dir, "tree")
+	files := map[string][]byte{"x": randomBytes(t, 10), "empty": nil, "d/big": randomBytes(t, 3*safeChunk+1), "d/e/deep": randomBytes(t, 3)}
+	for n, b := range files {
+		writeLocal(t, filepath.Join(treeDir, n), b)
+	}
+	os.Mkdir(filepath.Join(treeDir, "emptydir"), 0o755)
+	want := tree(t, treeDir)
+	checkTree := func(what, root string) {
+		t.Helper()
+		if got := tree(t, root); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", what, got, want)
+		}
+		for n, b := range files {
+			if got, err := os.ReadFile(filepath.Join(root, n)); err != nil || !bytes.Equal(got, b) {
+				t.Errorf("%s: %s: %d bytes (%v), want %d", what, n, len(got), err, len(b))
+			}
+		}
+	}
+	got = sums(t, "put -r", sftp("put", "-r", "--json", treeDir, a.Addr+":"+remoteA+"/"), len(files))
+	for n, b := range files {
+		if got[a.Addr+":"+remoteA+"/tree/"+n] != sum(b) {
+			t.Errorf("put -r: %s: %v, want %s", n, got, sum(b))
+		}
+	}
+	checkTree("put -r", filepath.Join(remoteA, "tree"))
+	getDir := t.TempDir()
+	sums(t, "get -r", sftp("get", "-r", "--json", a.Addr+":"+remoteA+"/tree", getDir), len(files))
+	checkTree("get -r", filepath.Join(getDir, "tree"))
+
+	got = sums(t, "cp", sftp("cp", "--json", a.Addr+":"+remoteA+"/one.bin", b.Addr+":"+remoteB+"/"), 1)
+	if got[b.Addr+":"+remoteB+"/one.bin"] != sum(data) {
+		t.Errorf("cp: %v, want %s", got, sum(data))
+	}
+	if c, _ := os.ReadFile(filepath.Join(remoteB, "one.bin")); !bytes.Equal(c, data) {
+		t.Errorf("cp: %d bytes on b, want %d", len(c), len(data))
+	}
+	got = sums(t, "cp -r", sftp("cp", "-r", "--json", a.Addr+":"+remoteA+"/tree", b.Addr+":"+remoteB+"/"), len(files))
+	for n, b2 := range files {
+		if got[b.Addr+":"+remoteB+"/tree/"+n] != sum(b2) {
+			t.Errorf("cp -r: %s: %v, want %s", n, got, sum(b2))
+		}
+	}
+	checkTree("cp -r", filepath.Join(remoteB, "tree"))
+	for _, d := range []string{remoteA, remoteB, filepath.Join(remoteA, "tree", "d")} {
+		if slices.ContainsFunc(dirNames(t, d), isTempName) {
+			t.Errorf("%s: a temporary file is left: %q", d, dirNames(t, d))
+		}
+	}
+
+	// A mismatched pin: exit 1, nothing sent, no login on the server.
+	bad := filepath.Join(dir, "bad.keys")
+	os.WriteFile(bad, []byte(pinLines(t, a, []ssh.PublicKey{newHostKey(t, "ed25519").PublicKey()})), 0o600)
+	a.Idle(t)
+	before := a.Log()
+	r := sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "-F", "none", "--pinned", bad, "-i", keyPath, "put", src, a.Addr+":"+remoteA+"/refused.bin")
+	if r.code != 1 || !strings.Contains(r.stderr, "refused before authentication") || !strings.Contains(r.stderr, "host key mismatch") {
+		t.Fatalf("put to a mismatched pin: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(remoteA, "refused.bin")); err == nil {
+		t.Error("the file was transferred")
+	}
+	a.Idle(t)
+	after := strings.TrimPrefix(a.Log(), before)
+	if !strings.Contains(after, "handling connection") {
+		t.Fatalf("ProFTPD did not log the refused connection:\n%s", after)
+	}
+	for _, s := range []string{"USERAUTH", "userauth", "public key", "authenticated via", "password"} {
+		if strings.Contains(after, s) {
+			t.Errorf("ProFTPD logged %q for a refused host:\n%s", s, after)
+		}
 	}
 }

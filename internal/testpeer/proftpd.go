@@ -46,6 +46,9 @@ type ProFTPDConfig struct {
 // fails.
 func ProFTPD(t testing.TB, cfg ProFTPDConfig) *Peer {
 	t.Helper()
+	if _, err := exec.LookPath("proftpd"); err != nil && !exists("/usr/sbin/proftpd") {
+		unavailable(t, "testpeer: proftpd not found (Debian: apt-get install proftpd-core proftpd-mod-crypto); ./test.sh installs it")
+	}
 	proftpd := Require(t, "proftpd")
 	keygen := Require(t, "ssh-keygen")
 	const modSFTP = "/usr/lib/proftpd/mod_sftp.so"
