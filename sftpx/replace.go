@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -111,9 +112,11 @@ func (c *Client) replace(tmp, dst string) (replaced, error) {
 		return replaced{}, nil
 	}
 	old, serr := c.lstat(dst)
-	if serr != nil || !old.Mode().IsRegular() {
+	if serr != nil || !old.Mode().IsRegular() && old.Mode()&fs.ModeSymlink == 0 {
 		// No file to replace (the rename failed for another reason), or
-		// one replace must not move.
+		// one replace must not move (a directory). A link is moved aside
+		// like a file: place only leaves one at dst on a server that
+		// would not resolve it, and then replaces the link.
 		return replaced{}, renameErr
 	}
 	backup := backupName(dst)

@@ -382,8 +382,11 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	placed = true
 	r.SHA256, r.NotAtomic = sum, rp.notAtomic
 	if rp.notAtomic {
-		emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
-			Message: "the server lacks " + posixRename + ": the old file was moved aside to " + rp.backup + " while the new one was renamed into place"})
+		msg := "the server lacks " + posixRename + ": the old file was moved aside to " + rp.backup + " while the new one was renamed into place"
+		if !rp.kept {
+			msg += ", then removed"
+		}
+		emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local, Message: msg})
 	}
 	if rp.kept {
 		emit(c.opts.Events, Event{Kind: EventWarning, Op: "put", Remote: dst, Local: local,
