@@ -108,3 +108,40 @@ func FuzzReplyReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAskLimits: whatever a server answers limits@openssh.com with, the
+// handshake neither panics nor reads past the reply, a stream that ends
+// is the only error, and the request size it yields is between 1 and
+// maxChunk.
+func FuzzAskLimits(f *testing.F) {
+	reply := func(typ byte, body []byte) []byte {
+		return packet(typ, append(binary.BigEndian.AppendUint32(nil, 1), body...))
+	}
+	f.Add(reply(fxpExtendedReply, make([]byte, 32)))
+	f.Add(reply(fxpExtendedReply, binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 262144), 261120), 261120), 64)))
+	f.Add(reply(fxpStatus, []byte{0, 0, 0, 8}))
+	f.Add(reply(fxpVersion, nil))
+	f.Add([]byte{0, 0, 0, 5, fxpExtendedReply, 0, 0, 0, 2})
+	f.Add([]byte{0, 0, 0})
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		data := append(stream, "trailing"...) // what pkg/sftp would read next
+		r := bytes.NewReader(data)
+		lim, warning, err := askLimits(r, io.Discard)
+		if err != nil && (warning != "" || lim != (serverLimits{})) {
+			t.Fatalf("error %v with a warning %q or limits %+v", err, warning, lim)
+		}
+		if warning != "" && lim != (serverLimits{}) {
+			t.Fatalf("warning %q with limits %+v", warning, lim)
+		}
+		if c := lim.chunk(); c < 1 || c > maxChunk {
+			t.Fatalf("chunk %d from %+v", c, lim)
+		}
+		if err == nil {
+			// Exactly one packet was read: the rest of the stream is
+			// pkg/sftp's.
+			if read, want := len(data)-r.Len(), 4+int(binary.BigEndian.Uint32(data)); read != want {
+				t.Fatalf("askLimits read %d bytes of a %d-byte reply", read, want)
+			}
+		}
+	})
+}
