@@ -22,7 +22,7 @@ import (
 func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string) Result {
 	r := Result{Op: "cp", Remote: dst, Local: srcPath}
 	start := time.Now()
-	err := c.copyFile(ctx, src, srcPath, dst, &r)
+	err := withReplace(c.copyFile(ctx, src, srcPath, dst, &r), r.replaceErr)
 	r.Duration = time.Since(start)
 	if err != nil {
 		r.SHA256, r.Err = "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}

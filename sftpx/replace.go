@@ -3,6 +3,7 @@ package sftpx
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -46,19 +47,27 @@ type ReplaceError struct {
 	// StepRestore, its answer to moving the old file back.
 	Err        error
 	RestoreErr error
+	// Cause is why the replace stopped when the server did not refuse
+	// it: the deadline fired, or the transfer was interrupted, and the
+	// connection was closed between its steps.
+	Cause error
 }
 
 func (e *ReplaceError) Error() string {
 	var b strings.Builder
+	b.WriteString("sftpx: ")
+	if e.Cause != nil {
+		b.WriteString(describe(e.Cause) + ": ")
+	}
 	switch e.Step {
 	case StepAside:
-		fmt.Fprintf(&b, "sftpx: the server refused to rename the new file over %s (%s) and to move the old file aside to %s (%s): %s is unchanged",
+		fmt.Fprintf(&b, "the server refused to rename the new file over %s (%s) and to move the old file aside to %s (%s): %s is unchanged",
 			e.Dst, describe(e.RenameErr), e.Backup, describe(e.Err), e.Dst)
 	case StepIntoPlace:
-		fmt.Fprintf(&b, "sftpx: the server moved the old file aside to %s, then refused to rename the new file into place (%s); the old file was moved back: %s is unchanged",
+		fmt.Fprintf(&b, "the server moved the old file aside to %s, then refused to rename the new file into place (%s); the old file was moved back: %s is unchanged",
 			e.Backup, describe(e.Err), e.Dst)
 	default:
-		fmt.Fprintf(&b, "sftpx: the server moved the old file aside to %s, then refused to rename the new file into place (%s) and to move the old file back (%s): %s does not exist; the old file is at %s",
+		fmt.Fprintf(&b, "the server moved the old file aside to %s, then refused to rename the new file into place (%s) and to move the old file back (%s): %s does not exist; the old file is at %s",
 			e.Backup, describe(e.Err), describe(e.RestoreErr), e.Dst, e.Backup)
 	}
 	if e.Temp != "" {
@@ -69,7 +78,22 @@ func (e *ReplaceError) Error() string {
 	return b.String()
 }
 
-func (e *ReplaceError) Unwrap() error { return e.Err }
+func (e *ReplaceError) Unwrap() []error { return []error{e.Err, e.Cause} }
+
+// withReplace is err, the outcome of a transfer, with the state of the
+// replace re that failed in it: Client.do returns the deadline or the
+// interruption instead of the error of the request it cut short, and
+// the user must still learn where the old and the new file are.
+func withReplace(err error, re *ReplaceError) error {
+	if re == nil || err == nil {
+		return err
+	}
+	if errors.As(err, new(*ReplaceError)) {
+		return err
+	}
+	re.Cause = err
+	return re
+}
 
 // replaced is how replace put the new file in place.
 type replaced struct {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,5 +196,56 @@ func TestLeftoverScanKeepsBackups(t *testing.T) {
 	}
 	if !s.fs.exists(backup) {
 		t.Errorf("the leftover scan removed the backup %s", backup)
+	}
+}
+
+// A server that stalls at the rename into place, after the old file was
+// moved aside: the deadline closes the connection, the old file cannot
+// be moved back, and the error says so, and where both files are,
+// although Client.do reports the deadline.
+func TestReplaceStalledIntoPlaceSaysWhereTheFilesAre(t *testing.T) {
+	stall := make(chan struct{})
+	var mu sync.Mutex
+	renames := 0
+	s, c, _ := dialServer(t, serverConfig{
+		wrapStream: hideExtensions(posixRename),
+		wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
+			h.FileCmd = cmdFilter{h.FileCmd, func(r *sftp.Request) error {
+				if r.Method != "Rename" || !strings.Contains(r.Filepath, tempInfix) {
+					return nil
+				}
+				mu.Lock()
+				renames++
+				second := renames == 2
+				mu.Unlock()
+				if second {
+					<-stall // until the test ends
+					return refused
+				}
+				return nil
+			}}
+			return h
+		},
+	})
+	t.Cleanup(func() { close(stall) }) // before the server's own cleanup
+	s.fs.write(t, "/d/f", []byte("old"))
+	c.g.mu.Lock()
+	c.g.timeout = time.Second
+	c.g.mu.Unlock()
+	local := t.TempDir() + "/src"
+	writeLocal(t, local, []byte("new"))
+	r := c.PutFile(context.Background(), local, "/d/f")
+	var re *ReplaceError
+	if !errors.As(r.Err, &re) || re.Step != StepRestore || !errors.Is(r.Err, ErrTimeout) {
+		t.Fatalf("PutFile: %v, want a *ReplaceError at StepRestore that wraps ErrTimeout", r.Err)
+	}
+	msg := r.Err.Error()
+	for _, w := range []string{"timed out", "/d/f does not exist", "the old file is at " + re.Backup, "the new one (verified) at " + re.Temp} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not say %q", msg, w)
+		}
+	}
+	if s.fs.exists("/d/f") || string(s.fs.read(t, re.Backup)) != "old" || string(s.fs.read(t, re.Temp)) != "new" {
+		t.Errorf("the server does not hold what the error says: %q", s.fs.names(t, "/d"))
 	}
 }

@@ -44,6 +44,10 @@ type Result struct {
 	Skipped bool
 	Reason  string
 	Err     error // a *TransferError; nil on success and on a skip
+
+	// replaceErr is the replace that failed, kept past Client.do, which
+	// puts the deadline or the interruption in its place (withReplace).
+	replaceErr *ReplaceError
 }
 
 // beforeLocalOpen lets a test swap the file between putFile's type check
@@ -190,7 +194,7 @@ func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
 func (c *Client) PutFile(ctx context.Context, local, remote string) Result {
 	r := Result{Op: "put", Remote: remote, Local: local}
 	start := time.Now()
-	err := c.putFile(ctx, local, remote, &r)
+	err := withReplace(c.putFile(ctx, local, remote, &r), r.replaceErr)
 	r.Duration = time.Since(start)
 	if err != nil {
 		r.SHA256, r.Err = "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
@@ -373,7 +377,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		}
 		// The old file is safe (where re says); the new one goes unless
 		// it is the only copy of anything, which it is when dst is gone.
-		placed = true
+		placed, r.replaceErr = true, re
 		if re.Step != StepRestore && c.sftp.Remove(tmp) == nil {
 			re.Temp = ""
 		}
