@@ -179,6 +179,46 @@ func (f failingWrites) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	return failWriterAt{}, nil
 }
 
+// atClose is a store that creates a file only when its handle is
+// closed (object stores behind SFTP gateways): until then the file does
+// not exist, so FSETSTAT on the open handle and SETSTAT by name both
+// answer "no such file", and a read of it fails.
+type atClose struct{ sftp.FileWriter }
+
+func (a atClose) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	return &closeCommit{orig: a.FileWriter, r: r}, nil
+}
+
+type closeCommit struct {
+	orig sftp.FileWriter
+	r    *sftp.Request
+	mu   sync.Mutex
+	buf  []byte
+}
+
+func (c *closeCommit) WriteAt(p []byte, off int64) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if end := int(off) + len(p); end > len(c.buf) {
+		c.buf = append(c.buf, make([]byte, end-len(c.buf))...)
+	}
+	return copy(c.buf[off:], p), nil
+}
+
+func (c *closeCommit) Close() error {
+	w, err := c.orig.Filewrite(c.r)
+	if err != nil {
+		return err
+	}
+	if _, err := w.WriteAt(c.buf, 0); err != nil {
+		return err
+	}
+	if cl, ok := w.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
 type failWriterAt struct{}
 
 func (failWriterAt) WriteAt([]byte, int64) (int, error) { return 0, sftp.ErrSSHFxFailure }
@@ -205,6 +245,9 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 			refuse: []refusal{{typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put"},
 		{name: "FSETSTAT answered no such file, SETSTAT by name instead",
 			refuse: []refusal{{typ: fxpFsetstat, code: fxNoSuchFile}}, op: "put"},
+		{name: "a store that makes the file at close: no such file until then",
+			handlers: func(h sftp.Handlers) sftp.Handlers { h.FilePut = atClose{h.FilePut}; return h }, op: "put",
+			warn: "refused to make the temporary file of an upload private (FSETSTAT: not found; SETSTAT: not found)"},
 		{name: "SETSTAT unsupported, FSETSTAT instead",
 			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}}, op: "put"},
 		{name: "SETSTAT and FSETSTAT unsupported",
@@ -295,6 +338,7 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 			if tt.warn == "" && len(warnings) > 0 {
 				t.Errorf("warnings %q, want none", warnings)
 			}
+			t.Logf("warnings: %q", warnings)
 			if tt.warn != "" && !strings.Contains(strings.Join(warnings, "\n"), tt.warn) {
 				t.Errorf("warnings %q, want one saying %q", warnings, tt.warn)
 			}
