@@ -37,9 +37,10 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 	return src.do(ctx, func() error {
 		// Stat before the open, as getFile does: a FIFO's open would hold
 		// the source server until the deadline.
-		if st, err := src.sftp.Stat(remotePath(srcPath)); err != nil {
+		pathSt, err := src.sftp.Stat(remotePath(srcPath))
+		if err != nil {
 			return wrap(err, "source file")
-		} else if !st.Mode().IsRegular() {
+		} else if !pathSt.Mode().IsRegular() {
 			return errors.New("source file is not a regular file")
 		}
 		f, err := src.sftp.Open(remotePath(srcPath))
@@ -48,6 +49,11 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 		}
 		defer f.Close()
 		st, err := f.Stat()
+		oneByOne := false // as getFile does, for a source that refuses FSTAT
+		if err != nil && src.refusal(err) {
+			src.warnOnce("fstat", fmt.Sprintf("the source server refused FSTAT on an open file (%s): copies from it go one read request at a time, checked against the size STAT gave (first: %s)", describe(err), srcPath))
+			st, err, oneByOne = pathSt, nil, true
+		}
 		if err != nil {
 			return wrap(err, "source file")
 		}
@@ -60,7 +66,13 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_, err := f.WriteTo(&armingWriter{w: pw, g: src.g})
+			aw := &armingWriter{w: pw, g: src.g}
+			var err error
+			if oneByOne {
+				_, err = io.CopyBuffer(aw, struct{ io.Reader }{f}, make([]byte, src.ses.chunk))
+			} else {
+				_, err = f.WriteTo(aw)
+			}
 			pw.CloseWithError(err) // nil: EOF
 		}()
 		err = c.do(ctx, func() error {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 // SFTP packet types the refuser recognises (draft-ietf-secsh-filexfer-02).
 const (
 	fxpLstat    = 7
+	fxpFstat    = 8
 	fxpSetstat  = 9
 	fxpFsetstat = 10
 	fxpRealpath = 16
@@ -230,6 +232,7 @@ func (failWriterAt) WriteAt([]byte, int64) (int, error) { return 0, sftp.ErrSSHF
 // the destination is untouched.
 func TestServerRefusesOptionalRequests(t *testing.T) {
 	fsync := refusal{typ: fxpExtended, ext: fsyncExtension}
+	big := randomBytes(t, 3*safeChunk+5)
 	tests := []struct {
 		name     string
 		announce []string
@@ -281,6 +284,9 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 		{name: "REALPATH unsupported, no posix-rename, a put to a link",
 			refuse: []refusal{{typ: fxpRealpath, code: fxOpUnsupported}}, hide: []string{posixRename}, op: "link",
 			warn: "the link is replaced by the upload"},
+		{name: "FSTAT unsupported, a get",
+			refuse: []refusal{{typ: fxpFstat, code: fxOpUnsupported}}, op: "get",
+			warn: "the server refused FSTAT on an open file (sftp: \"refused by the test\" (SSH_FX_OP_UNSUPPORTED)): downloads go one read request at a time"},
 		{name: "REALPATH unsupported, rm -r",
 			refuse: []refusal{{typ: fxpRealpath, code: fxOpUnsupported}}, op: "rm",
 			fail: "cannot tell where the directory resolves to, so it is not removed: sftp: \"refused by the test\" (SSH_FX_OP_UNSUPPORTED)"},
@@ -317,6 +323,13 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 				err = c.PutFile(ctx, local, dst).Err
 			case "rm":
 				err = c.Remove(ctx, "/d", true)
+			case "get":
+				s.fs.write(t, "/d/big", big)
+				r := c.GetFile(ctx, "/d/big", local+".down")
+				err = r.Err
+				if got, _ := os.ReadFile(local + ".down"); err == nil && (string(got) != string(big) || r.SHA256 != sum(big)) {
+					t.Errorf("downloaded %d bytes, SHA-256 %s; want %d, %s", len(got), r.SHA256, len(big), sum(big))
+				}
 			}
 			for _, f := range tt.refuse {
 				if refused(f.typ, f.ext) == 0 {
@@ -343,6 +356,7 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 				t.Errorf("warnings %q, want one saying %q", warnings, tt.warn)
 			}
 			switch {
+			case tt.op == "get":
 			case tt.op == "rm":
 				if !s.fs.exists("/d/f") {
 					t.Errorf("rm removed what it could not check")
@@ -398,5 +412,32 @@ func TestServerAnswersLimitsWrongly(t *testing.T) {
 				t.Error("the upload differs")
 			}
 		})
+	}
+}
+
+// cp from a source server that refuses FSTAT: the copy reads it one
+// request at a time, to the size its STAT gave, and says so.
+func TestCopyFromServerRefusingFstat(t *testing.T) {
+	stream, refused := refusing(nil, refusal{typ: fxpFstat, code: fxOpUnsupported})
+	srcSrv, src, srcEv := dialServer(t, serverConfig{wrapStream: stream})
+	dstSrv, dst, _ := dialServer(t, serverConfig{})
+	data := randomBytes(t, 3*safeChunk+5)
+	srcSrv.fs.write(t, "/s", data)
+	r := dst.CopyFile(context.Background(), src, "/s", "/d")
+	if r.Err != nil || r.SHA256 != sum(data) {
+		t.Fatalf("CopyFile: %+v", r)
+	}
+	if refused(fxpFstat, "") == 0 {
+		t.Fatal("no FSTAT was sent: the test proves nothing")
+	}
+	if got := dstSrv.fs.read(t, "/d"); string(got) != string(data) {
+		t.Errorf("the copy holds %d bytes, want %d", len(got), len(data))
+	}
+	var warned bool
+	for _, e := range srcEv.all {
+		warned = warned || e.Kind == EventWarning && strings.Contains(e.Message, "the source server refused FSTAT")
+	}
+	if !warned {
+		t.Errorf("no warning about FSTAT: %+v", srcEv.all)
 	}
 }

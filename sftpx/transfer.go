@@ -749,9 +749,10 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		// The type is checked before the open: a server opens a FIFO as
 		// asked, and OpenSSH's then waits for a writer, deaf to every
 		// other request, until the deadline kills the connection.
-		if st, err := c.sftp.Stat(remotePath(remote)); err != nil {
+		pathSt, err := c.sftp.Stat(remotePath(remote))
+		if err != nil {
 			return err
-		} else if !st.Mode().IsRegular() {
+		} else if !pathSt.Mode().IsRegular() {
 			return errors.New("not a regular file")
 		}
 		// Opened before anything local exists: a missing or unreadable
@@ -762,6 +763,14 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		}
 		defer rf.Close()
 		st, err := rf.Stat()
+		// pkg/sftp's concurrent download asks the handle's size (FSTAT);
+		// a server that refuses that gets one read at a time instead, to
+		// the size its STAT gave.
+		oneByOne := false
+		if err != nil && c.refusal(err) {
+			c.warnOnce("fstat", fmt.Sprintf("the server refused FSTAT on an open file (%s): downloads go one read request at a time, checked against the size STAT gave (first: %s)", describe(err), remote))
+			st, err, oneByOne = pathSt, nil, true
+		}
 		if err != nil {
 			return err
 		}
@@ -784,7 +793,13 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 				dst = d
 			}
 			pw := &progressWriter{w: dst, c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: st.Size()}}
-			_, err := rf.WriteTo(pw)
+			var err error
+			if oneByOne {
+				// A chunk-sized buffer: each Read is one request.
+				_, err = io.CopyBuffer(pw, struct{ io.Reader }{rf}, make([]byte, c.ses.chunk))
+			} else {
+				_, err = rf.WriteTo(pw)
+			}
 			r.Bytes = pw.n
 			switch {
 			case err != nil:

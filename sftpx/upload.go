@@ -227,8 +227,9 @@ func (c *Client) alive(ctx context.Context, f *sftp.File) bool {
 	if ctx.Err() != nil || c.g.failure() != nil {
 		return false
 	}
+	// Any answer proves it, a refusal of FSTAT too.
 	_, err := f.Stat()
-	return err == nil
+	return err == nil || c.refusal(err)
 }
 
 // connectionLost names io.EOF from a write for what it is: no server
