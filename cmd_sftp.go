@@ -288,6 +288,11 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 	for _, w := range hc.Warnings {
 		e.warnf("warning: ssh config: %s", w)
 	}
+	// Before any command is built from them (%r %h %n in a ProxyCommand):
+	// names from the command line, -J and the configuration alike.
+	if err := sftpx.CheckNames(server, hc, hops); err != nil {
+		return o, "", nameError(err, jump)
+	}
 	files, trustPath, err := sftpPinned(cmd, hc, tofu || insecure)
 	if err != nil {
 		return o, "", err
@@ -319,7 +324,7 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		ProxyStderr:       e.stderr,
 	}
 	if hc.ProxyCommand != "" {
-		o.ProxyCommand = hc.Tokens(hc.ProxyCommand, port, user)
+		o.ProxyCommand = hc.ProxyCommandLine(port, user)
 	}
 	for _, h := range hops {
 		jc := h.Config
@@ -330,11 +335,24 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		if jc.ProxyCommand != "" {
 			// Only the first host of a chain has one: it carries the
 			// connection to that host.
-			o.ProxyCommand = jc.Tokens(jc.ProxyCommand, jp, ju)
+			o.ProxyCommand = jc.ProxyCommandLine(jp, ju)
 		}
 		o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, password)})
 	}
 	return o, trustPath, nil
+}
+
+// nameError is a refused user or host name (sftpx.InvalidNameError), its
+// source in the command line's words.
+func nameError(err error, jump string) error {
+	var ne *sftpx.InvalidNameError
+	if !errors.As(err, &ne) {
+		return &exitError{exitFailure, err}
+	}
+	if ne.Source == "the jump host list" && jump != "" {
+		ne.Source = "-J"
+	}
+	return &usageError{msg: strings.TrimPrefix(ne.Error(), "sftpx: "), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
 }
 
 // resolveHost is where r goes: what the command line says, else what the

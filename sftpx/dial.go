@@ -215,6 +215,11 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.TrustOnFirstUse && o.TrustFile == "" {
 		return nil, errors.New("sftpx: TrustOnFirstUse needs a TrustFile")
 	}
+	// Before anything is dialled or run: a ProxyCommand was built from
+	// these names, and a caller may have skipped CheckNames.
+	if err := checkNames(o); err != nil {
+		return nil, err
+	}
 	o.Events = serialized(o.Events)
 	eps := make([]*endpoint, 0, len(o.Jump)+1)
 	for _, h := range o.Jump {

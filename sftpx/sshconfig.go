@@ -67,6 +67,10 @@ type HostConfig struct {
 	// between them.
 	ProxyJump    string
 	ProxyCommand string
+	// UserFrom, HostNameFrom and ProxyJumpFrom say where User, HostName
+	// and ProxyJump were read ("FILE line N"), for an error about a name
+	// they hold; "" when no file set them.
+	UserFrom, HostNameFrom, ProxyJumpFrom string
 	// Warnings say what was read but cannot be honoured.
 	Warnings []string
 }
@@ -217,12 +221,12 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 	// list sets ProxyCommand to none, so a later ProxyCommand is ignored,
 	// but ProxyJump none does not; any ProxyCommand, none included, blocks
 	// a later ProxyJump. "none" stays in these until the end.
-	var proxyJump, proxyCommand string
-	setJump := func(v string) {
+	var proxyJump, proxyCommand, jumpFrom string
+	setJump := func(v, from string) {
 		if proxyJump != "" || proxyCommand != "" {
 			return
 		}
-		proxyJump = v
+		proxyJump, jumpFrom = v, from
 		if !strings.EqualFold(v, "none") {
 			proxyCommand = "none"
 		}
@@ -236,7 +240,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 		setCommand(command)
 	}
 	if jump != "" {
-		setJump(jump)
+		setJump(jump, "")
 	}
 	active := map[*cfgLine]bool{}
 	localUser := localUserName()
@@ -286,10 +290,11 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 			continue
 		}
 		v := l.args[0]
+		from := fmt.Sprintf("%s line %d", l.file, l.num)
 		switch l.key {
 		case "hostname":
 			if first {
-				hc.HostName = v
+				hc.HostName, hc.HostNameFrom = v, from
 			}
 		case "port":
 			if first {
@@ -301,7 +306,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 			}
 		case "user":
 			if first {
-				hc.User = v
+				hc.User, hc.UserFrom = v, from
 			}
 		case "identityfile":
 			hc.IdentityFiles = append(hc.IdentityFiles, v)
@@ -327,7 +332,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 				hc.HostKeyAlias = v
 			}
 		case "proxyjump":
-			setJump(v)
+			setJump(v, from)
 		case "proxycommand":
 			setCommand(strings.Join(l.args, " "))
 		}
@@ -335,7 +340,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 	}
 	hc.Warnings = warned
 	if !strings.EqualFold(proxyJump, "none") {
-		hc.ProxyJump = proxyJump
+		hc.ProxyJump, hc.ProxyJumpFrom = proxyJump, jumpFrom
 	}
 	if !strings.EqualFold(proxyCommand, "none") {
 		hc.ProxyCommand = proxyCommand
@@ -367,6 +372,9 @@ type JumpHost struct {
 	// can be set only for the first host of a chain, which is reached
 	// through that command instead of TCP.
 	Config HostConfig
+	// From is where the list naming it was read ("FILE line N"); "" for
+	// the jump list given to ResolveProxy (the command line's).
+	From string
 }
 
 // JumpChain returns the jump hosts on the way to target, first to last,
@@ -389,6 +397,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 	total := 0
 	from := target
 	for hc.ProxyJump != "" {
+		listFrom := hc.ProxyJumpFrom
 		rs, err := ParseJump(hc.ProxyJump)
 		if err != nil {
 			var pe *ParseError
@@ -416,7 +425,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 				jc.ProxyCommand = ""
 			}
 			jc.ProxyJump = ""
-			list[i] = JumpHost{Remote: r, Config: jc}
+			list[i] = JumpHost{Remote: r, Config: jc, From: listFrom}
 		}
 		lists = append(lists, list)
 		from = first
@@ -543,73 +552,78 @@ func matchCriteria(args []string, host, original, user, localUser string) (ok bo
 	return ok, ""
 }
 
-// Tokens expands the %-tokens and ~ of a path-like value (IdentityFile,
-// UserKnownHostsFile, IdentityAgent) and of ProxyCommand: %% %h %p %r %n
-// %u %d and ${VAR}.
+// Tokens expands the ~ and the %-tokens and ${VAR} of a path-like value
+// (IdentityFile, UserKnownHostsFile, IdentityAgent): %% %h %p %r %n %u %d.
+// As ssh does, ~ is expanded in the value as written, and ${VAR} and the
+// tokens in one pass: what a token or a variable pastes in is never read
+// again, so a user name "${HOME}" or "~root" stays what it is. A
+// ProxyCommand is not a path: see ProxyCommandLine.
 func (hc HostConfig) Tokens(s string, port int, remoteUser string) string {
-	return expandHome(expandEnv(expandTokens(s, hc.Alias, port, remoteUser, hc.HostName)))
+	return expand(expandHome(s), hc.Alias, port, remoteUser, hc.HostName, true)
 }
 
 func expandTokens(s, original string, port int, remoteUser, hostName string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
+	return expand(s, original, port, remoteUser, hostName, false)
+}
+
+// tokenValue is what the token %c stands for; ok is false for a character
+// that is no token.
+func tokenValue(c byte, original string, port int, remoteUser, hostName string) (v string, ok bool) {
 	if hostName == "" {
 		hostName = original
 	}
+	switch c {
+	case 'h':
+		return hostName, true
+	case 'n':
+		return original, true
+	case 'p':
+		if port == 0 {
+			port = 22
+		}
+		return strconv.Itoa(port), true
+	case 'r':
+		return remoteUser, true
+	case 'u':
+		return localUserName(), true
+	case 'd':
+		return homeDir(), true
+	}
+	return "", false
+}
+
+// expand pastes the tokens (and with env, the ${VAR}s) of s in one pass.
+// An unknown token stays as written, and so does a "${" without its "}".
+func expand(s, original string, port int, remoteUser, hostName string, env bool) string {
+	if !strings.Contains(s, "%") && (!env || !strings.Contains(s, "${")) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if env && strings.HasPrefix(s[i:], "${") {
+			if j := strings.IndexByte(s[i:], '}'); j >= 0 {
+				b.WriteString(os.Getenv(s[i+2 : i+j]))
+				i += j
+				continue
+			}
+		}
 		if s[i] != '%' || i+1 == len(s) {
 			b.WriteByte(s[i])
 			continue
 		}
 		i++
-		switch s[i] {
-		case '%':
+		if s[i] == '%' {
 			b.WriteByte('%')
-		case 'h':
-			b.WriteString(hostName)
-		case 'n':
-			b.WriteString(original)
-		case 'p':
-			if port == 0 {
-				port = 22
-			}
-			b.WriteString(strconv.Itoa(port))
-		case 'r':
-			b.WriteString(remoteUser)
-		case 'u':
-			b.WriteString(localUserName())
-		case 'd':
-			b.WriteString(homeDir())
-		default:
-			b.WriteByte('%')
-			b.WriteByte(s[i])
+			continue
 		}
+		if v, ok := tokenValue(s[i], original, port, remoteUser, hostName); ok {
+			b.WriteString(v)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func expandEnv(s string) string {
-	if !strings.Contains(s, "${") {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(os.Getenv(s[i+2 : i+j]))
-		s = s[i+j+1:]
-	}
 }
 
 func expandHome(p string) string {
