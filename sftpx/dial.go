@@ -15,6 +15,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/target"
 )
@@ -247,10 +248,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		d := net.Dialer{Timeout: o.Timeout}
 		raw, err = d.DialContext(ctx, "tcp", first.addr)
 		if err != nil {
+			kind := dialKind(err)
 			if isTimeout(err) {
 				err = fmt.Errorf("%w: no connection within %s", ErrTimeout, o.Timeout)
+			} else if kind != kexinit.KindNetwork && kind != kexinit.KindResolve {
+				err = dialCause(err)
 			}
-			return nil, &ConnectError{Addr: first.addr, Err: err}
+			return nil, &ConnectError{Addr: first.addr, Kind: kind, Err: err}
 		}
 	}
 
@@ -312,7 +316,12 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			if r := g.failure(); r != nil {
 				err = r
 			}
-			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
+			kind := kexinit.KindNetwork
+			var oce *ssh.OpenChannelError
+			if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
+				kind = KindForwardingRefused
+			}
+			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Kind: kind, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
 		}
 		g.end(nil)
 		hops = append(hops, sc)
@@ -394,10 +403,15 @@ func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[stri
 		HostKeyCallback:   v.check,
 		ClientVersion:     "SSH-2.0-sshpin",
 	}
-	conn, chans, reqs, err := ssh.NewClientConn(g, ep.addr, cfg)
+	// The tap reads the server's version line and KEXINIT as they pass,
+	// as scan's handshakes do, so that a failure is told as scan tells it
+	// (not an SSH server, SSH-1 only, a disconnect before the key
+	// exchange), not as x/crypto's "handshake failed: EOF".
+	tap := kexinit.NewTap(g, kexinit.Limits{})
+	conn, chans, reqs, err := ssh.NewClientConn(tap, ep.addr, cfg)
 	if err != nil {
 		g.Close()
-		return nil, classify(err, g, v, creds, ep.m, ep.addr, ep.User, o)
+		return nil, classify(err, g, tap, v, creds, ep.m, ep.addr, ep.User, o)
 	}
 	ep.key = v.key
 	return ssh.NewClient(conn, chans, reqs), nil
@@ -405,7 +419,7 @@ func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[stri
 
 // classify turns a failed handshake into the error that says what
 // happened: the host key check, a deadline, or authentication.
-func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhosts.Match, addr, user string, o Options) error {
+func classify(err error, g *guard, tap *kexinit.Tap, v *verifier, creds *credentials, m *knownhosts.Match, addr, user string, o Options) error {
 	var hke *HostKeyError
 	var te *TrustError
 	var ane *ssh.AlgorithmNegotiationError
@@ -415,7 +429,11 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 	case errors.As(err, &te):
 		return te
 	case g.failure() != nil:
-		return &ConnectError{Addr: addr, Err: g.failure()}
+		kind := kexinit.Kind("")
+		if errors.Is(g.failure(), ErrTimeout) {
+			kind = kexinit.KindTimeout
+		}
+		return &ConnectError{Addr: addr, Kind: kind, Err: g.failure()}
 	case errors.As(err, &ane) && ane.What == "host key" && m.Found() && !o.InsecureAcceptAny:
 		e := &HostKeyError{Name: m.Name, Reason: KeyNoCommonType, Pinned: m.Types(), Offer: ane.RequestedAlgorithms}
 		if !o.Legacy {
@@ -425,6 +443,8 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 			}
 		}
 		return e
+	case errors.As(err, &ane):
+		return &ConnectError{Addr: addr, Kind: KindNegotiation, Err: negotiationError(ane, o.Legacy)}
 	case v.key != nil:
 		// The server proved its key, so what failed is authentication:
 		// when the password source gave up, that is the reason, whatever
@@ -432,7 +452,20 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 		if creds.passErr != nil {
 			err = creds.passErr
 		}
-		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Err: err}
+		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Unverified: o.InsecureAcceptAny, Err: err}
+	}
+	if _, terr := tap.Hello(); terr != nil {
+		// The tap's words name what the server sent (an HTTP status line,
+		// binary data, a version line of SSH-1); x/crypto's only say the
+		// stream ended.
+		return &ConnectError{Addr: addr, Kind: kexinit.KindOf(terr), Err: errors.New(strings.TrimPrefix(terr.Error(), "kexinit: "))}
+	}
+	if hungUp(err) {
+		what := "before its KEXINIT"
+		if h, _ := tap.Hello(); h != nil {
+			what = "during the key exchange"
+		}
+		return &ConnectError{Addr: addr, Kind: kexinit.KindClosed, Err: fmt.Errorf("the server closed the connection %s", what)}
 	}
 	return &ConnectError{Addr: addr, Err: err}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // ErrTimeout is wrapped by every error that a deadline caused: the server
@@ -100,6 +102,10 @@ func (e *TrustError) Unwrap() error { return e.Err }
 // with it, after or without a host key check.
 type ConnectError struct {
 	Addr string // host:port as dialled
+	// Kind classifies the failure with scan's kinds (kexinit.KindRefused,
+	// KindTimeout, KindNotSSH, KindClosed, ...), and this package's
+	// KindNegotiation and KindForwardingRefused; "" when none fits.
+	Kind kexinit.Kind
 	Err  error
 }
 
@@ -124,7 +130,11 @@ type AuthError struct {
 	User  string
 	Addr  string
 	Tried []string // what was offered: "publickey (2 keys)", "password"
-	Err   error
+	// Unverified: the server's key was accepted without any check
+	// (Options.InsecureAcceptAny), so the credentials went to a server
+	// nothing vouched for.
+	Unverified bool
+	Err        error
 }
 
 func (e *AuthError) Error() string {
