@@ -387,7 +387,7 @@ func (ep *endpoint) prepare(o Options) error {
 // credentials are offered. unlocked holds the keys decrypted for the
 // hosts before.
 func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[string]ssh.Signer) (*ssh.Client, error) {
-	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via}
+	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via, g: g}
 	creds := &credentials{auth: ep.Auth, keys: ep.keys, g: g, events: o.Events, user: ep.User, addr: ep.addr, unlocked: unlocked}
 	defer creds.close()
 	cfg := &ssh.ClientConfig{
@@ -516,12 +516,28 @@ type verifier struct {
 	port   int
 	addr   string        // the address, for events
 	key    ssh.PublicKey // set once the key is accepted
+	g      *guard        // the connection, to fail with a RekeyError
 }
 
 func (v *verifier) check(_ string, remote net.Addr, key ssh.PublicKey) error {
 	addr := v.addr
 	if addr == "" {
 		addr = remote.String()
+	}
+	if v.key != nil {
+		// x/crypto runs the callback at every key exchange, re-keys
+		// included: the server must go on proving the key it proved
+		// first. Another one, pinned or not, is refused, and the
+		// connection's operations fail with that, not with the "connection
+		// lost" of a closed connection.
+		if sameKey(key, v.key) {
+			return nil
+		}
+		err := &RekeyError{Addr: addr, Was: v.key, Now: key}
+		if v.g != nil {
+			v.g.trip(err)
+		}
+		return err
 	}
 	switch {
 	case v.o.InsecureAcceptAny:

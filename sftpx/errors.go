@@ -85,6 +85,18 @@ func (e *HostKeyError) Error() string {
 
 func (e *HostKeyError) Unwrap() error { return e.Err }
 
+// RekeyError is a server that proved another host key at a re-key than
+// at the start of the connection; the connection was closed then.
+type RekeyError struct {
+	Addr     string
+	Was, Now ssh.PublicKey
+}
+
+func (e *RekeyError) Error() string {
+	return fmt.Sprintf("sftpx: %s: the server presented a different host key at re-key (%s %s, after %s %s at the start): connection closed",
+		e.Addr, e.Now.Type(), ssh.FingerprintSHA256(e.Now), e.Was.Type(), ssh.FingerprintSHA256(e.Was))
+}
+
 // TrustError is a --trust-on-first-use that could not write the pinned
 // file; the connection was closed before authentication.
 type TrustError struct {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -96,8 +97,76 @@ func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
 	return c, nil
 }
 
+// maxConfigFile bounds one configuration file: ssh_config files are a
+// few KiB, and a read must end whatever the name leads to.
+const maxConfigFile = 4 << 20
+
+// openConfig opens a configuration file for reading: a regular file, or
+// /dev/null (ssh -F /dev/null is the usual "no configuration"). Anything
+// else is refused at once: a FIFO would block the open (and Ctrl-C)
+// until some writer came, a directory or device has no lines to give. It
+// opens without blocking, checks the type of what it opened, not of a
+// name that could change in between, and reads at most maxConfigFile.
+func openConfig(file string) (io.ReadCloser, error) {
+	f, err := openLocal(file)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		if file == os.DevNull {
+			return io.NopCloser(strings.NewReader("")), nil
+		}
+		return nil, fmt.Errorf("%s: not a regular file (%s)", file, fileKind(st.Mode()))
+	}
+	if err := blocking(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &limitedFile{f: f, r: io.LimitReader(f, maxConfigFile+1), name: file}, nil
+}
+
+// limitedFile fails a read past maxConfigFile instead of cutting the file
+// short, so that a configuration is never read in part.
+type limitedFile struct {
+	f    *os.File
+	r    io.Reader
+	n    int64
+	name string
+}
+
+func (l *limitedFile) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > maxConfigFile {
+		return 0, fmt.Errorf("%s: larger than %d MiB", l.name, maxConfigFile>>20)
+	}
+	return n, err
+}
+
+func (l *limitedFile) Close() error { return l.f.Close() }
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
 func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) error {
-	f, err := os.Open(file)
+	f, err := openConfig(file)
 	if err != nil {
 		return err
 	}
