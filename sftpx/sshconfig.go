@@ -31,7 +31,31 @@ import (
 // /etc/ssh for the system file) in place, under the block it appears in.
 type SSHConfig struct {
 	lines []cfgLine
+
+	// While reading: where files come from (the disk but in the fuzz
+	// test), and how many have been read, in lines, for the bounds.
+	files      configFiles
+	read, nLen int
 }
+
+// configFiles is where configuration files come from.
+type configFiles interface {
+	open(name string) (io.ReadCloser, error)
+	glob(pattern string) ([]string, error)
+}
+
+type diskFiles struct{}
+
+func (diskFiles) open(name string) (io.ReadCloser, error) { return openConfig(name) }
+func (diskFiles) glob(pattern string) ([]string, error)   { return filepath.Glob(pattern) }
+
+// maxConfigReads and maxConfigLines bound what one ReadSSHConfig reads,
+// Includes and all: Include depth alone does not, since a file that
+// includes itself twice is read 2^16 times within the depth bound.
+const (
+	maxConfigReads = 256
+	maxConfigLines = 100000
+)
 
 type cfgLine struct {
 	file string
@@ -83,10 +107,15 @@ const maxIncludeDepth = 16
 // says which of them are system files (relative Includes resolve against
 // /etc/ssh for those).
 func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
-	c := &SSHConfig{}
+	return readSSHConfig(diskFiles{}, files, system)
+}
+
+func readSSHConfig(from configFiles, files []string, system []bool) (*SSHConfig, error) {
+	c := &SSHConfig{files: from}
+	defer func() { c.files = nil }()
 	for i, f := range files {
 		sys := i < len(system) && system[i]
-		err := c.read(f, sys, nil, 0)
+		err := c.readFile(f, sys, nil, 0)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -165,16 +194,24 @@ func fileKind(m os.FileMode) string {
 	return "mode " + m.String()
 }
 
-func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) error {
-	f, err := openConfig(file)
+func (c *SSHConfig) readFile(file string, system bool, under []*cfgLine, depth int) error {
+	c.read++
+	if c.read > maxConfigReads {
+		return fmt.Errorf("%s: more than %d configuration files read (Include)", file, maxConfigReads)
+	}
+	f, err := c.files.open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4<<10), 1<<20)
 	var cond *cfgLine
 	for num := 1; sc.Scan(); num++ {
+		c.nLen++
+		if c.nLen > maxConfigLines {
+			return fmt.Errorf("%s line %d: more than %d configuration lines read", file, num, maxConfigLines)
+		}
 		key, args, err := splitConfigLine(sc.Text())
 		if err != nil {
 			return fmt.Errorf("%s line %d: %w", file, num, err)
@@ -210,13 +247,13 @@ func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) 
 					}
 					pat = filepath.Join(base, pat)
 				}
-				names, err := filepath.Glob(pat)
+				names, err := c.files.glob(pat)
 				if err != nil {
 					return fmt.Errorf("%s line %d: Include %q: %w", file, num, pat, err)
 				}
 				slices.Sort(names)
 				for _, n := range names {
-					if err := c.read(n, system, in, depth+1); err != nil && !errors.Is(err, os.ErrNotExist) {
+					if err := c.readFile(n, system, in, depth+1); err != nil && !errors.Is(err, os.ErrNotExist) {
 						return err
 					}
 				}

@@ -5,6 +5,7 @@ package sftpx
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,11 +67,22 @@ func TestCLIConfigFIFO(t *testing.T) {
 	}
 }
 
-// A file past the bound is refused, not read in part.
+// A file past the bound is refused, not read in part; so are Includes
+// that double at each level, which the depth bound alone lets through
+// 2^15 times.
 func TestReadSSHConfigBounded(t *testing.T) {
 	dir := t.TempDir()
-	big := writeConfig(t, dir, "big", strings.Repeat("# filler line of a huge configuration\n", maxConfigFile/38+2))
+	big := writeConfig(t, dir, "big", strings.Repeat("#"+strings.Repeat("x", 999)+"\n", maxConfigFile/1000+2))
 	if _, err := ReadSSHConfig([]string{big}, nil); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("error %v, want a refusal", err)
+	}
+	// f0 includes f1 twice, f1 f2, ...: 2^12 reads, none nested too deep.
+	for i := 0; i < 12; i++ {
+		next := filepath.Join(dir, "f"+strconv.Itoa(i+1))
+		writeConfig(t, dir, "f"+strconv.Itoa(i), "Include "+next+" "+next+"\n")
+	}
+	writeConfig(t, dir, "f12", "Host a\n  User u\n")
+	if _, err := ReadSSHConfig([]string{filepath.Join(dir, "f0")}, nil); err == nil || !strings.Contains(err.Error(), "more than 256 configuration files read") {
+		t.Errorf("doubling Includes: error %v, want a refusal", err)
 	}
 }
