@@ -68,7 +68,8 @@ through it (its sshd must allow TCP forwarding). As in ssh, a jump host's
 own ProxyJump (or ProxyCommand) in the configuration comes before it, a
 loop is an error, and -J replaces only the target's. --proxy-command CMD
 runs CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
-expand as in ssh).
+expand as in ssh, quoted for the shell). A user or host name with shell
+syntax or a leading '-' is refused, from any source, as ssh refuses it.
 
 Uploads (put, and cp's destination) go to a temporary name beside the
 destination; every chunk is read back from the server and compared with
@@ -89,7 +90,9 @@ passphrase is asked, as ssh does, only once the server said it would
 accept the key, and never without $SSHPIN_PASSPHRASE or a terminal), the
 ssh-agent ($SSH_AUTH_SOCK), then a password from $SSHPIN_PASSWORD or a
 terminal prompt. They are loaded only after the server proved a pinned
-key.
+key. -i and $SSHPIN_PASSWORD are the target's: a jump host gets what the
+configuration gives it (User, IdentityFile, else ssh's default keys), the
+agent, and a prompt by its own name.
 
 --timeout bounds connecting and logging in, each request, and every stall
 of a transfer; a transfer that keeps moving may take as long as it needs.

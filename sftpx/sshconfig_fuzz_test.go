@@ -53,7 +53,11 @@ func FuzzSSHConfig(f *testing.F) {
 	} {
 		f.Add(s.main, s.inc, s.host, s.user)
 	}
-	f.Fuzz(func(t *testing.T, main, inc, host, user string) {
+	f.Fuzz(fuzzOne)
+}
+
+func fuzzOne(t *testing.T, main, inc, host, user string) {
+	{
 		files := memFiles{fstest.MapFS{
 			"main": {Data: []byte(main)},
 			"inc":  {Data: []byte(inc)},
@@ -89,7 +93,7 @@ func FuzzSSHConfig(f *testing.F) {
 				t.Fatalf("ProxyCommand %q balances its quotes; its line %q does not", hc.ProxyCommand, line)
 			}
 		}
-	})
+	}
 }
 
 // openQuote is the quote a shell would still be inside at the end of s
