@@ -1,12 +1,14 @@
 package sftpx
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ssh's rules (ssh_valid_ruser, ssh_valid_hostname in readconf.c), case by
@@ -107,6 +109,28 @@ func TestTokensOnePass(t *testing.T) {
 	} {
 		if got := hc.Tokens(c.in, 22, c.user); got != c.want {
 			t.Errorf("Tokens(%q) with user %q = %q, want %q", c.in, c.user, got, c.want)
+		}
+	}
+}
+
+// Dial refuses a name ssh would refuse before it runs the proxy command
+// or dials, for callers that built Options without CheckNames.
+func TestDialRefusesNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, o := range []Options{
+		{Host: "127.0.0.1", User: "$(x)"},
+		{Host: "-oProxyCommand=x", User: "u"},
+		{Host: "127.0.0.1", User: "u", Jump: []Hop{{Host: "127.0.0.1", User: "a;b"}}},
+	} {
+		o.Timeout = time.Second
+		o.ProxyCommand = "touch " + filepath.Join(dir, "ran")
+		_, err := Dial(context.Background(), o)
+		var ne *InvalidNameError
+		if !errors.As(err, &ne) {
+			t.Errorf("Dial(%+v) = %v, want an InvalidNameError", o, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+			t.Fatalf("Dial(%+v) ran the proxy command", o)
 		}
 	}
 }
