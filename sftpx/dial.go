@@ -77,7 +77,8 @@ type Options struct {
 	Events func(Event)
 }
 
-// Hop is a jump host: where it is, who logs in, and with what.
+// Hop is a jump host: where it is, who logs in, and with what. Its Auth
+// is all it is offered: the target's Options.Auth never goes to a hop.
 type Hop struct {
 	Host         string
 	Port         int // 0 means 22
