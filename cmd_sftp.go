@@ -573,14 +573,14 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 	e.warnf("%s", why)
 	var ce *sftpx.ConnectError
 	if errors.As(err, &ce) {
-		e.connectHint(ce, where, o)
+		e.connectHint(ce, where)
 	}
 	return &exitError{exitFailure, nil}, why
 }
 
 // connectHint says what to do about a connection that failed, by its
 // kind (scan's kinds, and sftpx's own).
-func (e *env) connectHint(ce *sftpx.ConnectError, where string, o sftpx.Options) {
+func (e *env) connectHint(ce *sftpx.ConnectError, where string) {
 	var ne *sftpx.NegotiationError
 	switch ce.Kind {
 	case kexinit.KindNotSSH:

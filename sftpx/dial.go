@@ -459,14 +459,14 @@ func classify(err error, g *guard, tap *kexinit.Tap, v *verifier, creds *credent
 		// The tap's words name what the server sent (an HTTP status line,
 		// binary data, a version line of SSH-1); x/crypto's only say the
 		// stream ended.
-		return &ConnectError{Addr: addr, Kind: kexinit.KindOf(terr), Err: errors.New(strings.TrimPrefix(terr.Error(), "kexinit: "))}
+		return &ConnectError{Addr: addr, Kind: kexinit.KindOf(terr), Err: &causeError{strings.TrimPrefix(terr.Error(), "kexinit: "), terr}}
 	}
 	if hungUp(err) {
 		what := "before its KEXINIT"
 		if h, _ := tap.Hello(); h != nil {
 			what = "during the key exchange"
 		}
-		return &ConnectError{Addr: addr, Kind: kexinit.KindClosed, Err: fmt.Errorf("the server closed the connection %s", what)}
+		return &ConnectError{Addr: addr, Kind: kexinit.KindClosed, Err: &causeError{"the server closed the connection " + what, err}}
 	}
 	return &ConnectError{Addr: addr, Err: err}
 }

@@ -76,6 +76,8 @@ func TestCLIDialErrorsExplained(t *testing.T) {
 		bufio.NewReader(c).ReadString('\n')
 		c.Read(make([]byte, 4096))
 	})
+	hangsUp := fakeListener(t, func(net.Conn) {})
+	ssh1 := fakeListener(t, func(c net.Conn) { c.Write([]byte("SSH-1.5-OldServer\r\n")) })
 	closed, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +92,8 @@ func TestCLIDialErrorsExplained(t *testing.T) {
 		{"an HTTP server", http, []string{"not an SSH server; it said \"HTTP/1.1 400 Bad Request", "hint: " + http + " answers, but not with SSH"}},
 		{"no common key exchange", unknownKex, []string{"no common key exchange algorithm: the server offers sntrup761x25519-sha512@openssh.com; this client offers mlkem768x25519-sha256, curve25519-sha256", "hint: sshpin diagnose " + unknownKex}},
 		{"legacy key exchange only", legacyKex, []string{"no common key exchange algorithm: the server offers diffie-hellman-group1-sha1", "rerun with --legacy"}},
+		{"hangs up at once", hangsUp, []string{hangsUp + ": server closed the connection before sending a version line"}},
+		{"SSH-1 only", ssh1, []string{"server speaks only SSH-1", "hint: SSH-1 is broken and unsupported"}},
 		{"nothing listening", refused, []string{refused + ": connection refused", "hint: nothing listens on " + refused}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
