@@ -245,7 +245,12 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 		exit, why := e.dialError(ctx, cmd, err, server, o, trustPath)
 		if s.json {
 			// Scripts reading --json see the failed connection too.
-			report.WriteJSON(e.stdout, fileRecord{Remote: server.String(), Error: why})
+			rec := fileRecord{Remote: server.String(), Error: why}
+			var ce *sftpx.ConnectError
+			if errors.As(err, &ce) {
+				rec.ErrorKind = string(ce.Kind) // scan's kinds, as its error_kind
+			}
+			report.WriteJSON(e.stdout, rec)
 		}
 		return nil, exit
 	}
@@ -671,6 +676,8 @@ type fileRecord struct {
 	Seconds float64 `json:"seconds"`
 	SHA256  string  `json:"sha256,omitempty"`
 	Error   string  `json:"error,omitempty"`
+	// ErrorKind classifies a connection that failed, as scan's error_kind.
+	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // skipRecord is the --json line of a file a recursive copy left out on

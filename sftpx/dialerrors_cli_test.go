@@ -88,13 +88,14 @@ func TestCLIDialErrorsExplained(t *testing.T) {
 	for _, c := range []struct {
 		name, addr string
 		want       []string
+		kind       string // the --json record's error_kind, if checked
 	}{
-		{"an HTTP server", http, []string{"not an SSH server; it said \"HTTP/1.1 400 Bad Request", "hint: " + http + " answers, but not with SSH"}},
-		{"no common key exchange", unknownKex, []string{"no common key exchange algorithm: the server offers sntrup761x25519-sha512@openssh.com; this client offers mlkem768x25519-sha256, curve25519-sha256", "hint: sshpin diagnose " + unknownKex}},
-		{"legacy key exchange only", legacyKex, []string{"no common key exchange algorithm: the server offers diffie-hellman-group1-sha1", "rerun with --legacy"}},
-		{"hangs up at once", hangsUp, []string{hangsUp + ": server closed the connection before sending a version line"}},
-		{"SSH-1 only", ssh1, []string{"server speaks only SSH-1", "hint: SSH-1 is broken and unsupported"}},
-		{"nothing listening", refused, []string{refused + ": connection refused", "hint: nothing listens on " + refused}},
+		{"an HTTP server", http, []string{"not an SSH server; it said \"HTTP/1.1 400 Bad Request", "hint: " + http + " answers, but not with SSH"}, "not-ssh"},
+		{"no common key exchange", unknownKex, []string{"no common key exchange algorithm: the server offers sntrup761x25519-sha512@openssh.com; this client offers mlkem768x25519-sha256, curve25519-sha256", "hint: sshpin diagnose " + unknownKex}, "negotiation"},
+		{"legacy key exchange only", legacyKex, []string{"no common key exchange algorithm: the server offers diffie-hellman-group1-sha1", "rerun with --legacy"}, ""},
+		{"hangs up at once", hangsUp, []string{hangsUp + ": server closed the connection before sending a version line"}, "closed"},
+		{"SSH-1 only", ssh1, []string{"server speaks only SSH-1", "hint: SSH-1 is broken and unsupported"}, "ssh1-only"},
+		{"nothing listening", refused, []string{refused + ": connection refused", "hint: nothing listens on " + refused}, "refused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := sshpin(t, nil, "sftp", "-F", "none", "--insecure-accept-any", "--timeout", "10s", "ls", c.addr+":")
@@ -108,6 +109,12 @@ func TestCLIDialErrorsExplained(t *testing.T) {
 			}
 			if strings.Contains(r.stderr, "handshake failed") {
 				t.Errorf("x/crypto's raw error reached the user:\n%s", r.stderr)
+			}
+			if c.kind != "" {
+				r := sshpin(t, nil, "sftp", "-F", "none", "--insecure-accept-any", "--timeout", "10s", "ls", "--json", c.addr+":")
+				if recs := jsonLines(t, r.stdout); len(recs) != 1 || recs[0]["error_kind"] != c.kind {
+					t.Errorf("--json: %s, want error_kind %q", r.stdout, c.kind)
+				}
 			}
 		})
 	}
