@@ -366,14 +366,14 @@ func newEndpoint(h Hop) *endpoint {
 
 func (ep *endpoint) prepare(o Options) error {
 	var err error
-	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles); err != nil {
+	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles, o.Timeout); err != nil {
 		return err
 	}
-	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles)
+	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles, o.Timeout)
 	for _, w := range warnings {
 		emit(o.Events, Event{Kind: EventWarning, Message: w})
 	}
-	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil)
+	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil, o.Timeout)
 	ep.keys = append(append(ep.keys, optional...), defaults...)
 	if ep.m, err = lookup(o.Pinned, ep.keyHost, ep.keyPort); err != nil {
 		return fmt.Errorf("sftpx: %w", err)
