@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/sftpx"
@@ -67,7 +68,8 @@ through it (its sshd must allow TCP forwarding). As in ssh, a jump host's
 own ProxyJump (or ProxyCommand) in the configuration comes before it, a
 loop is an error, and -J replaces only the target's. --proxy-command CMD
 runs CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
-expand as in ssh).
+expand as in ssh, quoted for the shell). A user or host name with shell
+syntax or a leading '-' is refused, from any source, as ssh refuses it.
 
 Uploads (put, and cp's destination) go to a temporary name beside the
 destination; every chunk is read back from the server and compared with
@@ -88,7 +90,9 @@ passphrase is asked, as ssh does, only once the server said it would
 accept the key, and never without $SSHPIN_PASSPHRASE or a terminal), the
 ssh-agent ($SSH_AUTH_SOCK), then a password from $SSHPIN_PASSWORD or a
 terminal prompt. They are loaded only after the server proved a pinned
-key.
+key. -i and $SSHPIN_PASSWORD are the target's: a jump host gets what the
+configuration gives it (User, IdentityFile, else ssh's default keys), the
+agent, and a prompt by its own name.
 
 --timeout bounds connecting and logging in, each request, and every stall
 of a transfer; a transfer that keeps moving may take as long as it needs.
@@ -238,10 +242,15 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	}
 	c, err := sftpx.Dial(ctx, o)
 	if err != nil {
-		exit, why := e.dialError(ctx, err, server, o, trustPath)
+		exit, why := e.dialError(ctx, cmd, err, server, o, trustPath)
 		if s.json {
 			// Scripts reading --json see the failed connection too.
-			report.WriteJSON(e.stdout, fileRecord{Remote: server.String(), Error: why})
+			rec := fileRecord{Remote: server.String(), Error: why}
+			var ce *sftpx.ConnectError
+			if errors.As(err, &ce) {
+				rec.ErrorKind = string(ce.Kind) // scan's kinds, as its error_kind
+			}
+			report.WriteJSON(e.stdout, rec)
 		}
 		return nil, exit
 	}
@@ -288,6 +297,11 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 	for _, w := range hc.Warnings {
 		e.warnf("warning: ssh config: %s", w)
 	}
+	// Before any command is built from them (%r %h %n in a ProxyCommand):
+	// names from the command line, -J and the configuration alike.
+	if err := sftpx.CheckNames(server, hc, hops); err != nil {
+		return o, "", nameError(err, jump)
+	}
 	files, trustPath, err := sftpPinned(cmd, hc, tofu || insecure)
 	if err != nil {
 		return o, "", err
@@ -298,10 +312,9 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 	if cmd.Bool("legacy") {
 		e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss for this connection; a server that needs them needs fixing")
 	}
-	if tofu && trustPath == "" {
-		return o, "", &usageError{msg: "--trust-on-first-use has no file to write to (UserKnownHostsFile none)", hint: "name one with --pinned FILE"}
+	if tofu && (trustPath == "" || trustPath == os.DevNull) {
+		return o, "", &usageError{msg: fmt.Sprintf("--trust-on-first-use has no file to write to (UserKnownHostsFile %s)", orNone(trustPath)), hint: "name one with --pinned FILE"}
 	}
-	password := passwordSource(ctx)
 	host, port, user := resolveHost(hc, server)
 	o = sftpx.Options{
 		Host:              host,
@@ -314,12 +327,12 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		InsecureAcceptAny: insecure,
 		Legacy:            cmd.Bool("legacy"),
 		Timeout:           timeout,
-		Auth:              sftpAuth(ctx, cmd, hc, port, user, password),
+		Auth:              sftpAuth(ctx, cmd, hc, port, user, true),
 		Events:            events,
 		ProxyStderr:       e.stderr,
 	}
 	if hc.ProxyCommand != "" {
-		o.ProxyCommand = hc.Tokens(hc.ProxyCommand, port, user)
+		o.ProxyCommand = hc.ProxyCommandLine(port, user)
 	}
 	for _, h := range hops {
 		jc := h.Config
@@ -330,11 +343,24 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		if jc.ProxyCommand != "" {
 			// Only the first host of a chain has one: it carries the
 			// connection to that host.
-			o.ProxyCommand = jc.Tokens(jc.ProxyCommand, jp, ju)
+			o.ProxyCommand = jc.ProxyCommandLine(jp, ju)
 		}
-		o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, password)})
+		o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, false)})
 	}
 	return o, trustPath, nil
+}
+
+// nameError is a refused user or host name (sftpx.InvalidNameError), its
+// source in the command line's words.
+func nameError(err error, jump string) error {
+	var ne *sftpx.InvalidNameError
+	if !errors.As(err, &ne) {
+		return &exitError{exitFailure, err}
+	}
+	if ne.Source == "the jump host list" && jump != "" {
+		ne.Source = "-J"
+	}
+	return &usageError{msg: strings.TrimPrefix(ne.Error(), "sftpx: "), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
 }
 
 // resolveHost is where r goes: what the command line says, else what the
@@ -357,16 +383,22 @@ func resolveHost(hc sftpx.HostConfig, r sftpx.Remote) (host string, port int, us
 // names one.
 var defaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
 
-// sftpAuth gathers the credentials for one host: -i files, the
-// configuration's IdentityFile lines (or ssh's default identities, the
-// encrypted ones only when their passphrase can be had, and then asked
-// only if the server would take the key), the agent unless --no-agent,
-// IdentitiesOnly or IdentityAgent none, and the password source.
-func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port int, user string, password func(string, string, int) (string, error)) sftpx.Auth {
+// sftpAuth gathers the credentials for one host: for the target, -i
+// files; the configuration's IdentityFile lines for hc (or ssh's default
+// identities, the encrypted ones only when their passphrase can be had,
+// and then asked only if the server would take the key); the agent unless
+// --no-agent, IdentitiesOnly or IdentityAgent none; and the password
+// source. A jump host gets only what is configured for it, as ssh's own
+// connection to it would (ssh -J runs one with the configuration alone):
+// the -i keys and $SSHPIN_PASSWORD are the target's, and a jump host that
+// wants a password has it asked for, by its own name, on the terminal.
+func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port int, user string, target bool) sftpx.Auth {
 	a := sftpx.Auth{
-		KeyFiles:   cmd.StringSlice("identity"),
 		Passphrase: func(path string) ([]byte, error) { return passphrase(ctx, path) },
-		Password:   password,
+		Password:   passwordSource(ctx, target),
+	}
+	if target {
+		a.KeyFiles = cmd.StringSlice("identity")
 	}
 	for _, f := range hc.IdentityFiles {
 		a.OptionalKeyFiles = append(a.OptionalKeyFiles, hc.Tokens(f, port, user))
@@ -478,7 +510,7 @@ func localUser() string {
 // dialError maps a refused or failed connection to the exit contract: a
 // host key that is not the pinned one is a finding (1), anything else
 // means the job could not be done (2). why is the one-line reason.
-func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, o sftpx.Options, trustPath string) (exit error, why string) {
+func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server sftpx.Remote, o sftpx.Options, trustPath string) (exit error, why string) {
 	why = strings.TrimPrefix(err.Error(), "sftpx: ")
 	// The name pins are looked up under: what to pin.
 	name := target.Target{Host: o.Host, Port: o.Port}.String()
@@ -515,12 +547,16 @@ func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, o s
 		for _, k := range pinnedOf(hke) {
 			e.warnf("  pinned: %s", k)
 		}
-		switch hke.Reason {
-		case sftpx.KeyUnknown:
+		switch r := hke.Reason; {
+		case r == sftpx.KeyUnknown && pinsNothing(cmd, trustPath):
+			// ssh_config's UserKnownHostsFile /dev/null (or none): pinning
+			// into it would pin nothing.
+			e.hintf("the ssh configuration disables pinning for this host (UserKnownHostsFile %s); verify the key out of band, pin it into a file of its own (sshpin pin --pinned FILE %s) and give that with --pinned FILE", orNone(trustPath), name)
+		case r == sftpx.KeyUnknown:
 			e.hintf("verify the key out of band, then: sshpin pin --pinned %s %s (or rerun with --trust-on-first-use)", orDefault(trustPath), name)
-		case sftpx.KeyMismatch:
+		case r == sftpx.KeyMismatch:
 			e.hintf("a machine in the middle, or a reinstalled server: verify the new key out of band, then sshpin pin --replace --pinned FILE %s", name)
-		case sftpx.KeyNoCommonType:
+		case r == sftpx.KeyNoCommonType:
 			if hke.Legacy {
 				e.hintf("the pinned key types need --legacy")
 			}
@@ -528,10 +564,58 @@ func (e *env) dialError(ctx context.Context, err error, server sftpx.Remote, o s
 		return &exitError{exitFindings, nil}, why
 	case errors.As(err, &ae):
 		e.warnf("%s", why)
-		e.hintf("give a key with -i, load one into ssh-agent, or set %s; the host key was verified", envPassword)
+		key := "the host key was verified"
+		if ae.Unverified {
+			key = "the host key was NOT verified (--insecure-accept-any): whatever was offered went to a server nothing vouched for"
+		}
+		if je != nil {
+			e.hintf("a jump host gets only what the ssh configuration gives it (its User and IdentityFile), the agent, ssh's default keys, or a password typed on the terminal; -i and %s are the target's; %s", envPassword, key)
+		} else {
+			e.hintf("give a key with -i, load one into ssh-agent, or set %s; %s", envPassword, key)
+		}
 		return &exitError{exitFailure, nil}, why
 	}
-	return &exitError{exitFailure, errors.New(why)}, why
+	e.warnf("%s", why)
+	var ce *sftpx.ConnectError
+	if errors.As(err, &ce) {
+		e.connectHint(ce, where)
+	}
+	return &exitError{exitFailure, nil}, why
+}
+
+// connectHint says what to do about a connection that failed, by its
+// kind (scan's kinds, and sftpx's own).
+func (e *env) connectHint(ce *sftpx.ConnectError, where string) {
+	var ne *sftpx.NegotiationError
+	switch ce.Kind {
+	case kexinit.KindNotSSH:
+		e.hintf("%s answers, but not with SSH: is the port right? (sshpin probe %s shows what it says)", ce.Addr, ce.Addr)
+	case kexinit.KindSSH1:
+		e.hintf("SSH-1 is broken and unsupported: the server needs upgrading")
+	case kexinit.KindRefused:
+		e.hintf("nothing listens on %s: is the port right, and sshd running?", ce.Addr)
+	case sftpx.KindForwardingRefused:
+		e.hintf("%s refuses to forward connections: its sshd forbids it (AllowTcpForwarding no, a Match block, or the key's restrict/no-port-forwarding); ask its administrator, or reach %s another way", where, ce.Addr)
+	case sftpx.KindNegotiation:
+		if errors.As(ce, &ne) && len(ne.Legacy) > 0 {
+			e.hintf("the server offers only legacy %s algorithms (%s): rerun with --legacy to speak them for this connection", ne.What, strings.Join(ne.Legacy, ", "))
+		} else {
+			e.hintf("sshpin diagnose %s says which category fails and which client option would fix it", ce.Addr)
+		}
+	}
+}
+
+// pinsNothing: no --pinned, and the file trust on first use would write
+// to, the configuration's first UserKnownHostsFile, is /dev/null or none.
+func pinsNothing(cmd *cli.Command, trustPath string) bool {
+	return cmd.String("pinned") == "" && (trustPath == "" || trustPath == os.DevNull)
+}
+
+func orNone(p string) string {
+	if p == "" {
+		return "none"
+	}
+	return p
 }
 
 func orDefault(p string) string {
@@ -592,6 +676,8 @@ type fileRecord struct {
 	Seconds float64 `json:"seconds"`
 	SHA256  string  `json:"sha256,omitempty"`
 	Error   string  `json:"error,omitempty"`
+	// ErrorKind classifies a connection that failed, as scan's error_kind.
+	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // skipRecord is the --json line of a file a recursive copy left out on
@@ -683,7 +769,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 		local, args = last, args[:len(args)-1]
 	}
 	if len(args) == 0 {
-		return &usageError{msg: fmt.Sprintf("%q is not a remote file", local), hint: "sshpin sftp get [-r] REMOTE... [LOCAL]; write ./" + local + " for a local path with a colon"}
+		return &usageError{msg: fmt.Sprintf("%q is not a remote file", local), hint: "sshpin sftp get [-r] REMOTE... [LOCAL], REMOTE written [user@]host[:port]:PATH or sftp://[user@]host[:port]/PATH"}
 	}
 	remotes, err := parseRemotes(args)
 	if err != nil {
@@ -1109,10 +1195,13 @@ func passphrase(ctx context.Context, path string) ([]byte, error) {
 	return readSecret(ctx, fmt.Sprintf("Enter passphrase for key '%s': ", path))
 }
 
-// passwordSource is $SSHPIN_PASSWORD (one attempt: repeating a refused
-// password is pointless), else a terminal prompt, else no password at all.
-func passwordSource(ctx context.Context) func(user, addr string, attempt int) (string, error) {
-	if v, ok := os.LookupEnv(envPassword); ok {
+// passwordSource is, for the target, $SSHPIN_PASSWORD (one attempt:
+// repeating a refused password is pointless); else, and for a jump host
+// always, a terminal prompt that names the host; else no password at all.
+// Each host's source is its own: a password is never sent to a host it
+// was not given for.
+func passwordSource(ctx context.Context, target bool) func(user, addr string, attempt int) (string, error) {
+	if v, ok := os.LookupEnv(envPassword); ok && target {
 		return func(_, _ string, attempt int) (string, error) {
 			if attempt > 1 {
 				return "", fmt.Errorf("the password in $%s was refused", envPassword)

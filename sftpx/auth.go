@@ -31,12 +31,53 @@ type keyFile struct {
 	lazy bool
 }
 
+// maxKeyFile bounds an identity file: the largest OpenSSH key (RSA 16384)
+// is under 13 KiB.
+const maxKeyFile = 1 << 20
+
+// readKeyFile reads an identity (or .pub) file, bounded in size, and in
+// time when it is no regular file: a FIFO or a pipe (-i <(...)) is read as
+// ssh reads one, but a writer that never writes cannot hold the run past
+// timeout, and one with no writer opens at once (O_NONBLOCK) and reads as
+// empty instead of blocking the open.
+func readKeyFile(p string, timeout time.Duration) ([]byte, error) {
+	f, err := openLocal(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.IsDir():
+		return nil, errors.New("is a directory")
+	case st.Mode().IsRegular():
+		if err := blocking(f); err != nil {
+			return nil, err
+		}
+	default:
+		f.SetReadDeadline(time.Now().Add(timeout)) // pipes and FIFOs are pollable
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, fmt.Errorf("%w: nothing came to read within %s", ErrTimeout, timeout)
+	case err != nil:
+		return nil, err
+	case len(b) > maxKeyFile:
+		return nil, fmt.Errorf("larger than %d MiB: no key file", maxKeyFile>>20)
+	}
+	return b, nil
+}
+
 // loadKeyFiles reads every identity file now, so that a typo fails before
 // a connection is made; encrypted keys wait for the server to ask.
-func loadKeyFiles(paths []string) ([]*keyFile, error) {
+func loadKeyFiles(paths []string, timeout time.Duration) ([]*keyFile, error) {
 	var out []*keyFile
 	for _, p := range paths {
-		raw, err := os.ReadFile(p)
+		raw, err := readKeyFile(p, timeout)
 		if err != nil {
 			return nil, &KeyFileError{Path: p, Err: err}
 		}
@@ -59,9 +100,9 @@ func loadKeyFiles(paths []string) ([]*keyFile, error) {
 // loadOptionalKeyFiles reads the identity files that may be missing (the
 // configuration's): a missing file is skipped quietly, as ssh does, and a
 // file that is no private key with a warning.
-func loadOptionalKeyFiles(paths []string) (keys []*keyFile, warnings []string) {
+func loadOptionalKeyFiles(paths []string, timeout time.Duration) (keys []*keyFile, warnings []string) {
 	for _, p := range paths {
-		ks, err := loadKeyFiles([]string{p})
+		ks, err := loadKeyFiles([]string{p}, timeout)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 		case err != nil:
@@ -78,10 +119,10 @@ func loadOptionalKeyFiles(paths []string) (keys []*keyFile, warnings []string) {
 // encrypted one is kept only with encrypted set, and only if its public
 // key is known (an OpenSSH key file holds it unencrypted; for PEM, the
 // .pub file beside it), for it is offered by that alone.
-func loadDefaultKeyFiles(paths []string, encrypted bool) []*keyFile {
+func loadDefaultKeyFiles(paths []string, encrypted bool, timeout time.Duration) []*keyFile {
 	var keys []*keyFile
 	for _, p := range paths {
-		ks, err := loadKeyFiles([]string{p})
+		ks, err := loadKeyFiles([]string{p}, timeout)
 		if err != nil {
 			continue
 		}
@@ -91,7 +132,7 @@ func loadDefaultKeyFiles(paths []string, encrypted bool) []*keyFile {
 				continue
 			}
 			if k.pub == nil {
-				k.pub = readPublicKey(p + ".pub")
+				k.pub = readPublicKey(p+".pub", timeout)
 			}
 			if k.pub == nil {
 				continue
@@ -103,8 +144,8 @@ func loadDefaultKeyFiles(paths []string, encrypted bool) []*keyFile {
 	return keys
 }
 
-func readPublicKey(path string) ssh.PublicKey {
-	b, err := os.ReadFile(path)
+func readPublicKey(path string, timeout time.Duration) ssh.PublicKey {
+	b, err := readKeyFile(path, timeout)
 	if err != nil {
 		return nil
 	}

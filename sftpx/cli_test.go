@@ -304,13 +304,16 @@ func TestCLIJump(t *testing.T) {
 	write(bad, []ssh.PublicKey{newHostKey(t, "ed25519").PublicKey()})
 	src := filepath.Join(dir, "src")
 	writeLocal(t, src, []byte("through the bastion"))
+	// -i is the target's: the bastion gets its key from the configuration.
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte("Host "+bastion.Host+"\n  IdentityFile "+key+"\n"), 0o600)
 
-	r := sshpin(t, nil, "sftp", "-F", "none", "--pinned", good, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst")
+	r := sshpin(t, nil, "sftp", "-F", cfg, "--pinned", good, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst")
 	if got, _ := os.ReadFile(dir + "/dst"); r.code != 0 || string(got) != "through the bastion" {
 		t.Fatalf("put -J: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
-	r = sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "-F", "none", "--pinned", bad, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst2")
+	r = sshpin(t, []string{"SSHPIN_PASSWORD=hunter2"}, "sftp", "-F", cfg, "--pinned", bad, "-i", key, "-J", bastion.Addr, "put", src, tgt.Addr+":"+dir+"/dst2")
 	if r.code != 1 || !strings.Contains(r.stderr, "sshpin: jump host "+bastion.Addr+": refused before authentication, nothing was sent: host key mismatch") {
 		t.Fatalf("put -J with a bad bastion pin: exit %d\n%s", r.code, r.stderr)
 	}

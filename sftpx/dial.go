@@ -15,6 +15,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/target"
 )
@@ -76,7 +77,8 @@ type Options struct {
 	Events func(Event)
 }
 
-// Hop is a jump host: where it is, who logs in, and with what.
+// Hop is a jump host: where it is, who logs in, and with what. Its Auth
+// is all it is offered: the target's Options.Auth never goes to a hop.
 type Hop struct {
 	Host         string
 	Port         int // 0 means 22
@@ -215,6 +217,11 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.TrustOnFirstUse && o.TrustFile == "" {
 		return nil, errors.New("sftpx: TrustOnFirstUse needs a TrustFile")
 	}
+	// Before anything is dialled or run: a ProxyCommand was built from
+	// these names, and a caller may have skipped CheckNames.
+	if err := checkNames(o); err != nil {
+		return nil, err
+	}
 	o.Events = serialized(o.Events)
 	eps := make([]*endpoint, 0, len(o.Jump)+1)
 	for _, h := range o.Jump {
@@ -242,10 +249,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		d := net.Dialer{Timeout: o.Timeout}
 		raw, err = d.DialContext(ctx, "tcp", first.addr)
 		if err != nil {
+			kind := dialKind(err)
 			if isTimeout(err) {
 				err = fmt.Errorf("%w: no connection within %s", ErrTimeout, o.Timeout)
+			} else if kind != kexinit.KindNetwork && kind != kexinit.KindResolve {
+				err = dialCause(err)
 			}
-			return nil, &ConnectError{Addr: first.addr, Err: err}
+			return nil, &ConnectError{Addr: first.addr, Kind: kind, Err: err}
 		}
 	}
 
@@ -307,7 +317,12 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 			if r := g.failure(); r != nil {
 				err = r
 			}
-			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
+			kind := kexinit.KindNetwork
+			var oce *ssh.OpenChannelError
+			if errors.As(err, &oce) && oce.Reason == ssh.Prohibited {
+				kind = KindForwardingRefused
+			}
+			return fail(&JumpError{Hop: ep.addr, Err: &ConnectError{Addr: next.addr, Kind: kind, Err: fmt.Errorf("the jump host could not connect: %w", err)}})
 		}
 		g.end(nil)
 		hops = append(hops, sc)
@@ -351,14 +366,14 @@ func newEndpoint(h Hop) *endpoint {
 
 func (ep *endpoint) prepare(o Options) error {
 	var err error
-	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles); err != nil {
+	if ep.keys, err = loadKeyFiles(ep.Auth.KeyFiles, o.Timeout); err != nil {
 		return err
 	}
-	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles)
+	optional, warnings := loadOptionalKeyFiles(ep.Auth.OptionalKeyFiles, o.Timeout)
 	for _, w := range warnings {
 		emit(o.Events, Event{Kind: EventWarning, Message: w})
 	}
-	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil)
+	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil, o.Timeout)
 	ep.keys = append(append(ep.keys, optional...), defaults...)
 	if ep.m, err = lookup(o.Pinned, ep.keyHost, ep.keyPort); err != nil {
 		return fmt.Errorf("sftpx: %w", err)
@@ -373,7 +388,7 @@ func (ep *endpoint) prepare(o Options) error {
 // credentials are offered. unlocked holds the keys decrypted for the
 // hosts before.
 func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[string]ssh.Signer) (*ssh.Client, error) {
-	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via}
+	v := &verifier{o: o, m: ep.m, events: o.Events, host: ep.keyHost, port: ep.keyPort, addr: ep.addr + via, g: g}
 	creds := &credentials{auth: ep.Auth, keys: ep.keys, g: g, events: o.Events, user: ep.User, addr: ep.addr, unlocked: unlocked}
 	defer creds.close()
 	cfg := &ssh.ClientConfig{
@@ -389,10 +404,15 @@ func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[stri
 		HostKeyCallback:   v.check,
 		ClientVersion:     "SSH-2.0-sshpin",
 	}
-	conn, chans, reqs, err := ssh.NewClientConn(g, ep.addr, cfg)
+	// The tap reads the server's version line and KEXINIT as they pass,
+	// as scan's handshakes do, so that a failure is told as scan tells it
+	// (not an SSH server, SSH-1 only, a disconnect before the key
+	// exchange), not as x/crypto's "handshake failed: EOF".
+	tap := kexinit.NewTap(g, kexinit.Limits{})
+	conn, chans, reqs, err := ssh.NewClientConn(tap, ep.addr, cfg)
 	if err != nil {
 		g.Close()
-		return nil, classify(err, g, v, creds, ep.m, ep.addr, ep.User, o)
+		return nil, classify(err, g, tap, v, creds, ep.m, ep.addr, ep.User, o)
 	}
 	ep.key = v.key
 	return ssh.NewClient(conn, chans, reqs), nil
@@ -400,7 +420,7 @@ func (ep *endpoint) handshake(g *guard, o Options, via string, unlocked map[stri
 
 // classify turns a failed handshake into the error that says what
 // happened: the host key check, a deadline, or authentication.
-func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhosts.Match, addr, user string, o Options) error {
+func classify(err error, g *guard, tap *kexinit.Tap, v *verifier, creds *credentials, m *knownhosts.Match, addr, user string, o Options) error {
 	var hke *HostKeyError
 	var te *TrustError
 	var ane *ssh.AlgorithmNegotiationError
@@ -410,7 +430,11 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 	case errors.As(err, &te):
 		return te
 	case g.failure() != nil:
-		return &ConnectError{Addr: addr, Err: g.failure()}
+		kind := kexinit.Kind("")
+		if errors.Is(g.failure(), ErrTimeout) {
+			kind = kexinit.KindTimeout
+		}
+		return &ConnectError{Addr: addr, Kind: kind, Err: g.failure()}
 	case errors.As(err, &ane) && ane.What == "host key" && m.Found() && !o.InsecureAcceptAny:
 		e := &HostKeyError{Name: m.Name, Reason: KeyNoCommonType, Pinned: m.Types(), Offer: ane.RequestedAlgorithms}
 		if !o.Legacy {
@@ -420,6 +444,8 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 			}
 		}
 		return e
+	case errors.As(err, &ane):
+		return &ConnectError{Addr: addr, Kind: KindNegotiation, Err: negotiationError(ane, o.Legacy)}
 	case v.key != nil:
 		// The server proved its key, so what failed is authentication:
 		// when the password source gave up, that is the reason, whatever
@@ -427,7 +453,20 @@ func classify(err error, g *guard, v *verifier, creds *credentials, m *knownhost
 		if creds.passErr != nil {
 			err = creds.passErr
 		}
-		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Err: err}
+		return &AuthError{User: user, Addr: addr, Tried: creds.tried(), Unverified: o.InsecureAcceptAny, Err: err}
+	}
+	if _, terr := tap.Hello(); terr != nil {
+		// The tap's words name what the server sent (an HTTP status line,
+		// binary data, a version line of SSH-1); x/crypto's only say the
+		// stream ended.
+		return &ConnectError{Addr: addr, Kind: kexinit.KindOf(terr), Err: &causeError{strings.TrimPrefix(terr.Error(), "kexinit: "), terr}}
+	}
+	if hungUp(err) {
+		what := "before its KEXINIT"
+		if h, _ := tap.Hello(); h != nil {
+			what = "during the key exchange"
+		}
+		return &ConnectError{Addr: addr, Kind: kexinit.KindClosed, Err: &causeError{"the server closed the connection " + what, err}}
 	}
 	return &ConnectError{Addr: addr, Err: err}
 }
@@ -478,12 +517,28 @@ type verifier struct {
 	port   int
 	addr   string        // the address, for events
 	key    ssh.PublicKey // set once the key is accepted
+	g      *guard        // the connection, to fail with a RekeyError
 }
 
 func (v *verifier) check(_ string, remote net.Addr, key ssh.PublicKey) error {
 	addr := v.addr
 	if addr == "" {
 		addr = remote.String()
+	}
+	if v.key != nil {
+		// x/crypto runs the callback at every key exchange, re-keys
+		// included: the server must go on proving the key it proved
+		// first. Another one, pinned or not, is refused, and the
+		// connection's operations fail with that, not with the "connection
+		// lost" of a closed connection.
+		if sameKey(key, v.key) {
+			return nil
+		}
+		err := &RekeyError{Addr: addr, Was: v.key, Now: key}
+		if v.g != nil {
+			v.g.trip(err)
+		}
+		return err
 	}
 	switch {
 	case v.o.InsecureAcceptAny:

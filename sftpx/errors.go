@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/kexinit"
 )
 
 // ErrTimeout is wrapped by every error that a deadline caused: the server
@@ -83,6 +85,18 @@ func (e *HostKeyError) Error() string {
 
 func (e *HostKeyError) Unwrap() error { return e.Err }
 
+// RekeyError is a server that proved another host key at a re-key than
+// at the start of the connection; the connection was closed then.
+type RekeyError struct {
+	Addr     string
+	Was, Now ssh.PublicKey
+}
+
+func (e *RekeyError) Error() string {
+	return fmt.Sprintf("sftpx: %s: the server presented a different host key at re-key (%s %s, after %s %s at the start): connection closed",
+		e.Addr, e.Now.Type(), ssh.FingerprintSHA256(e.Now), e.Was.Type(), ssh.FingerprintSHA256(e.Was))
+}
+
 // TrustError is a --trust-on-first-use that could not write the pinned
 // file; the connection was closed before authentication.
 type TrustError struct {
@@ -100,6 +114,10 @@ func (e *TrustError) Unwrap() error { return e.Err }
 // with it, after or without a host key check.
 type ConnectError struct {
 	Addr string // host:port as dialled
+	// Kind classifies the failure with scan's kinds (kexinit.KindRefused,
+	// KindTimeout, KindNotSSH, KindClosed, ...), and this package's
+	// KindNegotiation and KindForwardingRefused; "" when none fits.
+	Kind kexinit.Kind
 	Err  error
 }
 
@@ -124,7 +142,11 @@ type AuthError struct {
 	User  string
 	Addr  string
 	Tried []string // what was offered: "publickey (2 keys)", "password"
-	Err   error
+	// Unverified: the server's key was accepted without any check
+	// (Options.InsecureAcceptAny), so the credentials went to a server
+	// nothing vouched for.
+	Unverified bool
+	Err        error
 }
 
 func (e *AuthError) Error() string {

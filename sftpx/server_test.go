@@ -63,6 +63,9 @@ type serverConfig struct {
 	wrapStream func(rwc io.ReadWriteCloser) io.ReadWriteCloser
 	// hang: accept TCP and never speak.
 	hang bool
+	// rekey: the server re-keys after this many bytes (0: x/crypto's
+	// default).
+	rekey uint64
 }
 
 func newHostKey(t testing.TB, typ string) ssh.Signer {
@@ -145,6 +148,7 @@ func (s *testServer) serve(c net.Conn) {
 		return
 	}
 	sc := &ssh.ServerConfig{
+		Config:          ssh.Config{RekeyThreshold: s.cfg.rekey},
 		AuthLogCallback: func(ssh.ConnMetadata, string, error) { s.AuthAttempts.Add(1) },
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			for _, k := range s.cfg.userKeys {

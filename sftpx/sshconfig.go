@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -30,7 +31,31 @@ import (
 // /etc/ssh for the system file) in place, under the block it appears in.
 type SSHConfig struct {
 	lines []cfgLine
+
+	// While reading: where files come from (the disk but in the fuzz
+	// test), and how many have been read, in lines, for the bounds.
+	files      configFiles
+	read, nLen int
 }
+
+// configFiles is where configuration files come from.
+type configFiles interface {
+	open(name string) (io.ReadCloser, error)
+	glob(pattern string) ([]string, error)
+}
+
+type diskFiles struct{}
+
+func (diskFiles) open(name string) (io.ReadCloser, error) { return openConfig(name) }
+func (diskFiles) glob(pattern string) ([]string, error)   { return filepath.Glob(pattern) }
+
+// maxConfigReads and maxConfigLines bound what one ReadSSHConfig reads,
+// Includes and all: Include depth alone does not, since a file that
+// includes itself twice is read 2^16 times within the depth bound.
+const (
+	maxConfigReads = 256
+	maxConfigLines = 100000
+)
 
 type cfgLine struct {
 	file string
@@ -67,6 +92,10 @@ type HostConfig struct {
 	// between them.
 	ProxyJump    string
 	ProxyCommand string
+	// UserFrom, HostNameFrom and ProxyJumpFrom say where User, HostName
+	// and ProxyJump were read ("FILE line N"), for an error about a name
+	// they hold; "" when no file set them.
+	UserFrom, HostNameFrom, ProxyJumpFrom string
 	// Warnings say what was read but cannot be honoured.
 	Warnings []string
 }
@@ -78,10 +107,15 @@ const maxIncludeDepth = 16
 // says which of them are system files (relative Includes resolve against
 // /etc/ssh for those).
 func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
-	c := &SSHConfig{}
+	return readSSHConfig(diskFiles{}, files, system)
+}
+
+func readSSHConfig(from configFiles, files []string, system []bool) (*SSHConfig, error) {
+	c := &SSHConfig{files: from}
+	defer func() { c.files = nil }()
 	for i, f := range files {
 		sys := i < len(system) && system[i]
-		err := c.read(f, sys, nil, 0)
+		err := c.readFile(f, sys, nil, 0)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -92,16 +126,92 @@ func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
 	return c, nil
 }
 
-func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) error {
-	f, err := os.Open(file)
+// maxConfigFile bounds one configuration file: ssh_config files are a
+// few KiB, and a read must end whatever the name leads to.
+const maxConfigFile = 4 << 20
+
+// openConfig opens a configuration file for reading: a regular file, or
+// /dev/null (ssh -F /dev/null is the usual "no configuration"). Anything
+// else is refused at once: a FIFO would block the open (and Ctrl-C)
+// until some writer came, a directory or device has no lines to give. It
+// opens without blocking, checks the type of what it opened, not of a
+// name that could change in between, and reads at most maxConfigFile.
+func openConfig(file string) (io.ReadCloser, error) {
+	f, err := openLocal(file)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		if file == os.DevNull {
+			return io.NopCloser(strings.NewReader("")), nil
+		}
+		return nil, fmt.Errorf("%s: not a regular file (%s)", file, fileKind(st.Mode()))
+	}
+	if err := blocking(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &limitedFile{f: f, r: io.LimitReader(f, maxConfigFile+1), name: file}, nil
+}
+
+// limitedFile fails a read past maxConfigFile instead of cutting the file
+// short, so that a configuration is never read in part.
+type limitedFile struct {
+	f    *os.File
+	r    io.Reader
+	n    int64
+	name string
+}
+
+func (l *limitedFile) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > maxConfigFile {
+		return 0, fmt.Errorf("%s: larger than %d MiB", l.name, maxConfigFile>>20)
+	}
+	return n, err
+}
+
+func (l *limitedFile) Close() error { return l.f.Close() }
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
+func (c *SSHConfig) readFile(file string, system bool, under []*cfgLine, depth int) error {
+	c.read++
+	if c.read > maxConfigReads {
+		return fmt.Errorf("%s: more than %d configuration files read (Include)", file, maxConfigReads)
+	}
+	f, err := c.files.open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4<<10), 1<<20)
 	var cond *cfgLine
 	for num := 1; sc.Scan(); num++ {
+		c.nLen++
+		if c.nLen > maxConfigLines {
+			return fmt.Errorf("%s line %d: more than %d configuration lines read", file, num, maxConfigLines)
+		}
 		key, args, err := splitConfigLine(sc.Text())
 		if err != nil {
 			return fmt.Errorf("%s line %d: %w", file, num, err)
@@ -137,13 +247,13 @@ func (c *SSHConfig) read(file string, system bool, under []*cfgLine, depth int) 
 					}
 					pat = filepath.Join(base, pat)
 				}
-				names, err := filepath.Glob(pat)
+				names, err := c.files.glob(pat)
 				if err != nil {
 					return fmt.Errorf("%s line %d: Include %q: %w", file, num, pat, err)
 				}
 				slices.Sort(names)
 				for _, n := range names {
-					if err := c.read(n, system, in, depth+1); err != nil && !errors.Is(err, os.ErrNotExist) {
+					if err := c.readFile(n, system, in, depth+1); err != nil && !errors.Is(err, os.ErrNotExist) {
 						return err
 					}
 				}
@@ -217,12 +327,12 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 	// list sets ProxyCommand to none, so a later ProxyCommand is ignored,
 	// but ProxyJump none does not; any ProxyCommand, none included, blocks
 	// a later ProxyJump. "none" stays in these until the end.
-	var proxyJump, proxyCommand string
-	setJump := func(v string) {
+	var proxyJump, proxyCommand, jumpFrom string
+	setJump := func(v, from string) {
 		if proxyJump != "" || proxyCommand != "" {
 			return
 		}
-		proxyJump = v
+		proxyJump, jumpFrom = v, from
 		if !strings.EqualFold(v, "none") {
 			proxyCommand = "none"
 		}
@@ -236,7 +346,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 		setCommand(command)
 	}
 	if jump != "" {
-		setJump(jump)
+		setJump(jump, "")
 	}
 	active := map[*cfgLine]bool{}
 	localUser := localUserName()
@@ -286,10 +396,11 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 			continue
 		}
 		v := l.args[0]
+		from := fmt.Sprintf("%s line %d", l.file, l.num)
 		switch l.key {
 		case "hostname":
 			if first {
-				hc.HostName = v
+				hc.HostName, hc.HostNameFrom = v, from
 			}
 		case "port":
 			if first {
@@ -301,7 +412,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 			}
 		case "user":
 			if first {
-				hc.User = v
+				hc.User, hc.UserFrom = v, from
 			}
 		case "identityfile":
 			hc.IdentityFiles = append(hc.IdentityFiles, v)
@@ -327,7 +438,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 				hc.HostKeyAlias = v
 			}
 		case "proxyjump":
-			setJump(v)
+			setJump(v, from)
 		case "proxycommand":
 			setCommand(strings.Join(l.args, " "))
 		}
@@ -335,7 +446,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 	}
 	hc.Warnings = warned
 	if !strings.EqualFold(proxyJump, "none") {
-		hc.ProxyJump = proxyJump
+		hc.ProxyJump, hc.ProxyJumpFrom = proxyJump, jumpFrom
 	}
 	if !strings.EqualFold(proxyCommand, "none") {
 		hc.ProxyCommand = proxyCommand
@@ -367,6 +478,9 @@ type JumpHost struct {
 	// can be set only for the first host of a chain, which is reached
 	// through that command instead of TCP.
 	Config HostConfig
+	// From is where the list naming it was read ("FILE line N"); "" for
+	// the jump list given to ResolveProxy (the command line's).
+	From string
 }
 
 // JumpChain returns the jump hosts on the way to target, first to last,
@@ -389,6 +503,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 	total := 0
 	from := target
 	for hc.ProxyJump != "" {
+		listFrom := hc.ProxyJumpFrom
 		rs, err := ParseJump(hc.ProxyJump)
 		if err != nil {
 			var pe *ParseError
@@ -416,7 +531,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 				jc.ProxyCommand = ""
 			}
 			jc.ProxyJump = ""
-			list[i] = JumpHost{Remote: r, Config: jc}
+			list[i] = JumpHost{Remote: r, Config: jc, From: listFrom}
 		}
 		lists = append(lists, list)
 		from = first
@@ -543,73 +658,78 @@ func matchCriteria(args []string, host, original, user, localUser string) (ok bo
 	return ok, ""
 }
 
-// Tokens expands the %-tokens and ~ of a path-like value (IdentityFile,
-// UserKnownHostsFile, IdentityAgent) and of ProxyCommand: %% %h %p %r %n
-// %u %d and ${VAR}.
+// Tokens expands the ~ and the %-tokens and ${VAR} of a path-like value
+// (IdentityFile, UserKnownHostsFile, IdentityAgent): %% %h %p %r %n %u %d.
+// As ssh does, ~ is expanded in the value as written, and ${VAR} and the
+// tokens in one pass: what a token or a variable pastes in is never read
+// again, so a user name "${HOME}" or "~root" stays what it is. A
+// ProxyCommand is not a path: see ProxyCommandLine.
 func (hc HostConfig) Tokens(s string, port int, remoteUser string) string {
-	return expandHome(expandEnv(expandTokens(s, hc.Alias, port, remoteUser, hc.HostName)))
+	return expand(expandHome(s), hc.Alias, port, remoteUser, hc.HostName, true)
 }
 
 func expandTokens(s, original string, port int, remoteUser, hostName string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
+	return expand(s, original, port, remoteUser, hostName, false)
+}
+
+// tokenValue is what the token %c stands for; ok is false for a character
+// that is no token.
+func tokenValue(c byte, original string, port int, remoteUser, hostName string) (v string, ok bool) {
 	if hostName == "" {
 		hostName = original
 	}
+	switch c {
+	case 'h':
+		return hostName, true
+	case 'n':
+		return original, true
+	case 'p':
+		if port == 0 {
+			port = 22
+		}
+		return strconv.Itoa(port), true
+	case 'r':
+		return remoteUser, true
+	case 'u':
+		return localUserName(), true
+	case 'd':
+		return homeDir(), true
+	}
+	return "", false
+}
+
+// expand pastes the tokens (and with env, the ${VAR}s) of s in one pass.
+// An unknown token stays as written, and so does a "${" without its "}".
+func expand(s, original string, port int, remoteUser, hostName string, env bool) string {
+	if !strings.Contains(s, "%") && (!env || !strings.Contains(s, "${")) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if env && strings.HasPrefix(s[i:], "${") {
+			if j := strings.IndexByte(s[i:], '}'); j >= 0 {
+				b.WriteString(os.Getenv(s[i+2 : i+j]))
+				i += j
+				continue
+			}
+		}
 		if s[i] != '%' || i+1 == len(s) {
 			b.WriteByte(s[i])
 			continue
 		}
 		i++
-		switch s[i] {
-		case '%':
+		if s[i] == '%' {
 			b.WriteByte('%')
-		case 'h':
-			b.WriteString(hostName)
-		case 'n':
-			b.WriteString(original)
-		case 'p':
-			if port == 0 {
-				port = 22
-			}
-			b.WriteString(strconv.Itoa(port))
-		case 'r':
-			b.WriteString(remoteUser)
-		case 'u':
-			b.WriteString(localUserName())
-		case 'd':
-			b.WriteString(homeDir())
-		default:
-			b.WriteByte('%')
-			b.WriteByte(s[i])
+			continue
 		}
+		if v, ok := tokenValue(s[i], original, port, remoteUser, hostName); ok {
+			b.WriteString(v)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func expandEnv(s string) string {
-	if !strings.Contains(s, "${") {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteString(os.Getenv(s[i+2 : i+j]))
-		s = s[i+j+1:]
-	}
 }
 
 func expandHome(p string) string {
