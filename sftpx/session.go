@@ -104,9 +104,10 @@ func startSession(sc *ssh.Client) (*session, error) {
 		ses.limits = lim
 		ses.chunk = lim.chunk()
 	}
+	readdirs := &readdirIDs{} // names.go: suspect names in listings
 	ses.client, err = sftp.NewClientPipe(
-		io.MultiReader(&replay{b: version}, r),
-		&packetWriter{w: w, drop: 1},
+		io.MultiReader(&replay{b: version}, &nameFilter{r: r, ids: readdirs}),
+		&packetWriter{w: w, drop: 1, sent: readdirs.sent},
 		sftp.UseFstat(true),
 		sftp.MaxPacketUnchecked(ses.chunk),
 		sftp.MaxConcurrentRequestsPerFile(requestsInFlight),
@@ -251,6 +252,8 @@ type packetWriter struct {
 	drop int
 	buf  []byte // the packet being assembled
 	need int    // its length with the prefix, once the prefix is known
+
+	sent func(packet []byte) // told every packet before it goes out (names.go)
 }
 
 func (pw *packetWriter) Write(p []byte) (int, error) {
@@ -294,6 +297,9 @@ func (pw *packetWriter) emit(b []byte) error {
 	if pw.drop > 0 {
 		pw.drop--
 		return nil
+	}
+	if pw.sent != nil {
+		pw.sent(b)
 	}
 	_, err := pw.w.Write(b)
 	return err

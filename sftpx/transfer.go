@@ -684,14 +684,15 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		if ctx.Err() != nil {
 			return
 		}
-		s := path.Join(src, e.Name())
 		// The server names the files; a name that is not a single path
 		// element would write outside dst (the scp CVE-2019-6111 class).
-		if !safeName(e.Name()) {
-			f.result(t.failed(s, dst, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
+		name, why := listedName(e)
+		if why != "" || !safeName(name) {
+			f.result(t.skipped(suspectPath(src, name), dst, why))
 			continue
 		}
-		d := t.join(dst, e.Name())
+		s := path.Join(src, name)
+		d := t.join(dst, name)
 		mode := e.Mode()
 		if mode&fs.ModeSymlink != 0 {
 			// A link to a file is copied as the file; a link to a
