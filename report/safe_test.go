@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,4 +87,25 @@ func FuzzSafe(f *testing.F) {
 			t.Fatalf("Safe(%q) = %q is not UTF-8", s, out)
 		}
 	})
+}
+
+// JSON lines hold no C1 or bidirectional control raw either, and read
+// back as the same strings.
+func TestWriteJSONEscapesControls(t *testing.T) {
+	in := "a\u009bb\u202ec\u2066d\x1be\xffé"
+	var b strings.Builder
+	if err := WriteJSON(&b, map[string]string{"name": in}); err != nil {
+		t.Fatal(err)
+	}
+	if i := RawControl(b.String()[:b.Len()-1]); i >= 0 {
+		t.Fatalf("WriteJSON wrote %q, raw control at %d", b.String(), i)
+	}
+	var back map[string]string
+	if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+		t.Fatal(err)
+	}
+	// Only the byte that is not UTF-8 is lost (U+FFFD): NotUTF8 keeps it.
+	if want := strings.ToValidUTF8(in, "\uFFFD"); back["name"] != want {
+		t.Errorf("read back %q, want %q", back["name"], want)
+	}
 }
