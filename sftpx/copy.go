@@ -117,7 +117,7 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 			return err
 		}
 		for _, fi := range infos {
-			name, why := listedName(fi)
+			name, why := listedName(fi.Name())
 			if why != "" {
 				c.suspect(d, name, why)
 				continue

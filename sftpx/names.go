@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,8 +44,8 @@ var markUnescape = strings.NewReplacer("%25", "%", "%2F", "/", "%00", "\x00")
 // is not a single path element, why (else ""). Such an entry must not be
 // used: it is reported, with the name escaped for the terminal, and
 // skipped.
-func listedName(fi fs.FileInfo) (name, suspect string) {
-	name = fi.Name()
+func listedName(listed string) (name, suspect string) {
+	name = listed
 	if raw, ok := strings.CutPrefix(name, suspectMark); ok {
 		name = markUnescape.Replace(raw)
 	}

@@ -38,7 +38,7 @@ func (c *Client) List(ctx context.Context, remote string) ([]Entry, error) {
 			return err
 		}
 		for _, fi := range infos {
-			name, why := listedName(fi)
+			name, why := listedName(fi.Name())
 			if why != "" {
 				c.suspect(remote, name, why)
 				continue
@@ -165,7 +165,7 @@ func (c *Client) removeTree(ctx context.Context, dir string) []error {
 		if ctx.Err() != nil {
 			return append(errs, ctx.Err())
 		}
-		name, why := listedName(fi)
+		name, why := listedName(fi.Name())
 		if why != "" {
 			errs = append(errs, &TransferError{Op: "rm", Remote: suspectPath(dir, name), Err: errors.New(why + ": not removed")})
 			continue

@@ -686,7 +686,7 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		}
 		// The server names the files; a name that is not a single path
 		// element would write outside dst (the scp CVE-2019-6111 class).
-		name, why := listedName(e)
+		name, why := listedName(e.Name())
 		if why != "" || !safeName(name) {
 			f.result(t.skipped(suspectPath(src, name), dst, why))
 			continue
