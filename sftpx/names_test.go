@@ -170,3 +170,41 @@ func FuzzMarkSuspects(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkNameFilter: what the filter costs a download, whose replies
+// are DATA packets read as pkg/sftp reads them (length, then the rest).
+//
+//	go test ./sftpx -run '^$' -bench NameFilter
+func BenchmarkNameFilter(b *testing.B) {
+	const chunk = 255 << 10
+	var stream []byte
+	for i := range 64 {
+		stream = append(stream, packet(103, append(binary.BigEndian.AppendUint32(nil, uint32(i)), make([]byte, chunk)...))...)
+	}
+	buf := make([]byte, chunk+64)
+	read := func(b *testing.B, r io.Reader) {
+		for {
+			if _, err := io.ReadFull(r, buf[:4]); err == io.EOF {
+				return
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			n := binary.BigEndian.Uint32(buf[:4])
+			if _, err := io.ReadFull(r, buf[:n]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, filtered := range []bool{false, true} {
+		b.Run(map[bool]string{false: "raw", true: "filtered"}[filtered], func(b *testing.B) {
+			b.SetBytes(int64(len(stream)))
+			for b.Loop() {
+				var r io.Reader = bytes.NewReader(stream)
+				if filtered {
+					r = &nameFilter{r: r, ids: &readdirIDs{}}
+				}
+				read(b, r)
+			}
+		})
+	}
+}
