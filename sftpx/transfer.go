@@ -687,8 +687,8 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		// The server names the files; a name that is not a single path
 		// element would write outside dst (the scp CVE-2019-6111 class).
 		name, why := listedName(e.Name())
-		if why != "" || !safeName(name) {
-			f.result(t.skipped(suspectPath(src, name), dst, why))
+		if why != "" {
+			f.result(t.skipped(suspectPath(src, name), "", why))
 			continue
 		}
 		s := path.Join(src, name)
@@ -717,11 +717,6 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 			f.result(t.skipped(s, d, skipNotRegular))
 		}
 	}
-}
-
-func safeName(name string) bool {
-	return name != "" && name != "." && name != ".." &&
-		!strings.ContainsAny(name, "/\x00") && !strings.ContainsRune(name, filepath.Separator)
 }
 
 // GetFile downloads the regular file remote to exactly local: into a
