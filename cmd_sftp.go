@@ -667,17 +667,29 @@ func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
 	}
 }
 
-// fileRecord is the --json line per file.
+// fileRecord is the --json line per file. Names are the real bytes
+// (JSON escapes controls itself); one that is not UTF-8, which a JSON
+// string cannot carry, also comes escaped (report.NotUTF8) in its
+// *_escaped field, for a script to find the file by.
 type fileRecord struct {
-	Remote  string  `json:"remote"`
-	Source  string  `json:"source,omitempty"` // cp: the file copied from`
-	Local   string  `json:"local,omitempty"`
-	Bytes   int64   `json:"bytes"`
-	Seconds float64 `json:"seconds"`
-	SHA256  string  `json:"sha256,omitempty"`
-	Error   string  `json:"error,omitempty"`
+	Remote        string  `json:"remote"`
+	RemoteEscaped string  `json:"remote_escaped,omitempty"`
+	Source        string  `json:"source,omitempty"` // cp: the file copied from`
+	SourceEscaped string  `json:"source_escaped,omitempty"`
+	Local         string  `json:"local,omitempty"`
+	LocalEscaped  string  `json:"local_escaped,omitempty"`
+	Bytes         int64   `json:"bytes"`
+	Seconds       float64 `json:"seconds"`
+	SHA256        string  `json:"sha256,omitempty"`
+	Error         string  `json:"error,omitempty"`
 	// ErrorKind classifies a connection that failed, as scan's error_kind.
 	ErrorKind string `json:"error_kind,omitempty"`
+}
+
+// names fills in the *_escaped fields the names need.
+func (r fileRecord) names() fileRecord {
+	r.RemoteEscaped, r.SourceEscaped, r.LocalEscaped = report.NotUTF8(r.Remote), report.NotUTF8(r.Source), report.NotUTF8(r.Local)
+	return r
 }
 
 // skipRecord is the --json line of a file a recursive copy left out on
@@ -699,14 +711,14 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		// Left out on purpose: not a failure, and not one of the files
 		// the run's tally counts.
 		if s.json {
-			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: remote, Local: r.Local}, true, r.Reason})
+			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: remote, Local: r.Local}.names(), true, r.Reason})
 			return
 		}
 		src := remote
 		if r.Op == "put" {
 			src = r.Local
 		}
-		fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), r.Reason)
+		fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), report.Safe(r.Reason))
 		return
 	}
 	s.total++
@@ -718,7 +730,7 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
-		report.WriteJSON(e.stdout, rec)
+		report.WriteJSON(e.stdout, rec.names())
 		return
 	}
 	from, to := remote, r.Local
@@ -733,7 +745,7 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", from, to, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", report.Safe(from), report.Safe(to), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
 }
 
 func reason(err error) string {
@@ -911,9 +923,9 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 	if r.Skipped {
 		// As result: a skip is neither a failure nor a counted file.
 		if to.json {
-			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: dst, Source: src}, true, r.Reason})
+			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: dst, Source: src}.names(), true, r.Reason})
 		} else {
-			fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), r.Reason)
+			fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), report.Safe(r.Reason))
 		}
 		return
 	}
@@ -926,7 +938,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
-		report.WriteJSON(e.stdout, rec)
+		report.WriteJSON(e.stdout, rec.names())
 		return
 	}
 	if r.Err != nil {
@@ -937,7 +949,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", src, dst, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", report.Safe(src), report.Safe(dst), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
 }
 
 func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
@@ -978,15 +990,18 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 	return s.finish(ctx, "files")
 }
 
-// lsRecord is the --json line per listed entry.
+// lsRecord is the --json line per listed entry; *_escaped as in
+// fileRecord.
 type lsRecord struct {
-	Remote string `json:"remote"`
-	Name   string `json:"name,omitempty"`
-	Type   string `json:"type,omitempty"`
-	Mode   string `json:"mode,omitempty"`
-	Size   int64  `json:"size"`
-	MTime  string `json:"mtime,omitempty"`
-	Error  string `json:"error,omitempty"`
+	Remote        string `json:"remote"`
+	RemoteEscaped string `json:"remote_escaped,omitempty"`
+	Name          string `json:"name,omitempty"`
+	NameEscaped   string `json:"name_escaped,omitempty"`
+	Type          string `json:"type,omitempty"`
+	Mode          string `json:"mode,omitempty"`
+	Size          int64  `json:"size"`
+	MTime         string `json:"mtime,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 func fileType(m fs.FileMode) string {
@@ -1015,8 +1030,10 @@ func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 		}
 		if s.json {
 			for _, en := range entries {
-				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(en.Path), Name: en.Name, Type: fileType(en.Mode),
-					Mode: fmt.Sprintf("%04o", en.Mode.Perm()), Size: en.Size, MTime: en.ModTime.UTC().Format(time.RFC3339)})
+				rec := lsRecord{Remote: s.remoteName(en.Path), Name: en.Name, Type: fileType(en.Mode),
+					Mode: fmt.Sprintf("%04o", en.Mode.Perm()), Size: en.Size, MTime: en.ModTime.UTC().Format(time.RFC3339)}
+				rec.RemoteEscaped, rec.NameEscaped = report.NotUTF8(rec.Remote), report.NotUTF8(rec.Name)
+				report.WriteJSON(e.stdout, rec)
 			}
 			return nil
 		}
@@ -1024,28 +1041,17 @@ func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 			if i > 0 {
 				fmt.Fprintln(e.stdout)
 			}
-			fmt.Fprintf(e.stdout, "%s:\n", s.remoteName(p))
+			fmt.Fprintf(e.stdout, "%s:\n", report.Safe(s.remoteName(p)))
 		}
 		for _, en := range entries {
 			name := en.Name
 			if en.Mode.IsDir() {
 				name += "/"
 			}
-			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, en.ModTime.Local().Format("2006-01-02 15:04"), printable(name))
+			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, en.ModTime.Local().Format("2006-01-02 15:04"), report.Safe(name))
 		}
 		return nil
 	})
-}
-
-// printable quotes a name the server chose if it holds anything a terminal
-// would act on.
-func printable(name string) string {
-	for _, r := range name {
-		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return fmt.Sprintf("%q", name)
-		}
-	}
-	return name
 }
 
 // runSftpRm removes remote paths. A path that names or resolves to the
@@ -1245,7 +1251,7 @@ func readSecret(ctx context.Context, prompt string) ([]byte, error) {
 		tty.Close()
 		return nil, err
 	}
-	fmt.Fprint(tty, prompt)
+	fmt.Fprint(tty, report.Safe(prompt)) // a user or host name from a config file
 	type answer struct {
 		b   []byte
 		err error
@@ -1312,7 +1318,7 @@ func (p *progressLine) show(ev sftpx.Event) {
 	if ev.Verify {
 		what = "verify"
 	}
-	line := fmt.Sprintf("%s %s %3d%% %s", what, filepath.Base(ev.Remote), pct, size(ev.Bytes))
+	line := fmt.Sprintf("%s %s %3d%% %s", what, report.Safe(filepath.Base(ev.Remote)), pct, size(ev.Bytes))
 	if ev.Verified > 0 {
 		line += fmt.Sprintf(", %d%% read back and verified", vpct)
 	}

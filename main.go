@@ -87,8 +87,9 @@ func (e *env) warnf(format string, args ...any) {
 	fmt.Fprintln(e.stderr, "sshpin: "+report.Safe(fmt.Sprintf(format, args...)))
 }
 
+// hintf escapes as warnf does: hints quote what the user typed.
 func (e *env) hintf(format string, args ...any) {
-	fmt.Fprintf(e.stderr, "sshpin: hint: "+format+"\n", args...)
+	fmt.Fprintln(e.stderr, "sshpin: hint: "+report.Safe(fmt.Sprintf(format, args...)))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -115,10 +115,10 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	r := a.Scan
 	head := r.Target.String()
 	if r.Hello != nil {
-		head += "  " + safe(r.Hello.Banner.Raw)
+		head += "  " + Safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, safe(scan.Describe(r.Err)))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, Safe(scan.Describe(r.Err)))
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "%s  (worst: %s)\n", head, a.Worst()); err != nil {
@@ -126,7 +126,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	}
 	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIRECTION", "REASON")
 	for _, f := range a.Findings() {
-		if err := t.Append([]string{string(f.Severity), string(f.Category), safe(f.Algorithm), shortDir(f.Direction), safe(f.Reason)}); err != nil {
+		if err := t.Append([]string{string(f.Severity), string(f.Category), Safe(f.Algorithm), shortDir(f.Direction), Safe(f.Reason)}); err != nil {
 			return err
 		}
 	}
@@ -156,7 +156,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", c)
 	}
 	for _, n := range r.NotRetrieved {
-		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", safe(n.Type), safe(n.Reason))
+		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", Safe(n.Type), Safe(n.Reason))
 	}
 	for i, f := range a.Report.Fixes {
 		if i == 0 {

@@ -44,7 +44,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck) error {
 			if presented == "" && k.Pinned != "" {
 				presented = "(pinned " + k.Pinned + ")"
 			}
-			if err := t.Append([]string{h.Name, string(k.Status), safe(k.Type), presented, wrap(safe(k.Detail), 70)}); err != nil {
+			if err := t.Append([]string{h.Name, string(k.Status), Safe(k.Type), presented, wrap(Safe(k.Detail), 70)}); err != nil {
 				return err
 			}
 		}
@@ -52,7 +52,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck) error {
 			if f.Severity != audit.Fail && f.Severity != audit.Warn {
 				continue
 			}
-			if err := t.Append([]string{h.Name, "policy-" + string(f.Severity), safe(f.Algorithm), "", wrap(safe(f.Reason), 70)}); err != nil {
+			if err := t.Append([]string{h.Name, "policy-" + string(f.Severity), Safe(f.Algorithm), "", wrap(Safe(f.Reason), 70)}); err != nil {
 				return err
 			}
 		}
@@ -89,15 +89,15 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck) error {
 	b.WriteString("| host | status | type | presented | detail |\n|---|---|---|---|---|\n")
 	for _, h := range hosts {
 		for _, k := range h.Keys {
-			fmt.Fprintf(&b, "| %s | **%s** | %s | `%s` | %s |\n", mdEscape(h.Name), k.Status, mdEscape(safe(k.Type)), k.Presented, mdEscape(safe(k.Detail)))
+			fmt.Fprintf(&b, "| %s | **%s** | %s | `%s` | %s |\n", mdEscape(h.Name), k.Status, mdEscape(Safe(k.Type)), k.Presented, mdEscape(Safe(k.Detail)))
 		}
 		for _, f := range h.Policy {
 			if f.Severity == audit.Fail || f.Severity == audit.Warn {
-				fmt.Fprintf(&b, "| %s | policy-%s | %s | | %s |\n", mdEscape(h.Name), f.Severity, mdEscape(safe(f.Algorithm)), mdEscape(safe(f.Reason)))
+				fmt.Fprintf(&b, "| %s | policy-%s | %s | | %s |\n", mdEscape(h.Name), f.Severity, mdEscape(Safe(f.Algorithm)), mdEscape(Safe(f.Reason)))
 			}
 		}
 		for _, a := range h.Algos {
-			fmt.Fprintf(&b, "| %s | algo-%s | %s | | %s |\n", mdEscape(h.Name), a.Kind, a.Field, mdEscape(safe(strings.Join(a.Algorithms, ", "))))
+			fmt.Fprintf(&b, "| %s | algo-%s | %s | | %s |\n", mdEscape(h.Name), a.Kind, a.Field, mdEscape(Safe(strings.Join(a.Algorithms, ", "))))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -35,10 +35,10 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 	r := d.Probe
 	var b strings.Builder
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.Target.String(), safe(scan.Describe(r.Err)))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n", r.Target.String(), Safe(scan.Describe(r.Err)))
 		return err
 	}
-	fmt.Fprintf(&b, "%s  %s\n", r.Target.String(), safe(r.Hello.Banner.Raw))
+	fmt.Fprintf(&b, "%s  %s\n", r.Target.String(), Safe(r.Hello.Banner.Raw))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 			if alg == "" {
 				alg = "(" + negotiate.NoCommonAlgorithm + ")"
 			}
-			if err := t.Append([]string{string(c.Slot), safe(alg)}); err != nil {
+			if err := t.Append([]string{string(c.Slot), Safe(alg)}); err != nil {
 				return err
 			}
 		}
@@ -67,13 +67,13 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 		for _, f := range n.Failures {
 			fmt.Fprintf(&b, "%s: %s\n", f.Slot, f.Reason)
 			fmt.Fprintf(&b, "  client offers: %s\n", orNone(f.Client))
-			fmt.Fprintf(&b, "  server offers: %s\n", safe(orNone(f.Server)))
+			fmt.Fprintf(&b, "  server offers: %s\n", Safe(orNone(f.Server)))
 			if f.ClientCanFix {
-				fmt.Fprintf(&b, "  fix the client: %s\n", safe(f.ClientFix))
+				fmt.Fprintf(&b, "  fix the client: %s\n", Safe(f.ClientFix))
 			} else {
-				fmt.Fprintf(&b, "  the client cannot: %s\n", safe(f.ClientFix))
+				fmt.Fprintf(&b, "  the client cannot: %s\n", Safe(f.ClientFix))
 			}
-			fmt.Fprintf(&b, "  fix the server: %s\n", safe(f.ServerFix))
+			fmt.Fprintf(&b, "  fix the server: %s\n", Safe(f.ServerFix))
 		}
 		if p := d.Pitfalls[n.Client]; p != nil {
 			fmt.Fprintf(&b, "pinned-key pitfall: %s\n", p.Reason)

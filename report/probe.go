@@ -16,7 +16,7 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 		head += " (" + r.Address + ")"
 	}
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, safe(scan.Describe(r.Err)))
+		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, Safe(scan.Describe(r.Err)))
 		return err
 	}
 	if _, err := fmt.Fprintf(w, "%s\n", head); err != nil {
@@ -24,9 +24,9 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 	}
 	h := r.Hello
 	t := newTable(w, "FIELD", "VALUE")
-	rows := [][]string{{"banner", safe(h.Banner.Raw)}, {"software", safe(h.Banner.Software)}}
+	rows := [][]string{{"banner", Safe(h.Banner.Raw)}, {"software", Safe(h.Banner.Software)}}
 	if h.Banner.Comment != "" {
-		rows = append(rows, []string{"comment", safe(h.Banner.Comment)})
+		rows = append(rows, []string{"comment", Safe(h.Banner.Comment)})
 	}
 	if h.PreambleLines > 0 {
 		kept := safeList(h.Preamble)

@@ -304,9 +304,18 @@ func TestReadShardsAndLimits(t *testing.T) {
 // it accepts is a result that, written and read again, stays the same:
 // the first read normalises (keys re-encoded, derived fields recomputed),
 // and from then on the record is a fixed point.
+//
+// Each execution of an accepted record costs a JSON decode and encode per
+// read (some 30 µs per KiB uninstrumented, most of it encoding/json), and
+// the fuzzer minimises every new input byte by byte: the full samples
+// (1-3 KiB each, most of it OpenSSH's algorithm lists and fields the
+// reader ignores) made each exec several times dearer than it need be and
+// stalled the run for seconds per find. The seeds are the samples with
+// their lists cut to two names and only the fields ParseRecord reads,
+// which reach the same code; TestReadRoundTrip keeps the full ones.
 func FuzzParseRecord(f *testing.F) {
 	for _, s := range samples(f) {
-		f.Add(encode(f, s.r, s.withKeys))
+		f.Add(factsOnly(f, encode(f, shortLists(s.r), s.withKeys)))
 	}
 	for _, s := range []string{
 		`{"target":"a"}`,
@@ -334,6 +343,12 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatalf("a record written from an accepted one is refused: %v\n%s", err, once)
 		}
 		twice := encode(t, r2, keyed2)
+		if bytes.Equal(once, twice) {
+			// once reads back as what wrote it: a fixed point already
+			// (ParseRecord and encode are deterministic), and a third
+			// read would only cost time.
+			return
+		}
 		r3, _, err := ParseRecord(twice)
 		if err != nil {
 			t.Fatal(err)
@@ -349,6 +364,36 @@ func FuzzParseRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+// shortLists is r with its hello's name-lists cut to two names each: the
+// same shape in a tenth of the bytes.
+func shortLists(r *scan.Result) *scan.Result {
+	if r.Hello == nil || r.Hello.KexInit == nil {
+		return r
+	}
+	c, h, k := *r, *r.Hello, *r.Hello.KexInit
+	for _, l := range k.Lists() {
+		*l = (*l)[:min(len(*l), 2)]
+	}
+	h.KexInit = &k
+	h.Payload = k.Marshal()
+	c.Hello = &h
+	return &c
+}
+
+// factsOnly is a record with only what ParseRecord reads (recordIn), none
+// of what it derives again.
+func factsOnly(tb testing.TB, line []byte) []byte {
+	var in recordIn
+	if err := json.Unmarshal(line, &in); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // FuzzRead: whole inputs, several lines; every error names a line of the

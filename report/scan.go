@@ -21,12 +21,12 @@ func ScanTable(w io.Writer, results []*scan.Result) error {
 			}
 		}
 		for _, n := range r.NotRetrieved {
-			if err := t.Append([]string{name, r.Address, safe(n.Type), "", "(not retrieved)", safe(n.Reason)}); err != nil {
+			if err := t.Append([]string{name, r.Address, Safe(n.Type), "", "(not retrieved)", Safe(n.Reason)}); err != nil {
 				return err
 			}
 		}
 		if r.Err != nil && len(r.NotRetrieved) == 0 {
-			if err := t.Append([]string{name, r.Address, "", "", "", "error: " + safe(scan.Describe(r.Err))}); err != nil {
+			if err := t.Append([]string{name, r.Address, "", "", "", "error: " + Safe(scan.Describe(r.Err))}); err != nil {
 				return err
 			}
 		}

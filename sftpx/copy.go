@@ -129,8 +129,12 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 			return err
 		}
 		for _, fi := range infos {
-			name := fi.Name()
-			if !safeName(name) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
+			name, why := listedName(fi.Name())
+			if why != "" {
+				c.suspect(d, name, why)
+				continue
+			}
+			if strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".") {
 				continue
 			}
 			if ok, _ := path.Match(base, name); ok {

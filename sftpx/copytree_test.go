@@ -248,9 +248,9 @@ func TestCopyPlacesTheCopyAsCpDoes(t *testing.T) {
 }
 
 // The source server names a file "../escape" in a listing: the copy must
-// not write outside the destination directory on the other server.
-// (pkg/sftp already reduces names to their last element; the check in
-// walkRemote is the second line.)
+// not write outside the destination directory on the other server, and
+// the name is reported as sent, skipped (pkg/sftp alone would cut it to
+// "escape", and the copy would fail on a file that does not exist).
 func TestCopyTreeRefusesUnsafeNames(t *testing.T) {
 	srcSrv, src, _ := dialServer(t, serverConfig{wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
 		h.FileList = evilLister{h.FileList}
@@ -263,8 +263,9 @@ func TestCopyTreeRefusesUnsafeNames(t *testing.T) {
 	rs := collect(func(each func(Result)) {
 		dst.Copy(context.Background(), src, "/d", "/out/inner", TransferOptions{Recursive: true}, each)
 	})
-	if len(rs) != 2 || rs[0].Err != nil || rs[0].Remote != "/out/inner/ok" || rs[1].Err == nil {
-		t.Errorf("results %+v, want /out/inner/ok and a failure for the hostile name", rs)
+	if len(rs) != 2 || rs[0].Err != nil || rs[0].Remote != "/out/inner/ok" ||
+		!rs[1].Skipped || rs[1].Err != nil || rs[1].Local != "/d/../escape" || !strings.Contains(rs[1].Reason, "it holds a '/'") {
+		t.Errorf("results %+v, want /out/inner/ok and /d/../escape skipped", rs)
 	}
 	if dstSrv.fs.exists("/escape") || dstSrv.fs.exists("/out/escape") {
 		t.Fatal("a file was written outside the destination")

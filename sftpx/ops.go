@@ -3,7 +3,6 @@ package sftpx
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -39,7 +38,12 @@ func (c *Client) List(ctx context.Context, remote string) ([]Entry, error) {
 			return err
 		}
 		for _, fi := range infos {
-			out = append(out, Entry{Name: fi.Name(), Path: path.Join(remote, fi.Name()), Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()})
+			name, why := listedName(fi.Name())
+			if why != "" {
+				c.suspect(remote, name, why)
+				continue
+			}
+			out = append(out, Entry{Name: name, Path: path.Join(remote, name), Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()})
 		}
 		return nil
 	})
@@ -165,11 +169,12 @@ func (c *Client) removeTree(ctx context.Context, dir string) []error {
 		if ctx.Err() != nil {
 			return append(errs, ctx.Err())
 		}
-		if !safeName(fi.Name()) {
-			errs = append(errs, &TransferError{Op: "rm", Remote: dir, Err: fmt.Errorf("the server sent an unsafe file name %q: skipped", fi.Name())})
+		name, why := listedName(fi.Name())
+		if why != "" {
+			errs = append(errs, &TransferError{Op: "rm", Remote: suspectPath(dir, name), Err: errors.New(why + ": not removed")})
 			continue
 		}
-		p := path.Join(dir, fi.Name())
+		p := path.Join(dir, name)
 		// ReadDir reports links as links (lstat), so a link to a directory
 		// is removed, never followed.
 		if fi.IsDir() {

@@ -209,9 +209,16 @@ func allDigits(s string) bool {
 }
 
 // String returns the scp form, which ParseRemote reads back as r. The port
-// is written when it is not 22 or was given, and also when the path would
-// otherwise read as one ("12:notes" becomes "host:22:12:notes").
+// is written when it is not 22 or was given. A path that would read as a
+// port ("12:notes") with no port given is written as a URI
+// ("sftp://host/12:notes"): the scp form could only say "host:22:12:notes",
+// which reads back as a port given, one that overrides ~/.ssh/config's.
 func (r Remote) String() string {
+	j := strings.IndexByte(r.Path, ':')
+	digitsColon := j > 0 && allDigits(r.Path[:j])
+	if digitsColon && r.Port == target.DefaultPort && !r.PortGiven {
+		return r.uri()
+	}
 	var b strings.Builder
 	if r.User != "" {
 		b.WriteString(r.User)
@@ -223,11 +230,32 @@ func (r Remote) String() string {
 		b.WriteString(r.Host)
 	}
 	b.WriteByte(':')
-	if j := strings.IndexByte(r.Path, ':'); r.Port != target.DefaultPort || r.PortGiven || (j > 0 && allDigits(r.Path[:j])) {
+	if r.Port != target.DefaultPort || r.PortGiven || digitsColon {
 		b.WriteString(strconv.Itoa(r.Port))
 		b.WriteByte(':')
 	}
 	b.WriteString(r.Path)
+	return b.String()
+}
+
+// uri is r as "sftp://[user@]host/PATH", which parseURI reads back: the
+// path after one slash, with '%' (which parseURI decodes) escaped, and in
+// the user name ';' too (parseURI refuses it raw, as a connection
+// parameter). Only String's port-less case uses it, so no port is written.
+func (r Remote) uri() string {
+	var b strings.Builder
+	b.WriteString(uriScheme)
+	if r.User != "" {
+		b.WriteString(strings.NewReplacer("%", "%25", ";", "%3B").Replace(r.User))
+		b.WriteByte('@')
+	}
+	if strings.Contains(r.Host, ":") {
+		b.WriteString("[" + r.Host + "]")
+	} else {
+		b.WriteString(r.Host)
+	}
+	b.WriteByte('/')
+	b.WriteString(strings.ReplaceAll(r.Path, "%", "%25"))
 	return b.String()
 }
 

@@ -106,9 +106,23 @@ func TestIsRemote(t *testing.T) {
 // A path that starts like a port is written with the port, so that it
 // reads back as the same path.
 func TestRemoteStringDisambiguates(t *testing.T) {
-	r := Remote{Host: "h", Port: 22, Path: "123:notes"}
-	if got := r.String(); got != "h:22:123:notes" {
-		t.Errorf("String() = %q", got)
+	for _, tc := range []struct {
+		r    Remote
+		want string
+	}{
+		// The port given: the scp form says so.
+		{Remote{Host: "h", Port: 22, PortGiven: true, Path: "123:notes"}, "h:22:123:notes"},
+		// No port given: "h:22:..." would read back as one given, so
+		// the URI form, which needs none.
+		{Remote{Host: "h", Port: 22, Path: "123:notes"}, "sftp://h/123:notes"},
+		{Remote{User: "a;b%", Host: "::1", Port: 22, Path: "1:50%"}, "sftp://a%3Bb%25@[::1]/1:50%25"},
+	} {
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("%+v.String() = %q, want %q", tc.r, got, tc.want)
+		}
+		if back, err := ParseRemote(tc.want); err != nil || back != tc.r {
+			t.Errorf("ParseRemote(%q) = %+v, %v, want %+v", tc.want, back, err, tc.r)
+		}
 	}
 	if got := (Remote{User: "u", Host: "::1", Port: 2222, Path: "/p"}).String(); got != "u@[::1]:2222:/p" {
 		t.Errorf("String() = %q", got)

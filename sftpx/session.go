@@ -113,9 +113,10 @@ func startSession(sc *ssh.Client, replied func(), events func(Event)) (*session,
 		ses.limits = lim
 		ses.chunk = lim.chunk()
 	}
+	readdirs := &readdirIDs{} // listednames.go: suspect names in listings
 	ses.client, err = sftp.NewClientPipe(
-		io.MultiReader(&replay{b: version}, &replyReader{r: r, arm: replied}),
-		&packetWriter{w: w, drop: 1},
+		io.MultiReader(&replay{b: version}, &nameFilter{r: &replyReader{r: r, arm: replied}, ids: readdirs}),
+		&packetWriter{w: w, drop: 1, sent: readdirs.sent},
 		sftp.UseFstat(true),
 		sftp.MaxPacketUnchecked(ses.chunk),
 		sftp.MaxConcurrentRequestsPerFile(requestsInFlight),
@@ -262,6 +263,8 @@ type packetWriter struct {
 	drop int
 	buf  []byte // the packet being assembled
 	need int    // its length with the prefix, once the prefix is known
+
+	sent func(packet []byte) // told every packet before it goes out (names.go)
 }
 
 func (pw *packetWriter) Write(p []byte) (int, error) {
@@ -305,6 +308,9 @@ func (pw *packetWriter) emit(b []byte) error {
 	if pw.drop > 0 {
 		pw.drop--
 		return nil
+	}
+	if pw.sent != nil {
+		pw.sent(b)
 	}
 	_, err := pw.w.Write(b)
 	return err

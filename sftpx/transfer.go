@@ -690,14 +690,15 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		if ctx.Err() != nil {
 			return
 		}
-		s := path.Join(src, e.Name())
 		// The server names the files; a name that is not a single path
 		// element would write outside dst (the scp CVE-2019-6111 class).
-		if !safeName(e.Name()) {
-			f.result(t.failed(s, dst, fmt.Errorf("the server sent an unsafe file name %q: skipped", e.Name())))
+		name, why := listedName(e.Name())
+		if why != "" {
+			f.result(t.skipped(suspectPath(src, name), "", why))
 			continue
 		}
-		d := t.join(dst, e.Name())
+		s := path.Join(src, name)
+		d := t.join(dst, name)
 		mode := e.Mode()
 		if mode&fs.ModeSymlink != 0 {
 			// A link to a file is copied as the file; a link to a
@@ -722,11 +723,6 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 			f.result(t.skipped(s, d, skipNotRegular))
 		}
 	}
-}
-
-func safeName(name string) bool {
-	return name != "" && name != "." && name != ".." &&
-		!strings.ContainsAny(name, "/\x00") && !strings.ContainsRune(name, filepath.Separator)
 }
 
 // GetFile downloads the regular file remote to exactly local: into a

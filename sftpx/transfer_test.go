@@ -540,8 +540,8 @@ func TestRecursiveRoundTrip(t *testing.T) {
 }
 
 // A hostile server names a file "../escape" in a listing: the download
-// must not write outside the destination. (pkg/sftp already reduces names
-// to their last element; the check in getTree is the second line.)
+// must not write outside the destination, and the name is reported as
+// sent, skipped (pkg/sftp alone would cut it to "escape").
 func TestGetRefusesUnsafeNames(t *testing.T) {
 	s, c, _ := dialServer(t, serverConfig{wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
 		h.FileList = evilLister{h.FileList}
@@ -555,8 +555,8 @@ func TestGetRefusesUnsafeNames(t *testing.T) {
 	rs := collect(func(each func(Result)) {
 		c.Get(context.Background(), "/d", dst, TransferOptions{Recursive: true}, each)
 	})
-	if len(rs) != 2 || rs[0].Err != nil || rs[1].Err == nil {
-		t.Errorf("results %+v, want d/ok and a failure for the hostile name", rs)
+	if len(rs) != 2 || rs[0].Err != nil || !rs[1].Skipped || rs[1].Err != nil || rs[1].Remote != "/d/../escape" {
+		t.Errorf("results %+v, want d/ok and /d/../escape skipped", rs)
 	}
 	if _, err := os.Stat(filepath.Join(base, "escape")); err == nil {
 		t.Fatal("a file was written outside the destination")
