@@ -163,7 +163,17 @@ func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.
 			return c
 		}
 		if plainTypes[cert.Key.Type()] {
-			return nil // its plain key is checked on its own row
+			// Its plain key is checked on its own row, unless only the
+			// certificate is accepted: off port 22, OpenSSH retries a
+			// certificate no CA for the port vouches for with the bare
+			// host's CAs and then keys, which a plain key never reaches
+			// when the port pins another.
+			if err == nil && m.Verify(cert.Key) != nil {
+				c.Lines = []int{proof.Line.Num}
+				c.Status, c.Detail = StatusOK, "accepted as its key, pinned for the bare host at "+proof.Line.Pos()+" (as OpenSSH does when it asks for certificates)"
+				return c
+			}
+			return nil
 		}
 		k = scan.NewKey(cert.Key, k.Algorithm)
 		c.Type, c.Presented = k.Type, k.SHA256
