@@ -438,4 +438,3 @@ func clipText(b []byte) string {
 	}
 	return strings.Join(out, "\n")
 }
-
