@@ -151,7 +151,14 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 	ch, err := f.Plan(o.r.Target.Host, o.r.Target.Port, o.keys, mopts)
 	var ce *knownhosts.ConflictError
 	var re *knownhosts.RevokedError
+	var ue *knownhosts.UnreadableError
 	switch {
+	case errors.As(err, &ue):
+		// ssh may enforce a line sshpin cannot read: writing beside it
+		// could override that pin.
+		_, why, _ := strings.Cut(ue.Error(), "not pinned: ")
+		o.status, o.why = "failed", why
+		return nil
 	case errors.As(err, &ce):
 		o.status, o.change = "refused", ce.Change
 		return nil
@@ -176,6 +183,8 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 func (o *pinOutcome) text() string {
 	name := report.Safe(o.r.Target.String())
 	switch {
+	case o.status == "failed" && o.why != "":
+		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(o.why))
 	case o.status == "failed" && o.r.Err != nil:
 		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(scan.Describe(o.r.Err)))
 	case o.status == "failed":
