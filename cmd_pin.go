@@ -270,7 +270,7 @@ func pinText(name string, ch *knownhosts.Change) string {
 	}
 	for _, r := range ch.Replaced {
 		if r.New != nil {
-			fmt.Fprintf(&b, "\n  - %s %s (line %d, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+			fmt.Fprintf(&b, "\n  - %s %s (%s, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
 		}
 	}
 	return b.String()
@@ -283,7 +283,7 @@ func conflictText(name string, ch *knownhosts.Change) string {
 		if r.New == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  - %s %s (pinned, line %d)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+		fmt.Fprintf(&b, "\n  - %s %s (pinned at %s)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
 		fmt.Fprintf(&b, "\n  + %s %s (the server proved this)", r.New.Type(), ssh.FingerprintSHA256(r.New))
 		if r.Shared {
 			b.WriteString("\n    that line pins other hosts too: edit it by hand")
