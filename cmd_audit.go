@@ -194,7 +194,7 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 		}
 		profiles = append(profiles, p)
 	}
-	var pinned []*knownhosts.File
+	var pinned *knownhosts.Set
 	if cmd.String("pinned") != "" {
 		if pinned, _, err = readPinned(cmd, false); err != nil {
 			return err
@@ -210,7 +210,7 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 		if r.Err == nil {
 			var types []string
 			if pinned != nil {
-				m, err := lookup(pinned, r.Target)
+				m, err := pinned.Lookup(r.Target.Host, r.Target.Port)
 				if err != nil {
 					return &exitError{exitFailure, err}
 				}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -152,7 +151,14 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 	ch, err := f.Plan(o.r.Target.Host, o.r.Target.Port, o.keys, mopts)
 	var ce *knownhosts.ConflictError
 	var re *knownhosts.RevokedError
+	var ue *knownhosts.UnreadableError
 	switch {
+	case errors.As(err, &ue):
+		// ssh may enforce a line sshpin cannot read: writing beside it
+		// could override that pin.
+		_, why, _ := strings.Cut(ue.Error(), "not pinned: ")
+		o.status, o.why = "failed", why
+		return nil
 	case errors.As(err, &ce):
 		o.status, o.change = "refused", ce.Change
 		return nil
@@ -177,6 +183,8 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 func (o *pinOutcome) text() string {
 	name := report.Safe(o.r.Target.String())
 	switch {
+	case o.status == "failed" && o.why != "":
+		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(o.why))
 	case o.status == "failed" && o.r.Err != nil:
 		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(scan.Describe(o.r.Err)))
 	case o.status == "failed":
@@ -262,7 +270,7 @@ func pinText(name string, ch *knownhosts.Change) string {
 	}
 	for _, r := range ch.Replaced {
 		if r.New != nil {
-			fmt.Fprintf(&b, "\n  - %s %s (line %d, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+			fmt.Fprintf(&b, "\n  - %s %s (%s, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
 		}
 	}
 	return b.String()
@@ -275,7 +283,7 @@ func conflictText(name string, ch *knownhosts.Change) string {
 		if r.New == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  - %s %s (pinned, line %d)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+		fmt.Fprintf(&b, "\n  - %s %s (pinned at %s)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
 		fmt.Fprintf(&b, "\n  + %s %s (the server proved this)", r.New.Type(), ssh.FingerprintSHA256(r.New))
 		if r.Shared {
 			b.WriteString("\n    that line pins other hosts too: edit it by hand")
@@ -330,59 +338,30 @@ Examples:
 // readPinned reads --pinned, or the files ssh reads by default, and says
 // where trust on first use writes. A missing --pinned file is an error
 // unless mayBeMissing (trust on first use will create it); then, as when
-// none of ssh's files exists, files is empty.
-func readPinned(cmd *cli.Command, mayBeMissing bool) (files []*knownhosts.File, writePath string, err error) {
-	if p := cmd.String("pinned"); p != "" {
-		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) && mayBeMissing {
-			return nil, p, nil
+// none of ssh's files exists, the Set holds no file.
+func readPinned(cmd *cli.Command, mayBeMissing bool) (set *knownhosts.Set, writePath string, err error) {
+	paths := []string{cmd.String("pinned")}
+	if paths[0] == "" {
+		if paths, err = defaultPinned(); err != nil {
+			return nil, "", err
 		}
-		if err != nil {
-			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
-		}
-		return []*knownhosts.File{f}, p, nil
+	} else if _, err := os.Stat(paths[0]); errors.Is(err, fs.ErrNotExist) && !mayBeMissing {
+		return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: knownhosts: %w", err)}
 	}
-	for _, p := range defaultPinned() {
-		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
-		}
-		files = append(files, f)
+	if set, err = knownhosts.Open(paths...); err != nil {
+		return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
 	}
-	return files, defaultPinned()[0], nil
+	return set, paths[0], nil
 }
 
 // defaultPinned are the files ssh reads when none is named, the user's
 // first: the one trust on first use writes.
-func defaultPinned() []string {
-	var paths []string
-	if home, err := os.UserHomeDir(); err == nil {
-		paths = append(paths, filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2"))
+func defaultPinned() ([]string, error) {
+	user, err := knownhosts.DefaultFiles()
+	if err != nil {
+		return nil, &usageError{msg: strings.TrimPrefix(err.Error(), "knownhosts: "), hint: "name the pinned file with --pinned FILE"}
 	}
-	return append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-}
-
-// lookup merges what every file says of a host, as ssh reads its user and
-// global files together.
-func lookup(files []*knownhosts.File, t target.Target) (*knownhosts.Match, error) {
-	var m *knownhosts.Match
-	for _, f := range files {
-		fm, err := f.Lookup(t.Host, t.Port)
-		if err != nil {
-			return nil, err
-		}
-		if m == nil {
-			m = fm
-			continue
-		}
-		m.Keys = append(m.Keys, fm.Keys...)
-		m.Authorities = append(m.Authorities, fm.Authorities...)
-		m.Revoked = append(m.Revoked, fm.Revoked...)
-	}
-	return m, nil
+	return append(user, knownhosts.GlobalFiles()...), nil
 }
 
 func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
@@ -398,17 +377,16 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	tofu := cmd.Bool("trust-on-first-use")
-	files, writePath, err := readPinned(cmd, tofu)
+	set, writePath, err := readPinned(cmd, tofu)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		if !tofu {
-			return &usageError{msg: "no pinned file: none of " + strings.Join(defaultPinned(), ", ") + " exists",
-				hint: "sshpin pin --pinned host.keys TARGET..., then sshpin check --pinned host.keys"}
-		}
+	files := set.Files()
+	if len(files) == 0 && !tofu {
 		// Trusting on first use starts a pinned file, as pin does.
-		files = []*knownhosts.File{{Name: writePath}}
+		defaults, _ := defaultPinned()
+		return &usageError{msg: "no pinned file: none of " + strings.Join(defaults, ", ") + " exists",
+			hint: "sshpin pin --pinned host.keys TARGET..., then sshpin check --pinned host.keys"}
 	}
 	// Bad lines never hide the good ones, but a pinned file with lines
 	// OpenSSH would skip is not a clean bill of health: the run ends with 2
@@ -468,7 +446,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	var checks []*report.HostCheck
 	drift, unverified := 0, 0
 	for _, r := range nonNil(results) {
-		m, err := lookup(files, r.Target)
+		m, err := set.Lookup(r.Target.Host, r.Target.Port)
 		if err != nil {
 			return &exitError{exitFailure, err}
 		}
@@ -476,12 +454,10 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		if tofu && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
 			// A failure here leaves the host unpinned, which is drift: it
 			// must not cost the other hosts their report.
-			if err := e.trustOnFirstUse(writePath, r); err != nil {
+			if err := e.trustOnFirstUse(set, writePath, r); err != nil {
 				e.warnf("%s: not trusted on first use: %s", r.Target, strings.TrimPrefix(err.Error(), "knownhosts: "))
-			} else if f, err := knownhosts.ReadFile(writePath); err == nil {
-				if m, err := f.Lookup(r.Target.Host, r.Target.Port); err == nil {
-					h = report.Check(m, r)
-				}
+			} else if m, err := set.Lookup(r.Target.Host, r.Target.Port); err == nil {
+				h = report.Check(m, r)
 			}
 		}
 		if policy != nil && r.Hello != nil && r.Hello.KexInit != nil {
@@ -539,24 +515,13 @@ func invalidLines(f *knownhosts.File) int {
 	return n
 }
 
-// trustOnFirstUse pins an unknown host's keys, loudly. It is only called
-// for hosts the files know nothing about; Plan refuses any mismatch anyway.
-func (e *env) trustOnFirstUse(path string, r *scan.Result) error {
-	var keys []ssh.PublicKey
-	for _, k := range r.Keys {
-		if k.Cert == nil {
-			keys = append(keys, k.Key)
-		}
-	}
-	err := knownhosts.Update(path, func(f *knownhosts.File) error {
-		ch, err := f.Plan(r.Target.Host, r.Target.Port, keys, knownhosts.MergeOptions{})
-		if err != nil {
-			return err
-		}
-		return f.Apply(ch)
-	})
-	if err == nil {
-		e.warnf("warning: trusted %s on first use: pinned %d keys into %s without verification", r.Target, len(keys), path)
+// trustOnFirstUse pins an unknown host's keys, loudly, with the one rule
+// sftp follows too: the pins are read again under the file's lock, and a
+// host pinned meanwhile must match them.
+func (e *env) trustOnFirstUse(set *knownhosts.Set, path string, r *scan.Result) error {
+	added, err := set.TrustOnFirstUse(path, r.Target.Host, r.Target.Port, plainKeys(r)...)
+	if err == nil && added > 0 {
+		e.warnf("warning: trusted %s on first use: pinned %d keys into %s without verification", r.Target, added, path)
 	}
 	return err
 }

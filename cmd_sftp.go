@@ -463,41 +463,34 @@ func readSSHConfig(cmd *cli.Command) (*sftpx.SSHConfig, error) {
 
 // sftpPinned reads the pinned files: --pinned FILE, else the files the
 // configuration names (UserKnownHostsFile, GlobalKnownHostsFile), else
-// ssh's defaults. Missing default files are skipped. writePath is where
-// trust on first use writes: the first user file.
-func sftpPinned(cmd *cli.Command, hc sftpx.HostConfig, mayBeMissing bool) (files []*knownhosts.File, writePath string, err error) {
+// ssh's defaults. Missing files are skipped. writePath is where trust on
+// first use writes: the first user file.
+func sftpPinned(cmd *cli.Command, hc sftpx.HostConfig, mayBeMissing bool) (set *knownhosts.Set, writePath string, err error) {
 	if cmd.String("pinned") != "" {
 		return readPinned(cmd, mayBeMissing)
 	}
-	home, _ := os.UserHomeDir()
-	user := []string{filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2")}
-	global := []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+	var user []string
 	if hc.KnownHostsSet {
-		user = nil
 		for _, f := range hc.UserKnownHostsFiles {
 			user = append(user, hc.Tokens(f, 0, ""))
 		}
+	} else if user, err = knownhosts.DefaultFiles(); err != nil {
+		return nil, "", &usageError{msg: strings.TrimPrefix(err.Error(), "knownhosts: "), hint: "name the pinned file with --pinned FILE"}
 	}
+	global := knownhosts.GlobalFiles()
 	if hc.GlobalKnownHostsFiles != nil {
 		global = nil
 		for _, f := range hc.GlobalKnownHostsFiles {
 			global = append(global, hc.Tokens(f, 0, ""))
 		}
 	}
-	for _, p := range append(slices.Clone(user), global...) {
-		f, err := knownhosts.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read %s: %w", p, err)}
-		}
-		files = append(files, f)
+	if set, err = knownhosts.Open(append(slices.Clone(user), global...)...); err != nil {
+		return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
 	}
 	if len(user) > 0 {
 		writePath = user[0]
 	}
-	return files, writePath, nil
+	return set, writePath, nil
 }
 
 func localUser() string {
@@ -627,13 +620,13 @@ func orDefault(p string) string {
 
 // pinnedOf lists the keys a HostKeyError's lookup found, for the diff.
 func pinnedOf(hke *sftpx.HostKeyError) []string {
-	var ke *knownhosts.KeyError
-	if !errors.As(hke, &ke) {
+	var ce *knownhosts.ChangedError
+	if !errors.As(hke, &ce) {
 		return nil
 	}
 	var out []string
-	for _, l := range ke.Want {
-		out = append(out, fmt.Sprintf("%s %s (line %d)", l.Key.Type(), ssh.FingerprintSHA256(l.Key), l.Num))
+	for _, l := range ce.Want {
+		out = append(out, fmt.Sprintf("%s %s (%s)", l.Key.Type(), ssh.FingerprintSHA256(l.Key), report.Safe(l.Pos())))
 	}
 	return out
 }

@@ -22,21 +22,30 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("knownhosts: %s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-// KeyError is Verify's answer for a key that is not pinned for the host:
-// with no Want the host is unknown, otherwise the key does not match.
-type KeyError struct {
+// ChangedError is the answer for a host that has keys pinned, none of them
+// the one presented: OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED",
+// the machine-in-the-middle case. Like OpenSSH, a pin of another key type
+// counts: a host is either known or not.
+type ChangedError struct {
 	Name string // the host as known_hosts names it: "host" or "[host]:port"
 	Key  ssh.PublicKey
 	Want []*Line // the pinned entries that did not match
 }
 
-func (e *KeyError) Error() string {
-	fp := ssh.FingerprintSHA256(e.Key)
-	if len(e.Want) == 0 {
-		return fmt.Sprintf("knownhosts: %s: no key pinned (offered %s %s)", e.Name, e.Key.Type(), fp)
-	}
-	return fmt.Sprintf("knownhosts: %s: %s key %s is not pinned (pinned at line %s)",
-		e.Name, e.Key.Type(), fp, lineList(e.Want))
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("knownhosts: %s: %s key %s is not the pinned one (pinned at %s)",
+		e.Name, e.Key.Type(), ssh.FingerprintSHA256(e.Key), positions(e.Want))
+}
+
+// UnknownError is the answer for a host nothing pins a key for, and no CA
+// vouches for with a valid certificate.
+type UnknownError struct {
+	Name string
+	Key  ssh.PublicKey
+}
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("knownhosts: %s: no key pinned (offered %s %s)", e.Name, e.Key.Type(), ssh.FingerprintSHA256(e.Key))
 }
 
 // RevokedError is returned for a key, or a certificate's key or CA, that a
@@ -47,8 +56,50 @@ type RevokedError struct {
 }
 
 func (e *RevokedError) Error() string {
-	return fmt.Sprintf("knownhosts: %s key %s is revoked (line %d)",
-		e.Key.Type(), ssh.FingerprintSHA256(e.Key), e.Line.Num)
+	return fmt.Sprintf("knownhosts: %s key %s is revoked (%s)",
+		e.Key.Type(), ssh.FingerprintSHA256(e.Key), e.Line.Pos())
+}
+
+// CertError is the answer for a host certificate that a @cert-authority
+// line's CA signed but that is not valid for the host (Err says why), when
+// the certificate's key, tried next as OpenSSH does, is not accepted
+// either: Unwrap returns that answer, a *ChangedError or an *UnknownError.
+type CertError struct {
+	Name     string
+	CA       *Line
+	Err      error
+	Fallback error
+}
+
+func (e *CertError) Error() string {
+	return fmt.Sprintf("knownhosts: %s: the certificate from the CA at %s is not valid: %v; and its key: %s",
+		e.Name, e.CA.Pos(), e.Err, strings.TrimPrefix(e.Fallback.Error(), "knownhosts: "))
+}
+
+func (e *CertError) Unwrap() error { return e.Fallback }
+
+// UnreadableError is the refusal to pin a host next to lines that name it
+// but that sshpin cannot read: ssh may read them (a key type unknown here)
+// and enforce a pin that a key written beside them would override.
+type UnreadableError struct {
+	Name  string
+	Lines []*Line
+}
+
+func (e *UnreadableError) Error() string {
+	why := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		switch se, ok := l.Err.(*SyntaxError); {
+		case ok:
+			why[i] = l.Pos() + ": " + se.Msg
+		case l.Err != nil:
+			why[i] = l.Pos() + ": " + l.Err.Error()
+		default:
+			why[i] = fmt.Sprintf("%s: key type %q is unknown here", l.Pos(), l.KeyType)
+		}
+	}
+	return fmt.Sprintf("knownhosts: %s: not pinned: lines naming it cannot be read, and ssh may enforce them: %s; fix or remove them first",
+		e.Name, strings.Join(why, "; "))
 }
 
 // ConflictError is Plan's and Apply's refusal to change a pinned key
@@ -68,16 +119,16 @@ func (e *ConflictError) Error() string {
 		if r.Shared {
 			why = "that line pins other hosts too; edit it by hand"
 		}
-		parts = append(parts, fmt.Sprintf("%s key at line %d differs from the offered one (%s)",
-			r.Old.Key.Type(), r.Old.Num, why))
+		parts = append(parts, fmt.Sprintf("%s key at %s differs from the offered one (%s)",
+			r.Old.Key.Type(), r.Old.Pos(), why))
 	}
 	return fmt.Sprintf("knownhosts: %s: %s", e.Change.Name, strings.Join(parts, "; "))
 }
 
-func lineList(ls []*Line) string {
+func positions(ls []*Line) string {
 	s := make([]string, len(ls))
 	for i, l := range ls {
-		s[i] = fmt.Sprint(l.Num)
+		s[i] = l.Pos()
 	}
 	return strings.Join(s, ", ")
 }

@@ -2,6 +2,7 @@ package knownhosts
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -43,6 +44,7 @@ const (
 // An Entry whose key type this package does not know has a nil Key: it is
 // kept and written back, OpenSSH ignores it too, and Lint warns about it.
 type Line struct {
+	File string // the file's name, as the caller gave it
 	Num  int    // 1-based
 	Raw  string // the line as read, without its line ending
 	EOL  string // "\n", "\r\n", or "" for a last line without one
@@ -57,19 +59,20 @@ type Line struct {
 
 	Err error // for Invalid lines: a *SyntaxError
 
-	hostsStart, hostsEnd int // the hosts field's span in Raw, for rewrites
+	hostsStart, hostsEnd int    // the hosts field's span in Raw, for rewrites
+	salt                 []byte // a hashed field's salt; nil if OpenSSH rejects it
 }
 
-// File is a parsed known_hosts file. Change it only through Apply: lookups
-// are compiled once per version of the file.
+// Pos is where the line is: "file:line", for messages.
+func (l *Line) Pos() string { return fmt.Sprintf("%s:%d", l.File, l.Num) }
+
+// File is a parsed known_hosts file. Change it only through Apply.
 type File struct {
 	Name  string
 	Lines []*Line
 
-	mu       sync.Mutex
-	db       *matcher // compiled lines for lookups; nil until needed
-	hashedDB *matcher // the same for the hashed lines only, for Lint
-	gen      uint64   // bumped by Apply, so a Change planned earlier is refused
+	mu  sync.Mutex
+	gen uint64 // bumped by Apply, so a Change planned earlier is refused
 }
 
 // Bytes returns the file's content: every line's raw bytes and line ending.

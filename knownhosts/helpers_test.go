@@ -3,6 +3,10 @@ package knownhosts
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,4 +84,31 @@ func expand(t testing.TB, s string) string {
 		}
 	}
 	return s
+}
+
+var anyRemote = &net.TCPAddr{IP: net.IPv4zero}
+
+// rsaLine renders an ssh-rsa key with modulus n and exponent e, bypassing
+// x/crypto, which refuses exponents over 24 bits.
+func rsaLine(e, n *big.Int) string {
+	blob := ssh.Marshal(struct {
+		Name string
+		E, N *big.Int
+	}{ssh.KeyAlgoRSA, e, n})
+	return "ssh-rsa " + base64.StdEncoding.EncodeToString(blob)
+}
+
+// bigExponentRSA is a 2048-bit RSA key with exponent 2^32+15, as GNU lsh
+// makes them: OpenSSH reads it, x/crypto does not.
+func bigExponentRSA(t testing.TB) string {
+	t.Helper()
+	k := fixtureKey(t, "server_rsa").(ssh.CryptoPublicKey).CryptoPublicKey().(*rsa.PublicKey)
+	return rsaLine(new(big.Int).SetUint64(1<<32+15), k.N)
+}
+
+// smallRSA is a 512-bit RSA key, which OpenSSH refuses to read.
+func smallRSA(t testing.TB) string {
+	t.Helper()
+	n, _ := new(big.Int).SetString("c"+strings.Repeat("5", 127), 16)
+	return rsaLine(big.NewInt(65537), n)
 }

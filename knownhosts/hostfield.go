@@ -1,69 +1,11 @@
 package knownhosts
 
 import (
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 )
-
-// checkHostsField returns why a hosts field makes its line unusable, or "".
-// Patterns that merely never match are Lint's business, not the parser's.
-func checkHostsField(field string) string {
-	for i := 0; i < len(field); i++ {
-		// The matcher escapes a few characters as control bytes; a pattern
-		// holding one could never match a host name anyway.
-		if c := field[i]; c < 0x20 || c == 0x7f {
-			return fmt.Sprintf("control character %q in host pattern", c)
-		}
-	}
-	if field[0] != '|' {
-		for _, p := range strings.Split(field, ",") {
-			if n := strings.Count(collapseStars(p), "*"); n > maxStars {
-				return fmt.Sprintf("pattern %q has %d wildcards '*': more than %d make matching exponentially slow", p, n, maxStars)
-			}
-		}
-		return ""
-	}
-	// OpenSSH's extract_salt: "|1|" salt "|" hash, both base64 SHA-1 sized.
-	// Anything else is a line it rejects as a bad host hash.
-	if strings.Contains(field, ",") {
-		return "hashed host must be the whole hosts field, not part of a list"
-	}
-	parts := strings.Split(field, "|")
-	if len(parts) != 4 {
-		return fmt.Sprintf("bad hashed host %q: want |1|salt|hash", field)
-	}
-	if parts[1] != "1" {
-		return fmt.Sprintf("bad hashed host: unknown hash type %q", parts[1])
-	}
-	for _, p := range []struct{ what, b64 string }{{"salt", parts[2]}, {"hash", parts[3]}} {
-		b, err := base64.StdEncoding.DecodeString(p.b64)
-		if err != nil {
-			return fmt.Sprintf("bad hashed host: %s is not valid base64", p.what)
-		}
-		if len(b) != sha1.Size {
-			return fmt.Sprintf("bad hashed host: %s is %d bytes, want %d", p.what, len(b), sha1.Size)
-		}
-	}
-	return ""
-}
-
-// maxStars bounds the '*' in one pattern. Glob matching backtracks, in
-// OpenSSH and in x/crypto alike, so each '*' multiplies the work by the
-// length of the name: a hostile file could stall every lookup. Real
-// patterns use one or two.
-const maxStars = 3
-
-// collapseStars turns runs of '*' into one, which matches the same names.
-func collapseStars(p string) string {
-	for strings.Contains(p, "**") {
-		p = strings.ReplaceAll(p, "**", "*")
-	}
-	return p
-}
 
 // maxNameLen bounds a host name: DNS names have at most 253 bytes.
 const maxNameLen = 255

@@ -34,6 +34,33 @@ var parsable = map[string]bool{
 	ssh.CertAlgoMLDSA87v01Go:   true,
 }
 
+// keyFormat maps a key type field to the blob format OpenSSH requires
+// after it (sshkey_read compares key types, not names): the RSA signature
+// names stand for the RSA key, webauthn's for the sk-ecdsa key. known is
+// false for a name OpenSSH does not read.
+func keyFormat(field string) (format string, known bool) {
+	switch field {
+	case ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512:
+		return ssh.KeyAlgoRSA, true
+	case ssh.CertAlgoRSASHA256v01, ssh.CertAlgoRSASHA512v01:
+		return ssh.CertAlgoRSAv01, true
+	case "webauthn-sk-ecdsa-sha2-nistp256@openssh.com":
+		return ssh.KeyAlgoSKECDSA256, true
+	}
+	return field, opensshTypes[field]
+}
+
+// opensshTypes are the key type names OpenSSH reads in known_hosts.
+var opensshTypes = map[string]bool{
+	ssh.KeyAlgoRSA: true, ssh.InsecureKeyAlgoDSA: true,
+	ssh.KeyAlgoECDSA256: true, ssh.KeyAlgoECDSA384: true, ssh.KeyAlgoECDSA521: true,
+	ssh.KeyAlgoSKECDSA256: true, ssh.KeyAlgoED25519: true, ssh.KeyAlgoSKED25519: true,
+	ssh.CertAlgoRSAv01: true, ssh.InsecureCertAlgoDSAv01: true,
+	ssh.CertAlgoECDSA256v01: true, ssh.CertAlgoECDSA384v01: true, ssh.CertAlgoECDSA521v01: true,
+	ssh.CertAlgoSKECDSA256v01: true, ssh.CertAlgoED25519v01: true, ssh.CertAlgoSKED25519v01: true,
+	"ssh-xmss@openssh.com": true, "ssh-xmss-cert-v01@openssh.com": true,
+}
+
 // blobType returns the format name a key blob starts with.
 func blobType(blob []byte) (string, bool) {
 	if len(blob) < 4 {
@@ -47,7 +74,8 @@ func blobType(blob []byte) (string, bool) {
 }
 
 // plainBlob is what OpenSSH compares when it asks whether two keys are the
-// same public key: a certificate counts as the key it certifies.
+// same public key (sshkey_equal_public, for CAs and revocations): a
+// certificate counts as the key it certifies.
 func plainBlob(k ssh.PublicKey) string {
 	if c, ok := k.(*ssh.Certificate); ok {
 		return string(c.Key.Marshal())
@@ -55,6 +83,8 @@ func plainBlob(k ssh.PublicKey) string {
 	return string(k.Marshal())
 }
 
+// sameKey is sshkey_equal, what a pinned key must be: same type, same key;
+// a certificate pinned as a key never equals the plain key it certifies.
 func sameKey(a, b ssh.PublicKey) bool {
 	return string(a.Marshal()) == string(b.Marshal())
 }

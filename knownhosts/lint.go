@@ -79,7 +79,7 @@ func (lt *linter) line(l *Line) {
 		lt.add(l, SeverityWarning, "unknown key type %q: the line is kept but matches nothing", l.KeyType)
 	}
 	if _, ok := l.Key.(*ssh.Certificate); ok && l.Marker != MarkerRevoked {
-		lt.add(l, SeverityWarning, "a certificate is pinned as a key; pin its CA with %s instead", MarkerCA)
+		lt.add(l, SeverityError, "a certificate is pinned as a key, which never matches: ssh reports the host's key as CHANGED; pin its CA with %s instead", MarkerCA)
 	}
 	if l.Marker == MarkerRevoked {
 		if hosts := l.Raw[l.hostsStart:l.hostsEnd]; hosts != "*" {
@@ -107,6 +107,10 @@ func (lt *linter) line(l *Line) {
 			negative++
 		default:
 			positive++
+		}
+		if len(p) >= maxSubpattern {
+			lt.add(l, SeverityWarning, "a pattern of %d bytes: OpenSSH stops at %d and then matches no host on the whole line", len(p), maxSubpattern-1)
+			continue
 		}
 		if why := neverMatches(p); why != "" {
 			lt.add(l, SeverityWarning, "pattern %q never matches: %s", p, why)
@@ -235,22 +239,12 @@ func (lt *linter) perHost() {
 	for _, hp := range names {
 		var named []*Line
 		for _, l := range literal[hp] {
-			ok, err := lt.f.named(l, hp)
-			if err != nil {
-				lt.fail(err)
-				return
-			}
-			if ok {
+			if lt.f.named(l, hp) {
 				named = append(named, l)
 			}
 		}
 		if hashed {
-			hl, err := lt.f.matchHashed(hp.Host, hp.Port)
-			if err != nil {
-				lt.fail(err)
-				return
-			}
-			named = merge(named, hl)
+			named = merge(named, lt.f.matchHashedLines(hp))
 		}
 		if len(named) > 1 {
 			lt.compare(hp, named)
@@ -258,8 +252,22 @@ func (lt *linter) perHost() {
 	}
 }
 
-func (lt *linter) fail(err error) {
-	lt.out = append(lt.out, Problem{File: lt.f.Name, Severity: SeverityError, Msg: err.Error()})
+// matchHashedLines are the usable hashed lines that name hp.
+func (f *File) matchHashedLines(hp HostPort) []*Line {
+	var out []*Line
+	for _, l := range f.Lines {
+		if l.Hashed && l.Kind == Entry && l.Key != nil && l.Marker != MarkerRevoked && l.matches(hp.String()) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// merge joins two lists of lines in file order, without repeats.
+func merge(a, b []*Line) []*Line {
+	out := append(slices.Clone(a), b...)
+	slices.SortFunc(out, func(x, y *Line) int { return x.Num - y.Num })
+	return slices.Compact(out)
 }
 
 func (lt *linter) compare(hp HostPort, named []*Line) {

@@ -2,12 +2,11 @@ package knownhosts
 
 import (
 	"slices"
-	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
 
-// Match is what a file says about one host.
+// Match is what a Set (or a File) says about one host.
 type Match struct {
 	Host string // lowercase, IPv6 without brackets
 	Port int
@@ -19,82 +18,121 @@ type Match struct {
 	// port identifier"), and so does Lookup.
 	PortFallback bool
 
-	Keys        []*Line // pinned keys, file order
+	Keys        []*Line // pinned keys, file order (the bare host's when PortFallback)
 	Authorities []*Line // @cert-authority lines matching the host or, off port 22, the bare host
-	// Revoked holds every @revoked line. ssh applies one only to the hosts
-	// its patterns match; a revoked key is compromised for every host, so
-	// sshpin, like x/crypto, revokes it for all (Lint flags the difference).
+	// Revoked holds every @revoked line of every file. ssh applies one
+	// only to the hosts its patterns match; a revoked key is compromised
+	// for every host, so sshpin, like x/crypto, revokes it for all (Lint
+	// flags the difference).
 	Revoked []*Line
+	// Unreadable are the lines that name the host (or, off port 22, the
+	// bare host) but cannot be used: malformed, or of a key type unknown
+	// here. OpenSSH skips the ones it cannot read either, but may read
+	// others; Plan and TrustOnFirstUse refuse to write beside any of them.
+	Unreadable []*Line
+
+	// exact is what is pinned under the host's own name, bare under the
+	// bare host (off port 22 only): Verify walks them as OpenSSH does.
+	exact, bare level
+}
+
+// level is what the files pin under one name.
+type level struct {
+	name      string
+	keys, cas []*Line
 }
 
 // Lookup returns what f pins for host on port, with OpenSSH's semantics:
-// patterns are matched against "host" on port 22 and "[host]:port"
-// otherwise, with the bare-host fallback described at Match.PortFallback.
-// Lines whose key type is unknown are not part of any Match.
-//
-// host may be an IP address: OpenSSH's CheckHostIP is a second Lookup with
-// the address, whose result only ever warns, so it is kept apart here too.
+// see Set.Lookup.
 func (f *File) Lookup(host string, port int) (*Match, error) {
+	return NewSet(f).Lookup(host, port)
+}
+
+// lookup reads the files for host on port, in order, as OpenSSH loads its
+// user and global files into one list.
+func lookup(files []*File, host string, port int) (*Match, error) {
 	host, err := normalizeHost(host, port)
 	if err != nil {
 		return nil, err
 	}
-	m := &Match{Host: host, Port: port, Name: hostName(host, port), Revoked: f.revoked()}
-	lines, err := f.matchLines(host, port)
-	if err != nil {
-		return nil, err
+	m := &Match{Host: host, Port: port, Name: hostName(host, port)}
+	m.exact.name = m.Name
+	var named []*Line
+	for _, f := range files {
+		lines := f.matchLines(host, port)
+		named = append(named, lines...)
+		cas := m.exact.add(usable(lines))
+		if port != 22 {
+			bare := f.matchLines(host, 22)
+			named = append(named, bare...)
+			// A certificate no CA for "[host]:port" vouches for is also
+			// tried against the bare host's CAs, so both sets count.
+			cas = merge(cas, m.bare.add(usable(bare)))
+		}
+		m.Authorities = append(m.Authorities, cas...)
+		m.Revoked = append(m.Revoked, f.revoked()...)
 	}
-	m.Keys, m.Authorities = split(lines)
-	if port != 22 {
-		bare, err := f.matchLines(host, 22)
-		if err != nil {
-			return nil, err
-		}
-		keys, cas := split(bare)
-		if len(m.Keys) == 0 && len(keys) > 0 {
-			m.Keys, m.Name, m.PortFallback = keys, host, true
-		}
-		// A certificate no CA for "[host]:port" vouches for is also tried
-		// against the bare host's CAs, so both sets count.
-		m.Authorities = merge(m.Authorities, cas)
+	m.bare.name = host
+	m.Unreadable = uniq(unreadable(named))
+	m.Keys = m.exact.keys
+	if len(m.Keys) == 0 && len(m.bare.keys) > 0 {
+		m.Keys, m.Name, m.PortFallback = m.bare.keys, host, true
 	}
 	return m, nil
 }
 
-func split(lines []*Line) (keys, cas []*Line) {
+// add files the lines under lv and returns the CAs among them.
+func (lv *level) add(lines []*Line) (cas []*Line) {
 	for _, l := range lines {
 		switch l.Marker {
 		case "":
-			keys = append(keys, l)
+			lv.keys = append(lv.keys, l)
 		case MarkerCA:
+			lv.cas = append(lv.cas, l)
 			cas = append(cas, l)
 		}
 	}
-	return keys, cas
+	return cas
 }
 
-func merge(a, b []*Line) []*Line {
-	out := append(slices.Clone(a), b...)
-	slices.SortFunc(out, func(x, y *Line) int { return x.Num - y.Num })
-	return slices.Compact(out)
+// uniq drops repeated lines, keeping the first of each.
+func uniq(ls []*Line) []*Line {
+	var out []*Line
+	for _, l := range ls {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// pinType is the key type a pinned line stands for: a certificate pinned
+// as a plain key stands for its key's type, which it never matches
+// (OpenSSH compares the certificate with the key and finds them unequal).
+func pinType(l *Line) string {
+	if c, ok := l.Key.(*ssh.Certificate); ok {
+		return c.Key.Type()
+	}
+	return l.Key.Type()
 }
 
 // Types returns the pinned key types, in the order they first appear.
 func (m *Match) Types() []string {
 	var types []string
 	for _, l := range m.Keys {
-		if t := l.Key.Type(); !slices.Contains(types, t) {
+		if t := pinType(l); !slices.Contains(types, t) {
 			types = append(types, t)
 		}
 	}
 	return types
 }
 
-// ByType returns the pinned lines grouped by key type (ssh.PublicKey.Type).
+// ByType returns the pinned lines grouped by key type (ssh.PublicKey.Type;
+// a certificate pinned as a key under its key's type).
 func (m *Match) ByType() map[string][]*Line {
 	by := make(map[string][]*Line)
 	for _, l := range m.Keys {
-		by[l.Key.Type()] = append(by[l.Key.Type()], l)
+		by[pinType(l)] = append(by[pinType(l)], l)
 	}
 	return by
 }
@@ -146,11 +184,7 @@ func (f *File) Hosts() (hosts []HostPort, hashed int, err error) {
 			if !ok || seen[hp] {
 				continue
 			}
-			ok, err := f.named(l, hp)
-			if err != nil {
-				return nil, 0, err
-			}
-			if ok {
+			if f.named(l, hp) {
 				seen[hp] = true
 				hosts = append(hosts, hp)
 			}
@@ -161,10 +195,6 @@ func (f *File) Hosts() (hosts []HostPort, hashed int, err error) {
 
 // named reports whether l, which lists hp literally, matches it: only a
 // negation elsewhere on the line can say no.
-func (f *File) named(l *Line, hp HostPort) (bool, error) {
-	if !slices.ContainsFunc(l.Hosts, func(p string) bool { return strings.HasPrefix(p, "!") }) {
-		return true, nil
-	}
-	lines, err := f.matchLines(hp.Host, hp.Port)
-	return slices.Contains(lines, l), err
+func (f *File) named(l *Line, hp HostPort) bool {
+	return l.matches(hp.String())
 }

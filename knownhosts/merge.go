@@ -2,6 +2,7 @@ package knownhosts
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -86,6 +87,9 @@ func (c *Change) Empty() bool { return len(c.Append) == 0 && !c.removes() }
 // offered key is a conflict: Plan returns a *ConflictError holding the
 // Change unless opts.Replace, and even then when the old key is pinned by a
 // pattern that other hosts share. Pinning a revoked key is a *RevokedError.
+// A line that names the host (or, off port 22, the bare host) but cannot be
+// read blocks the change with an *UnreadableError: ssh may read it, and a
+// key appended beside it would override a pin ssh enforces.
 //
 // keys are plain host keys; a host certificate is trusted through its CA,
 // which belongs on a @cert-authority line.
@@ -111,9 +115,13 @@ func (f *File) Plan(host string, port int, keys []ssh.PublicKey, opts MergeOptio
 			offered = append(offered, k)
 		}
 	}
-	lines, err := f.matchLines(host, port)
-	if err != nil {
-		return nil, err
+	lines := f.matchLines(host, port)
+	named := lines
+	if port != 22 {
+		named = append(slices.Clone(lines), f.matchLines(host, 22)...)
+	}
+	if bad := uniq(unreadable(named)); len(bad) > 0 {
+		return nil, &UnreadableError{Name: hostName(host, port), Lines: bad}
 	}
 	var pins []ssh.PublicKey
 	offeredTypes := make(map[string]bool)
@@ -196,11 +204,7 @@ func (f *File) takeOut(l *Line, host string, port int) (keep string, shared bool
 	}
 	keep = l.Raw[:l.hostsStart] + strings.Join(kept, ",") + l.Raw[l.hostsEnd:]
 	rest := &File{Name: f.Name, Lines: []*Line{parseLine(f.Name, 1, keep, "")}}
-	still, err := rest.matchLines(host, port)
-	if err != nil {
-		return "", false, err
-	}
-	if len(still) > 0 {
+	if len(rest.matchLines(host, port)) > 0 {
 		return "", true, nil
 	}
 	return keep, false, nil

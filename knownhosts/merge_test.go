@@ -181,7 +181,7 @@ func TestMergeConflict(t *testing.T) {
 	if len(r) != 1 || r[0].Old.Num != 6 || !sameKey(r[0].New, ed) || r[0].Shared || len(ce.Change.Added) != 2 {
 		t.Errorf("conflict change: %+v", ce.Change)
 	}
-	if want := "knownhosts: a.example.com: ssh-ed25519 key at line 6 differs from the offered one (replace it to overwrite)"; err.Error() != want {
+	if want := "knownhosts: a.example.com: ssh-ed25519 key at known_hosts:6 differs from the offered one (replace it to overwrite)"; err.Error() != want {
 		t.Errorf("got  %s\nwant %s", err, want)
 	}
 	if string(f.Bytes()) != content {

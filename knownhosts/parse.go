@@ -1,26 +1,18 @@
 package knownhosts
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-
-	"golang.org/x/crypto/ssh"
 )
 
-const (
-	// MaxFileSize bounds what Parse reads: far above any real known_hosts
-	// file, far below what would hurt.
-	MaxFileSize = 64 << 20
-	// MaxLineLen bounds an entry. Lookups hand the lines to x/crypto, whose
-	// reader is a default bufio.Scanner: a longer line would fail every
-	// lookup in the file instead of just being reported.
-	MaxLineLen = bufio.MaxScanTokenSize - 1
-)
+// MaxFileSize bounds what Parse reads: far above any real known_hosts
+// file, far below what would hurt. Lines have no limit of their own, as
+// OpenSSH's getline has none: matching is linear in a line's length.
+const MaxFileSize = 64 << 20
 
 // ReadFile reads and parses the known_hosts file at path.
 func ReadFile(path string) (*File, error) {
@@ -87,14 +79,22 @@ func (sc *scanner) rest() string {
 	return sc.s[sc.pos:]
 }
 
+// parseLine reads a line as OpenSSH's hostkeys_foreach_file does, field
+// by field, and stops at the first thing it would reject.
 func parseLine(file string, num int, raw, eol string) *Line {
-	l := &Line{Num: num, Raw: raw, EOL: eol}
-	trimmed := strings.TrimLeft(raw, " \t")
+	l := &Line{File: file, Num: num, Raw: raw, EOL: eol}
+	// OpenSSH handles lines as C strings: a NUL ends the line.
+	s := raw
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	sc := &scanner{s: s}
+	sc.skipSpace()
 	switch {
-	case trimmed == "":
+	case sc.pos == len(s):
 		l.Kind = Blank
 		return l
-	case trimmed[0] == '#':
+	case s[sc.pos] == '#':
 		l.Kind = Comment
 		return l
 	}
@@ -103,48 +103,44 @@ func parseLine(file string, num int, raw, eol string) *Line {
 		l.Err = &SyntaxError{File: file, Line: num, Msg: fmt.Sprintf(format, args...)}
 		return l
 	}
-	if len(raw) > MaxLineLen {
-		return bad("line is longer than %d bytes", MaxLineLen)
-	}
 	l.Kind = Entry
-	sc := &scanner{s: raw}
+	if msg := l.readMarker(sc); msg != "" {
+		return bad("%s", msg)
+	}
 
 	hosts, start := sc.word()
-	if strings.HasPrefix(hosts, "@") {
-		if hosts != MarkerCA && hosts != MarkerRevoked {
-			return bad("unknown marker %q", hosts)
-		}
-		l.Marker = hosts
-		hosts, start = sc.word()
-	}
-	switch {
-	case hosts == "":
-		return bad("missing host pattern after %s", l.Marker)
-	case hosts[0] == '@' && l.Marker != "":
-		return bad("second marker %q", hosts)
+	if sc.pos == len(s) {
+		return bad("truncated line: nothing follows the host pattern")
 	}
 	l.hostsStart, l.hostsEnd = start, start+len(hosts)
 	l.Hosts = strings.Split(hosts, ",")
 	l.Hashed = hosts[0] == '|'
+	if l.Hashed {
+		salt, ok := hashSalt(hosts)
+		if !ok {
+			return bad("bad hashed host %q: want |1|salt|hash, a 20-byte base64 salt", clip(hosts))
+		}
+		l.salt = salt
+	}
 
 	keyType, _ := sc.word()
 	if keyType == "" || keyType[0] == '#' {
 		return bad("missing key type")
 	}
 	l.KeyType = keyType
+	if sc.pos == len(s) {
+		return bad("missing key after %q", keyType)
+	}
 	b64, _ := sc.word()
 	if isDigits(keyType) && len(keyType) < 8 {
 		return bad("SSH-1 RSA key (bits %s): protocol 1 keys are no longer read", keyType)
 	}
-	if b64 == "" || b64[0] == '#' {
+	if b64 == "" {
 		return bad("missing key after %q", keyType)
 	}
 	l.Comment = sc.rest()
 
-	if msg := checkHostsField(hosts); msg != "" {
-		return bad("%s", msg)
-	}
-	blob, err := base64.StdEncoding.DecodeString(b64)
+	blob, err := decodeBase64(b64)
 	if err != nil {
 		return bad("key is not valid base64: %v", err)
 	}
@@ -152,18 +148,71 @@ func parseLine(file string, num int, raw, eol string) *Line {
 	if !ok {
 		return bad("key is truncated")
 	}
-	if format != keyType {
+	want, known := keyFormat(keyType)
+	switch {
+	case known && want != format:
 		return bad("key type %q does not match the key, which is %q", keyType, format)
-	}
-	if !parsable[format] {
+	case !known && keyType != format:
+		return bad("key type %q does not match the key, which is %q", keyType, format)
+	case !parsable[format]:
 		return l // an unknown key type: kept, matched by nothing
 	}
-	key, err := ssh.ParsePublicKey(blob)
+	key, err := parseKey(format, blob)
 	if err != nil {
 		return bad("malformed %s key: %v", format, err)
 	}
 	l.Key = key
 	return l
+}
+
+// readMarker reads the markers as OpenSSH's check_markers does: a marker
+// ends at the first space of the line or, when there is none, the first
+// tab. "@cert-authority<TAB>host ssh-ed25519 ..." therefore has the marker
+// "@cert-authority<TAB>host", which is none, and OpenSSH ignores the line.
+func (l *Line) readMarker(sc *scanner) string {
+	for sc.pos < len(sc.s) && sc.s[sc.pos] == '@' {
+		if l.Marker != "" {
+			return "more than one marker"
+		}
+		rest := sc.s[sc.pos:]
+		end := strings.IndexByte(rest, ' ')
+		if end < 0 {
+			end = strings.IndexByte(rest, '\t')
+		}
+		if end < 0 {
+			return fmt.Sprintf("marker %q and nothing after it", clip(rest))
+		}
+		m := rest[:end]
+		if m != MarkerCA && m != MarkerRevoked {
+			for _, known := range []string{MarkerCA, MarkerRevoked} {
+				if strings.HasPrefix(m, known+"\t") {
+					return fmt.Sprintf("%s is followed by a tab, and the line has a space later: OpenSSH ends a marker at the first space, reads %q as the marker, and ignores the line (write a space after the marker)", known, clip(m))
+				}
+			}
+			return fmt.Sprintf("unknown marker %q", clip(m))
+		}
+		l.Marker = m
+		sc.pos += end
+		sc.skipSpace()
+	}
+	return ""
+}
+
+// decodeBase64 decodes as OpenSSH's b64_pton: padding required, no stray
+// bits, whitespace ignored (only CR, LF, VT and FF can reach it here).
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\v\f") {
+		s = strings.NewReplacer("\v", "", "\f", "").Replace(s)
+	}
+	return base64.StdEncoding.Strict().DecodeString(s)
+}
+
+// clip shortens what goes into a message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 func isDigits(s string) bool {

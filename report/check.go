@@ -135,35 +135,56 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 
 func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.Key, plainTypes map[string]bool) *KeyCheck {
 	c := &KeyCheck{Type: k.Type, Presented: k.SHA256}
-	err := m.Verify(k.Key)
+	proof, err := m.Check(k.Key)
 	var rev *knownhosts.RevokedError
 	if errors.As(err, &rev) {
 		c.Status, c.Lines = StatusRevoked, []int{rev.Line.Num}
-		c.Detail = fmt.Sprintf("revoked at line %d: never trust this key, whatever else the file says", rev.Line.Num)
+		c.Detail = fmt.Sprintf("revoked at %s: never trust this key, whatever else the file says", rev.Line.Pos())
 		return c
 	}
 	if cert, ok := k.Key.(*ssh.Certificate); ok {
-		if ca := authorityFor(m, cert); ca != nil {
-			c.Lines = []int{ca.Num}
-			if err != nil {
-				c.Status, c.Detail = StatusCertInvalid, "certificate from the CA at line "+fmt.Sprint(ca.Num)+" does not verify: "+strings.TrimPrefix(err.Error(), "knownhosts: ")
-			} else {
-				c.Status, c.Detail = StatusCertOK, fmt.Sprintf("certificate %q signed by the CA at line %d", cert.KeyId, ca.Num)
-			}
+		var certErr *knownhosts.CertError
+		switch {
+		case proof != nil && proof.CA:
+			c.Lines = []int{proof.Line.Num}
+			c.Status, c.Detail = StatusCertOK, fmt.Sprintf("certificate %q signed by the CA at %s", cert.KeyId, proof.Line.Pos())
+			return c
+		case proof != nil && proof.CertErr != nil:
+			// OpenSSH retries an invalid certificate as its plain key,
+			// and connects when that is pinned.
+			c.Lines = []int{proof.Line.Num}
+			c.Status = StatusOK
+			c.Detail = fmt.Sprintf("the certificate from the CA at %s is not valid (%v), but its key matches the pin at %s, which OpenSSH then accepts",
+				proof.CertErr.CA.Pos(), proof.CertErr.Err, proof.Line.Pos())
+			return c
+		case errors.As(err, &certErr):
+			c.Lines = []int{certErr.CA.Num}
+			c.Status, c.Detail = StatusCertInvalid, "certificate from the CA at "+certErr.CA.Pos()+" does not verify: "+certErr.Err.Error()+", and its key is not pinned"
 			return c
 		}
 		if plainTypes[cert.Key.Type()] {
-			return nil // its plain key is checked on its own row
+			// Its plain key is checked on its own row, unless only the
+			// certificate is accepted: off port 22, OpenSSH retries a
+			// certificate no CA for the port vouches for with the bare
+			// host's CAs and then keys, which a plain key never reaches
+			// when the port pins another.
+			if err == nil && m.Verify(cert.Key) != nil {
+				c.Lines = []int{proof.Line.Num}
+				c.Status, c.Detail = StatusOK, "accepted as its key, pinned for the bare host at "+proof.Line.Pos()+" (as OpenSSH does when it asks for certificates)"
+				return c
+			}
+			return nil
 		}
 		k = scan.NewKey(cert.Key, k.Algorithm)
 		c.Type, c.Presented = k.Type, k.SHA256
+		proof, err = m.Check(cert.Key)
 	}
 	lines := byType[k.Type]
 	c.Pinned, c.Lines = fingerprints(lines), lineNums(lines)
 	switch {
 	case len(lines) == 0:
 		c.Status, c.Detail = StatusNew, k.Type+" is offered but not pinned"
-	case err == nil && m.PortFallback:
+	case err == nil && proof.PortFallback:
 		c.Status, c.Detail = StatusOK, "matches the key pinned for the bare host "+m.Name+" (OpenSSH accepts it without the port)"
 	case err == nil:
 		c.Status, c.Detail = StatusOK, "matches the pin"
@@ -174,9 +195,12 @@ func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.
 		c.Detail = fmt.Sprintf("not pinned for this port; the bare host %s pins another %s key, which OpenSSH does not hold against it", m.Name, k.Type)
 	default:
 		c.Status = StatusChanged
-		c.Detail = fmt.Sprintf("the server proved a different %s key than the one pinned at line %s: "+
+		c.Detail = fmt.Sprintf("the server proved a different %s key than the one pinned at %s: "+
 			"a machine in the middle, or a reinstalled server. Do not connect; verify the new key out of band, then sshpin pin --replace",
-			k.Type, joinInts(c.Lines))
+			k.Type, positions(lines))
+		if slices.ContainsFunc(lines, func(l *knownhosts.Line) bool { _, ok := l.Key.(*ssh.Certificate); return ok }) {
+			c.Detail += "; a certificate pinned as a key never matches (pin its CA with @cert-authority)"
+		}
 	}
 	return c
 }
@@ -219,6 +243,14 @@ func fingerprints(lines []*knownhosts.Line) string {
 		}
 	}
 	return strings.Join(fps, ",")
+}
+
+func positions(lines []*knownhosts.Line) string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, l.Pos())
+	}
+	return strings.Join(out, ", ")
 }
 
 func lineNums(lines []*knownhosts.Line) []int {

@@ -30,8 +30,8 @@ type Options struct {
 	HostKeyAlias string
 
 	// Pinned are the known_hosts files that vouch for servers, read
-	// together as ssh reads its user and global files.
-	Pinned []*knownhosts.File
+	// together as ssh reads its user and global files (nil: none).
+	Pinned *knownhosts.Set
 	// TrustOnFirstUse: a server that nothing in Pinned knows is trusted,
 	// and the key it proved is appended to TrustFile (under its lock,
 	// atomically) before any credential is sent. Never on a mismatch.
@@ -375,7 +375,7 @@ func (ep *endpoint) prepare(o Options) error {
 	}
 	defaults := loadDefaultKeyFiles(ep.Auth.DefaultKeyFiles, ep.Auth.EncryptedDefaultKeys && ep.Auth.Passphrase != nil, o.Timeout)
 	ep.keys = append(append(ep.keys, optional...), defaults...)
-	if ep.m, err = lookup(o.Pinned, ep.keyHost, ep.keyPort); err != nil {
+	if ep.m, err = pinned(o).Lookup(ep.keyHost, ep.keyPort); err != nil {
 		return fmt.Errorf("sftpx: %w", err)
 	}
 	ep.algos = newAlgorithms(o.Legacy)
@@ -484,26 +484,11 @@ func shared(ours, theirs, allowed []string) bool {
 	return false
 }
 
-// lookup merges what every file says of a host, as ssh reads its user and
-// global files together.
-func lookup(files []*knownhosts.File, host string, port int) (*knownhosts.Match, error) {
-	m, err := (&knownhosts.File{}).Lookup(host, port)
-	if err != nil {
-		return nil, err
+func pinned(o Options) *knownhosts.Set {
+	if o.Pinned == nil {
+		return knownhosts.NewSet()
 	}
-	for _, f := range files {
-		fm, err := f.Lookup(host, port)
-		if err != nil {
-			return nil, err
-		}
-		if len(m.Keys) == 0 && len(fm.Keys) > 0 {
-			m.Name, m.PortFallback = fm.Name, fm.PortFallback
-		}
-		m.Keys = append(m.Keys, fm.Keys...)
-		m.Authorities = append(m.Authorities, fm.Authorities...)
-		m.Revoked = append(m.Revoked, fm.Revoked...)
-	}
-	return m, nil
+	return o.Pinned
 }
 
 // verifier is the HostKeyCallback. x/crypto calls it after the server's
@@ -560,52 +545,37 @@ func (v *verifier) check(_ string, remote net.Addr, key ssh.PublicKey) error {
 	return nil
 }
 
-// trust pins key for an unknown host. The file is read afresh under its
-// lock: if another run pinned the host meanwhile, the key must match that
-// pin instead, and a host known elsewhere is never trusted on first use.
+// trust pins key for an unknown host with knownhosts' one rule: under the
+// file's lock, the pins are read afresh, and if another run pinned the
+// host meanwhile the key must match that pin instead.
 func (v *verifier) trust(key ssh.PublicKey) error {
 	if _, ok := key.(*ssh.Certificate); ok {
 		// Only plain keys are offered to unknown hosts; a certificate here
 		// would be pinned as a key it is not.
 		return &HostKeyError{Name: v.m.Name, Reason: KeyUnknown, Key: key}
 	}
-	var verr error
-	err := knownhosts.Update(v.o.TrustFile, func(f *knownhosts.File) error {
-		fm, err := f.Lookup(v.host, v.port)
-		if err != nil {
-			return err
-		}
-		if fm.Found() {
-			verr = fm.Verify(key)
-			if verr != nil {
-				verr = keyError(fm.Name, key, verr)
-			}
-			return nil
-		}
-		ch, err := f.Plan(v.host, v.port, []ssh.PublicKey{key}, knownhosts.MergeOptions{})
-		if err != nil {
-			return err
-		}
-		return f.Apply(ch)
-	})
-	if err != nil {
-		var re *knownhosts.RevokedError
-		if errors.As(err, &re) {
-			return &HostKeyError{Name: v.m.Name, Reason: KeyRevoked, Key: key, Err: err}
-		}
-		return &TrustError{Path: v.o.TrustFile, Err: err}
+	_, err := pinned(v.o).TrustOnFirstUse(v.o.TrustFile, v.host, v.port, key)
+	var re *knownhosts.RevokedError
+	var ce *knownhosts.ChangedError
+	var ue *knownhosts.UnknownError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re), errors.As(err, &ce), errors.As(err, &ue):
+		return keyError(v.m.Name, key, err)
 	}
-	return verr
+	return &TrustError{Path: v.o.TrustFile, Err: err}
 }
 
 func keyError(name string, key ssh.PublicKey, err error) error {
 	var re *knownhosts.RevokedError
-	var ke *knownhosts.KeyError
+	var ue *knownhosts.UnknownError
 	switch {
 	case errors.As(err, &re):
 		return &HostKeyError{Name: name, Reason: KeyRevoked, Key: key, Err: err}
-	case errors.As(err, &ke) && len(ke.Want) == 0:
-		// Only a CA vouches for the host and the key is no certificate of it.
+	case errors.As(err, &ue):
+		// Only a CA vouches for the host and the key is no valid
+		// certificate of it (nor, behind the certificate, a pinned key).
 		return &HostKeyError{Name: name, Reason: KeyUnknown, Key: key, Err: err}
 	}
 	return &HostKeyError{Name: name, Reason: KeyMismatch, Key: key, Err: err}

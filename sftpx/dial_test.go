@@ -145,7 +145,7 @@ func TestDialLegacyPinNeedsLegacy(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ := pinFile(t, "127.0.0.1", 2222, pub)
-	_, err = Dial(context.Background(), Options{Host: "127.0.0.1", Port: 2222, User: "u", Pinned: []*knownhosts.File{f}, Timeout: time.Second})
+	_, err = Dial(context.Background(), Options{Host: "127.0.0.1", Port: 2222, User: "u", Pinned: knownhosts.NewSet(f), Timeout: time.Second})
 	var hke *HostKeyError
 	if !errors.As(err, &hke) || hke.Reason != KeyNoCommonType || !hke.Legacy {
 		t.Fatalf("Dial: %v, want KeyNoCommonType needing legacy", err)
@@ -280,7 +280,7 @@ func TestDialRefused(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	f, _ := pinFile(t, "127.0.0.1", port, newHostKey(t, "ed25519").PublicKey())
-	_, err = Dial(context.Background(), Options{Host: "127.0.0.1", Port: port, User: "u", Pinned: []*knownhosts.File{f}, Timeout: 5 * time.Second})
+	_, err = Dial(context.Background(), Options{Host: "127.0.0.1", Port: port, User: "u", Pinned: knownhosts.NewSet(f), Timeout: 5 * time.Second})
 	var ce *ConnectError
 	if !errors.As(err, &ce) {
 		t.Fatalf("Dial: %v, want a ConnectError", err)
@@ -314,7 +314,7 @@ func TestAuthEncryptedKeyAfterVerification(t *testing.T) {
 	// A refused host never gets to the prompt.
 	f2, _ := pinFile(t, s.Host, s.Port, newHostKey(t, "ed25519").PublicKey())
 	order = nil
-	o.Pinned = []*knownhosts.File{f2}
+	o.Pinned = knownhosts.NewSet(f2)
 	if _, err := Dial(context.Background(), o); err == nil {
 		t.Fatal("Dial with a wrong pin succeeded")
 	}

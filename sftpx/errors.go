@@ -67,7 +67,7 @@ type HostKeyError struct {
 	Pinned []string      // the pinned key types, for KeyNoCommonType
 	Offer  []string      // the server's host key algorithms, for KeyNoCommonType
 	Legacy bool          // for KeyNoCommonType: only --legacy algorithms could verify a pin
-	Err    error         // knownhosts' *KeyError or *RevokedError, or x/crypto's reason
+	Err    error         // knownhosts' *ChangedError, *UnknownError, *CertError or *RevokedError
 }
 
 func (e *HostKeyError) Error() string {

@@ -384,7 +384,7 @@ func (s *testServer) options(key string, pinned ...*knownhosts.File) Options {
 		Host:    s.Host,
 		Port:    s.Port,
 		User:    "tester",
-		Pinned:  pinned,
+		Pinned:  knownhosts.NewSet(pinned...),
 		Timeout: 10 * time.Second,
 		Auth:    Auth{KeyFiles: []string{key}},
 	}

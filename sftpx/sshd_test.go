@@ -58,7 +58,7 @@ func sshdOptions(t testing.TB, p *testpeer.Peer, user, key string, f *knownhosts
 	if user == "" {
 		user = currentUser(t)
 	}
-	return Options{Host: p.Host, Port: p.Port, User: user, Pinned: []*knownhosts.File{f}, Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
+	return Options{Host: p.Host, Port: p.Port, User: user, Pinned: knownhosts.NewSet(f), Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
 }
 
 func TestSSHDRoundTrip(t *testing.T) {
