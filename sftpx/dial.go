@@ -17,6 +17,7 @@ import (
 
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/target"
+	"github.com/sshpin/sshpin/tlspin"
 )
 
 // Options say how to reach a server and how to decide it is the right one.
@@ -198,6 +199,13 @@ type Client struct {
 	// readableDirs are the directories whose new files served a read
 	// while open for writing (see readableIn); guarded by leftMu.
 	readableDirs map[string]bool
+
+	// TLS is what the certificate check found, for a Client DialStream
+	// reached over TLS; nil otherwise.
+	TLS *tlspin.Verified
+	// stream names the server of a Client with no SSH under it (see
+	// DialStream), for telling two connections to it apart from others.
+	stream string
 }
 
 // Dial connects, verifies the server's host key against the pinned files,
@@ -644,6 +652,9 @@ func (c *Client) SFTP() *sftp.Client { return c.sftp }
 // hosts.
 func (c *Client) Close() error {
 	c.sftp.Close()
+	if c.ssh == nil {
+		return c.g.Close() // a stream (DialStream): the guard is the connection
+	}
 	err := c.ssh.Close()
 	for i := len(c.hops) - 1; i >= 0; i-- {
 		c.hops[i].Close()

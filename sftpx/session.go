@@ -80,7 +80,19 @@ func startSession(sc *ssh.Client) (*session, error) {
 	if err := s.RequestSubsystem("sftp"); err != nil {
 		return fail(err)
 	}
+	ses, err := startSFTP(r, w)
+	if err != nil {
+		return fail(err)
+	}
+	ses.ssh = s
+	return ses, nil
+}
 
+// startSFTP is the SFTP handshake on a stream: r is what the server
+// sends, w what it reads. An SSH channel is one such stream, a command's
+// standard input and output or a socket another (DialStream).
+func startSFTP(r io.Reader, w io.WriteCloser) (*session, error) {
+	fail := func(err error) (*session, error) { return nil, err }
 	if _, err := w.Write(packet(fxpInit, binary.BigEndian.AppendUint32(nil, 3))); err != nil {
 		return fail(err)
 	}
@@ -95,7 +107,7 @@ func startSession(sc *ssh.Client) (*session, error) {
 	if err != nil {
 		return fail(err)
 	}
-	ses := &session{ssh: s, chunk: safeChunk}
+	ses := &session{chunk: safeChunk}
 	if exts[limitsExtension] {
 		lim, err := askLimits(r, w)
 		if err != nil {
