@@ -101,7 +101,7 @@ Examples:
   sshpin sftp --pinned host.keys -J ops@bastion:2222 get db-1:/var/backups/db.gz .
   sshpin sftp --pinned host.keys cp --newest 'backup-1:backups/*.tar.gz' web-1:/srv/www/
   sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts, as ssh reads them", TakesFile: true},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the key of a host the files know nothing about, then go on (never on a mismatch)"},
 			&cli.BoolFlag{Name: "insecure-accept-any", Usage: "accept any host key at all, unverified: throwaway labs only"},
@@ -111,7 +111,7 @@ Examples:
 			&cli.StringFlag{Name: "config", Aliases: []string{"F"}, Usage: "ssh configuration `FILE` to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no configuration)", TakesFile: true},
 			&cli.StringFlag{Name: "jump", Aliases: []string{"J"}, Usage: "connect through jump `HOSTS` ([user@]host[:port][,...]), each verified against the pins before any credential is sent to it"},
 			&cli.StringFlag{Name: "proxy-command", Usage: "run `CMD` (sh -c) and speak SSH over its stdin/stdout instead of TCP; %h %p %r %n expand as in ssh"},
-		},
+		}, streamFlags()...),
 		Commands: []*cli.Command{
 			{
 				Name:      "ls",
@@ -189,7 +189,7 @@ others go on; the exit status is then 2.
 func parseRemotes(args []string) ([]sftpx.Remote, error) {
 	var out []sftpx.Remote
 	for _, a := range args {
-		r, err := sftpx.ParseRemote(a)
+		r, err := parseRemoteArg(a)
 		if err != nil {
 			var pe *sftpx.ParseError
 			if errors.As(err, &pe) {
@@ -213,6 +213,8 @@ type sftpSession struct {
 	total    int
 	failures int
 	progress *progressLine
+	// after runs once the connection is closed (a stream's last stderr line).
+	after func()
 }
 
 // remoteName shows a remote path as the user would write it.
@@ -230,6 +232,12 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	// A GOGC the user set wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(sftpGCPercent)
+	}
+	if server.Host == "" {
+		return e.connectStream(ctx, cmd, server)
+	}
+	if streamGiven(cmd) && cmd.Name != "cp" {
+		return nil, &usageError{msg: fmt.Sprintf("%q: with -D, --stream or --tls, remote files are written :PATH", server.String()), hint: "only cp takes a host:PATH beside the stream's :PATH"}
 	}
 	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
 	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sftpx.Event) { e.sftpEvent(s, ev) })
@@ -664,6 +672,9 @@ func reason(err error) string {
 // finish closes the connection and turns the run's failures into the exit.
 func (s *sftpSession) finish(ctx context.Context, what string) error {
 	s.c.Close()
+	if s.after != nil {
+		s.after()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d %s done, %d failed", s.total-s.failures, what, s.failures)}
@@ -679,7 +690,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "nothing to get", hint: "sshpin sftp get [-r] REMOTE... [LOCAL]"}
 	}
 	local := "."
-	if last := args[len(args)-1]; !sftpx.IsRemote(last) {
+	if last := args[len(args)-1]; !isRemoteArg(cmd, last) {
 		local, args = last, args[:len(args)-1]
 	}
 	if len(args) == 0 {
@@ -764,7 +775,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "cp needs a source and a destination", hint: "sshpin sftp cp [-r] SRC-HOST:PATH... DST-HOST:PATH"}
 	}
 	for _, a := range args {
-		if !sftpx.IsRemote(a) {
+		if !isRemoteArg(cmd, a) {
 			return &usageError{msg: fmt.Sprintf("%q is not a remote path: cp copies between servers", a), hint: "use get or put for local files"}
 		}
 	}
@@ -860,11 +871,11 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "put needs local files and a remote destination", hint: "sshpin sftp put [-r] LOCAL... [user@]host[:port]:PATH"}
 	}
 	dest, locals := args[len(args)-1], args[:len(args)-1]
-	if !sftpx.IsRemote(dest) {
+	if !isRemoteArg(cmd, dest) {
 		return &usageError{msg: fmt.Sprintf("%q is not a remote destination", dest), hint: "the last argument of put is [user@]host[:port]:PATH or sftp://..."}
 	}
 	for _, l := range locals {
-		if sftpx.IsRemote(l) {
+		if isRemoteArg(cmd, l) {
 			return &usageError{msg: fmt.Sprintf("%q is a remote file: put copies local files to a server", l), hint: "write ./" + l + " for a local path with a colon"}
 		}
 	}
@@ -972,7 +983,7 @@ func (e *env) runSftpRm(ctx context.Context, cmd *cli.Command) error {
 	var paths []string
 	refused := 0
 	for _, a := range args {
-		r, err := sftpx.ParseRemote(a)
+		r, err := parseRemoteArg(a)
 		if err != nil {
 			paths = nil // runSftpEach names the bad argument
 			break
