@@ -250,4 +250,3 @@ func (p *prefixLines) flush() {
 		p.emitLocked()
 	}
 }
-
