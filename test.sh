@@ -124,6 +124,9 @@ need() { # need PACKAGE BIN...
 need openssh-server sshd
 need openssh-client ssh ssh-keyscan ssh-keygen sftp
 need dropbear-bin dropbear dropbearconvert
+# sftp over streams (-D, --stream, --tls): OpenSSH's sftp-server, and ncat -e.
+need openssh-sftp-server /usr/lib/openssh/sftp-server
+need ncat ncat
 # -race needs cgo, hence a C compiler.
 need gcc gcc
 if [ ${#missing[@]} -gt 0 ]; then
