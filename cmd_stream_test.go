@@ -402,4 +402,3 @@ func TestSftpStreamUsage(t *testing.T) {
 		})
 	}
 }
-
