@@ -102,6 +102,11 @@ func TestSftpCommandStreamTransfers(t *testing.T) {
 	// Two connections for one cp, one warning.
 	run("cp", "-r", ":in/site", ":copy")
 	run("cp", "--newest", ":*.txt", ":in/")
+	// Two connections to one stream are one server: a copy into itself
+	// is refused, as over SSH with one host key.
+	if r := sshpin(append(dash, "cp", "-r", ":in", ":in/sub")...); r.code != 2 || !strings.Contains(r.stderr, "into itself") {
+		t.Errorf("cp -r :in :in/sub:\n%s", r)
+	}
 	want := map[string]string{
 		"./": "", "a.txt": "alpha\n", "big.bin": strings.Repeat("0123456789abcdef", 20000),
 		"in/": "", "in/a.txt": "alpha\n", "in/site/": "", "in/site/index.htm": "<p>hi</p>\n", "in/site/css/": "", "in/site/css/s.css": "p{}\n",
@@ -297,6 +302,11 @@ func TestSftpTLS(t *testing.T) {
 			if p.Spawned() != 0 || p.Connections() != 2 {
 				t.Errorf("%d connections, %d sftp-servers started, want 2 and none", p.Connections(), p.Spawned())
 			}
+			defer func() {
+				if p.Spawned() != 0 {
+					t.Errorf("%d sftp-servers started for refused runs", p.Spawned())
+				}
+			}()
 			if got := treeString(tree(t, local)); got != before {
 				t.Errorf("a refused run changed local files:\n%s", got)
 			}
@@ -304,6 +314,12 @@ func TestSftpTLS(t *testing.T) {
 				t.Errorf("a refused run changed the server's files:\n%s", got)
 			}
 			got := tlspin.Of(tt.cert.Leaf)
+			// --json says so too, on stdout, for scripts.
+			jr := sshpin(append(append([]string{"--json"}, base...), "ls", ":")...)
+			var rec fileRecord
+			if err := json.Unmarshal([]byte(jr.stdout), &rec); err != nil || jr.code != 1 || !strings.Contains(rec.Error, "refused before SFTP") {
+				t.Errorf("--json: %s (%v)", jr, err)
+			}
 			for _, want := range []string{"refused before SFTP, nothing was sent", got.Cert.String(), got.Cert.OpenSSL(), got.SPKI.String()} {
 				if !strings.Contains(get.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, get.stderr)

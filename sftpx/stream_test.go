@@ -226,3 +226,53 @@ func TestDialStreamStalledCommand(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// A server that stops answering after the handshake is bounded by the
+// timeout, per request as over SSH, and Close then kills and reaps the
+// command even though it cannot run to see its hangup.
+func TestDialStreamServerStallsAfterHandshake(t *testing.T) {
+	server := testpeer.SFTPServer(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	cmd := "sh -c 'echo $$ > " + pidFile + "; exec " + server + "'"
+	c, err := DialStream(t.Context(), Stream{Command: cmd}, Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.List(t.Context(), ".")
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("a stalled server: got %v, want ErrTimeout", err)
+	}
+	c.Close()
+	if !processGone(t, pidFile) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Error("the stopped command outlived Close")
+	}
+}
+
+// Close ends the command and reaps it.
+func TestDialStreamCloseReapsTheCommand(t *testing.T) {
+	server := testpeer.SFTPServer(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	c, err := DialStream(t.Context(), Stream{Command: "sh -c 'echo $$ > " + pidFile + "; exec " + server + "'"}, streamOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(t.Context(), "."); err != nil {
+		t.Fatal(err)
+	}
+	if processGone(t, pidFile) {
+		t.Fatal("the command ended before Close")
+	}
+	c.Close()
+	if !processGone(t, pidFile) {
+		t.Error("the command outlived Close")
+	}
+}
