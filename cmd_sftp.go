@@ -93,6 +93,16 @@ key.
 --timeout bounds connecting and logging in, each request, and every stall
 of a transfer; a transfer that keeps moving may take as long as it needs.
 
+Without SSH: -D CMD (--sftp-command) runs CMD with sh -c and speaks SFTP
+over its stdin and stdout, as sftp -D does; --stream unix:/path (or
+tcp:host:port) over a socket; remote files are then written :PATH. Nothing
+verifies such a stream, and the run says so. --tls HOST:PORT speaks SFTP
+over TLS and checks the certificate before the first SFTP byte: against
+--pinned-cert FILE (SHA-256 of the certificate or of its public key, one a
+line: AA:BB:..., hex, or SHA256:base64; sshpin scan --tls HOST:PORT prints
+one) and/or a CA bundle (--tls-ca FILE, for --tls-name or the host). A
+certificate they do not vouch for is refused, exit 1.
+
 Examples:
   sshpin sftp --pinned host.keys put -i ~/.ssh/id_ed25519 backup.tar deploy@web-1:/srv/in/
   sshpin sftp --pinned host.keys get -r web-1:2222:/var/log/app ./logs
@@ -100,7 +110,10 @@ Examples:
   sshpin sftp --pinned host.keys ls --json web-1:/srv/in
   sshpin sftp --pinned host.keys -J ops@bastion:2222 get db-1:/var/backups/db.gz .
   sshpin sftp --pinned host.keys cp --newest 'backup-1:backups/*.tar.gz' web-1:/srv/www/
-  sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:`,
+  sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:
+  sshpin sftp -D /usr/lib/openssh/sftp-server get -r :/srv/www ./www
+  sshpin sftp --stream unix:/run/sftp.sock put report.pdf :inbox/
+  sshpin sftp --tls files.example:8443 --pinned-cert files.pins get :backup.tar .`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts, as ssh reads them", TakesFile: true},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the key of a host the files know nothing about, then go on (never on a mismatch)"},

@@ -111,7 +111,8 @@ func (e *env) streamOf(cmd *cli.Command) (sftpx.Stream, error) {
 		chk, err := tlspin.Load(tlspin.Policy{PinFile: pin, TrustOnFirstUse: tofu, CAFile: ca, ServerName: name})
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				return s, &exitError{exitFailure, fmt.Errorf("cannot read the pin file: %w", err)}
+				return s, &usageError{msg: fmt.Sprintf("cannot read the pin file: %v", err),
+					hint: fmt.Sprintf("sshpin scan --tls %s > %s writes it; verify the fingerprints out of band (or rerun with --trust-on-first-use)", t, pin)}
 			}
 			return s, &exitError{exitFailure, errors.New(strings.TrimPrefix(err.Error(), "tlspin: "))}
 		}
