@@ -203,9 +203,9 @@ type Client struct {
 	// TLS is what the certificate check found, for a Client DialStream
 	// reached over TLS; nil otherwise.
 	TLS *tlspin.Verified
-	// stream names the server of a Client with no SSH under it (see
-	// DialStream), for telling two connections to it apart from others.
-	stream string
+	// stream is, for a Client with no SSH under it (DialStream), what
+	// names its server and the command it runs.
+	stream streamInfo
 }
 
 // Dial connects, verifies the server's host key against the pinned files,
@@ -651,10 +651,10 @@ func (c *Client) SFTP() *sftp.Client { return c.sftp }
 // Close ends the SFTP session and the connection, and those to the jump
 // hosts.
 func (c *Client) Close() error {
-	c.sftp.Close()
 	if c.ssh == nil {
-		return c.g.Close() // a stream (DialStream): the guard is the connection
+		return c.closeStream()
 	}
+	c.sftp.Close()
 	err := c.ssh.Close()
 	for i := len(c.hops) - 1; i >= 0; i-- {
 		c.hops[i].Close()

@@ -139,7 +139,7 @@ func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
 	}
 	g.end(nil)
 	return &Client{sftp: ses.client, ses: ses, g: g, Addr: name, opts: o, started: time.Now(),
-		inFlight: make(chan struct{}, uploadBudget(ses.chunk)), TLS: verified, stream: id}, nil
+		inFlight: make(chan struct{}, uploadBudget(ses.chunk)), TLS: verified, stream: streamInfo{id: id, proc: proc}}, nil
 }
 
 // refused tells a certificate check's refusal from a broken handshake.
@@ -165,6 +165,31 @@ func commandEnded(pe *ProxyError, err error) error {
 	return fmt.Errorf("%s (%w)", msg, err)
 }
 
+// streamInfo is what a Client made by DialStream knows of its stream.
+type streamInfo struct {
+	id   string    // names the server: the command, the socket, the TLS key
+	proc *procConn // the command, for -D; nil for a socket
+}
+
+// closeStream ends a stream Client. A command gets its standard input
+// closed first and a moment (closeGrace) to end by itself, as OpenSSH's
+// sftp closes the pipes and waits for its sftp-server: a server that
+// finishes its work (and its log) is not cut short by the hangup that
+// follows otherwise.
+func (c *Client) closeStream() error {
+	if p := c.stream.proc; p != nil {
+		p.w.Close()
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-p.exited:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	c.sftp.Close()
+	return c.g.Close()
+}
+
 // sameServer tells whether c and o are connections to one server: the
 // same host key, or one stream (the same command or socket, or a TLS
 // server with the same public key).
@@ -172,8 +197,8 @@ func (c *Client) sameServer(o *Client) bool {
 	switch {
 	case c.HostKey != nil && o.HostKey != nil:
 		return bytes.Equal(c.HostKey.Marshal(), o.HostKey.Marshal())
-	case c.stream != "" && o.stream != "":
-		return c.stream == o.stream
+	case c.stream.id != "" && o.stream.id != "":
+		return c.stream.id == o.stream.id
 	}
 	return false
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -190,10 +192,11 @@ func TestDialStreamStalledCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pidFile := filepath.Join(t.TempDir(), "pid")
-			// The shell writes its pid and then becomes sleep: the pid is
-			// the process sshpin started.
-			cmd := "sh -c 'echo $$ > " + pidFile + "; echo running >&2; exec sleep 600'"
+			// The shell becomes sleep, with an argument no other process
+			// has: the process can be found, if it still exists, even when
+			// the timeout killed it before it ran.
+			marker := fmt.Sprintf("600.%d", time.Now().UnixNano()%1000000000)
+			cmd := "sh -c 'echo running >&2; exec sleep " + marker + "'"
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			o := Options{Timeout: 300 * time.Millisecond}
@@ -216,8 +219,8 @@ func TestDialStreamStalledCommand(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
-			if !processGone(t, pidFile) {
-				t.Error("the command is still running after DialStream returned")
+			if pids := processesWith(t, marker); len(pids) > 0 {
+				t.Errorf("the command is still running (or unreaped) after DialStream returned: pids %v", pids)
 			}
 		})
 	}
@@ -234,10 +237,15 @@ func TestDialStreamServerStallsAfterHandshake(t *testing.T) {
 	server := testpeer.SFTPServer(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	cmd := "sh -c 'echo $$ > " + pidFile + "; exec " + server + "'"
-	c, err := DialStream(t.Context(), Stream{Command: cmd}, Options{Timeout: 500 * time.Millisecond})
+	c, err := DialStream(t.Context(), Stream{Command: cmd}, streamOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A generous timeout for the start on a loaded machine, a short one
+	// for the request that is to stall.
+	c.g.mu.Lock()
+	c.g.timeout = 300 * time.Millisecond
+	c.g.mu.Unlock()
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
@@ -275,4 +283,72 @@ func TestDialStreamCloseReapsTheCommand(t *testing.T) {
 	if !processGone(t, pidFile) {
 		t.Error("the command outlived Close")
 	}
+}
+
+// A TLS server that accepts and never answers is bounded by the timeout.
+func TestDialStreamTLSHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	defer func() {
+		select {
+		case c := <-accepted:
+			c.Close()
+		default:
+		}
+	}()
+	chk := tlsChecker(t, tlspin.Policy{PinFile: certPinFile(t, tlspin.Sum{}.String()), ServerName: "127.0.0.1"})
+	_, err = DialStream(t.Context(), Stream{Network: "tcp", Address: ln.Addr().String(), TLS: chk}, Options{Timeout: 300 * time.Millisecond})
+	var se *StreamError
+	if !errors.As(err, &se) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want a *StreamError with ErrTimeout", err)
+	}
+}
+
+// processesWith lists the processes, zombies included, whose command line
+// has arg as an argument.
+func processesWith(t *testing.T, arg string) []int {
+	t.Helper()
+	dirs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		for _, a := range bytes.Split(b, []byte{0}) {
+			if string(a) == arg {
+				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+				out = append(out, pid)
+			}
+		}
+	}
+	// A zombie has an empty cmdline: an unreaped child of ours is one.
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) >= 2 && f[0] == "Z" && f[1] == strconv.Itoa(os.Getpid()) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(st)))
+			out = append(out, pid)
+		}
+	}
+	return out
 }

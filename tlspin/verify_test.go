@@ -18,7 +18,12 @@ import (
 // server's handshake must fail (it got an alert and no application byte).
 func handshake(t *testing.T, chk *Checker, cert tls.Certificate) (*Verified, error, error) {
 	t.Helper()
-	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	return handshakeUpTo(t, chk, cert, tls.VersionTLS13)
+}
+
+func handshakeUpTo(t *testing.T, chk *Checker, cert tls.Certificate, version uint16) (*Verified, error, error) {
+	t.Helper()
+	ln, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,3 +333,25 @@ func TestFetchStopsBeforeTheHandshakeEnds(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// In TLS 1.2 too the check comes before the client's Finished: a refused
+// server's handshake fails, and it gets no byte.
+func TestHandshakeTLS12RefusesBeforeFinished(t *testing.T) {
+	cert := testpeer.SelfSigned(t, "127.0.0.1")
+	chk, err := Load(Policy{PinFile: writePins(t, Sum{}.String()), ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me *MismatchError
+	_, err, srvErr := handshakeUpTo(t, chk, cert, tls.VersionTLS12)
+	if !errors.As(err, &me) || srvErr == nil {
+		t.Fatalf("client %v, server %v", err, srvErr)
+	}
+	chk, err = Load(Policy{PinFile: writePins(t, Of(cert.Leaf).Cert.String()), ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err, srvErr := handshakeUpTo(t, chk, cert, tls.VersionTLS12); err != nil || srvErr != nil {
+		t.Fatalf("the pinned server over TLS 1.2: client %v, server %v", err, srvErr)
+	}
+}
