@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -9,7 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
@@ -416,5 +421,119 @@ func TestSftpStreamUsage(t *testing.T) {
 				t.Errorf("got %s\nwant exit 2 and %q", r, tt.want)
 			}
 		})
+	}
+}
+
+// lineWatcher is a stderr that calls fn on every line, from the writer's
+// goroutine, and keeps everything.
+type lineWatcher struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	part []byte
+	fn   func(line string)
+}
+
+func (w *lineWatcher) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	w.part = append(w.part, b...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.part[:i])
+		w.part = w.part[i+1:]
+		w.fn(line)
+	}
+	return len(b), nil
+}
+
+// processesWith lists the processes whose command line has arg as an
+// argument.
+func processesWith(t *testing.T, arg string) []int {
+	t.Helper()
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var out []int
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		for _, a := range bytes.Split(b, []byte{0}) {
+			if string(a) == arg {
+				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
+
+// Ctrl-C during a download from a -D server that stopped answering: the
+// run ends (130), leaves no partial file, and the command is killed and
+// reaped, though it is stopped and cannot act on a hangup.
+func TestSftpCommandInterruptedKillsTheCommand(t *testing.T) {
+	server := testpeer.SFTPServer(t)
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "big.bin"), strings.Repeat("x", 32<<20))
+	local := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	stderr := &lineWatcher{fn: func(line string) {
+		// sftp-server -l INFO says when it opened the file: it is then
+		// stopped mid-transfer, and the user presses Ctrl-C.
+		if strings.Contains(line, `open "big.bin"`) {
+			once.Do(func() {
+				for _, pid := range processesWith(t, root) {
+					syscall.Kill(pid, syscall.SIGSTOP)
+				}
+				cancel()
+			})
+		}
+	}}
+	var stdout bytes.Buffer
+	code := run(ctx, []string{"sshpin", "--timeout", "60s", "sftp", "-D", server + " -e -l INFO -d " + root, "get", ":big.bin", local}, nil, &stdout, stderr)
+	if code != exitInterrupted {
+		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, stderr.buf.String())
+	}
+	if pids := processesWith(t, root); len(pids) > 0 {
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		t.Errorf("the sftp command outlived the run: pids %v", pids)
+	}
+	if got := tree(t, local); len(got) != 1 {
+		t.Errorf("an interrupted get left files:\n%s", treeString(got))
+	}
+}
+
+// A real TLS super-server: ncat --ssl -e sftp-server with a certificate of
+// ours. The pinned certificate moves files; another pin moves nothing.
+func TestSftpTLSThroughNcatSSL(t *testing.T) {
+	cert := testpeer.SelfSigned(t, "127.0.0.1")
+	certFile, keyFile := testpeer.WritePEM(t, cert, t.TempDir())
+	nc := testpeer.NcatSFTP(t, "--ssl", "--ssl-cert", certFile, "--ssl-key", keyFile)
+	src := localFiles(t)
+	f := tlspin.Of(cert.Leaf)
+	good := certFiles(t, "sha256 Fingerprint="+f.Cert.OpenSSL()+"\n")
+	bad := certFiles(t, tlspin.Line(tlspin.SPKI, tlspin.Of(testpeer.SelfSigned(t, "127.0.0.1").Leaf).SPKI)+"\n")
+
+	r := sshpin("sftp", "--tls", nc.Addr, "--pinned-cert", bad, "put", filepath.Join(src, "a.txt"), ":a.txt")
+	if r.code != 1 || !strings.Contains(r.stderr, f.SPKI.String()) {
+		t.Fatalf("a wrong pin: %s", r)
+	}
+	if got := tree(t, nc.Root); len(got) != 1 {
+		t.Fatalf("a refused put left files on the server:\n%s", treeString(got))
+	}
+	mustRun(t, "sftp", "--tls", nc.Addr, "--pinned-cert", good, "put", filepath.Join(src, "a.txt"), ":a.txt")
+	if got := string(readFile(t, filepath.Join(nc.Root, "a.txt"))); got != "alpha\n" {
+		t.Errorf("the server got %q", got)
+	}
+	// scan --tls reads ncat's certificate as the pin it is.
+	if r := mustRun(t, "scan", "--tls", nc.Addr); !strings.Contains(r.stdout, "spki "+f.SPKI.String()) {
+		t.Errorf("scan --tls:\n%s", r.stdout)
 	}
 }

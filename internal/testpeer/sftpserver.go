@@ -174,8 +174,9 @@ type Ncat struct {
 	Root string
 }
 
-// NcatSFTP starts ncat with sftp-server behind it on loopback.
-func NcatSFTP(t testing.TB) *Ncat {
+// NcatSFTP starts ncat with sftp-server behind it on loopback; args are
+// more of ncat's options (--ssl --ssl-cert FILE --ssl-key FILE).
+func NcatSFTP(t testing.TB, args ...string) *Ncat {
 	t.Helper()
 	bin := Require(t, "ncat")
 	server := SFTPServer(t)
@@ -191,7 +192,7 @@ func NcatSFTP(t testing.TB) *Ncat {
 		addr := l.Addr().String()
 		l.Close()
 		_, port, _ := net.SplitHostPort(addr)
-		cmd := exec.Command(bin, "-v", "-l", "127.0.0.1", port, "-k", "-e", server)
+		cmd := exec.Command(bin, append(append([]string{"-v", "-l", "127.0.0.1", port, "-k"}, args...), "-e", server)...)
 		cmd.Dir = root
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
