@@ -191,10 +191,15 @@ func (c *Checker) check(cs tls.ConnectionState, addr string) (*Verified, error) 
 	return v, nil
 }
 
-// trust appends f's public key pin to path, atomically. The file is read
-// again first: a pin another run wrote since Load is checked, never
-// written over.
+// trust appends f's public key pin to path, atomically, under the lock of
+// path+".lock" (as knownhosts writes). The file is read again first: a pin
+// another run wrote since Load is checked, never written over.
 func trust(path, addr string, f Fingerprints) (*Pin, error) {
+	unlock, err := lock(path + ".lock")
+	if err != nil {
+		return nil, &TrustError{Path: path, Err: err}
+	}
+	defer unlock()
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, &TrustError{Path: path, Err: err}
