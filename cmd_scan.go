@@ -57,13 +57,19 @@ Examples:
   sshpin scan github.com
   sshpin scan --known-hosts 192.0.2.10:2222 >> host.keys
   sshpin scan --known-hosts --hash -f hosts.txt
-  sshpin scan --legacy old-router.example`,
+  sshpin scan --legacy old-router.example
+  sshpin scan --tls files.example:8443 > files.pins   # for sftp --tls --pinned-cert`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "known-hosts", Usage: "print the lines ssh-keyscan prints, instead of a table"},
 			&cli.BoolFlag{Name: "hash", Usage: "with --known-hosts: hash host names like ssh-keyscan -H"},
 			&cli.BoolFlag{Name: "legacy", Usage: "also speak the SHA-1 and CBC algorithms x/crypto still has, to read old servers' keys"},
+			&cli.BoolFlag{Name: "tls", Usage: "the targets are TLS servers: print each certificate's fingerprints and subject, as a pin file for sftp --pinned-cert"},
+			&cli.StringFlag{Name: "tls-name", Usage: "with --tls: the `NAME` sent in SNI (default: the target's host)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Bool("tls") {
+				return e.runTLSScan(ctx, cmd)
+			}
 			if cmd.Bool("hash") && !cmd.Bool("known-hosts") {
 				return &usageError{msg: "--hash goes with --known-hosts", hint: "sshpin scan --known-hosts --hash TARGET"}
 			}

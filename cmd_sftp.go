@@ -97,6 +97,16 @@ agent, and a prompt by its own name.
 --timeout bounds connecting and logging in, each request, and every stall
 of a transfer; a transfer that keeps moving may take as long as it needs.
 
+Without SSH: -D CMD (--sftp-command) runs CMD with sh -c and speaks SFTP
+over its stdin and stdout, as sftp -D does; --stream unix:/path (or
+tcp:host:port) over a socket; remote files are then written :PATH. Nothing
+verifies such a stream, and the run says so. --tls HOST:PORT speaks SFTP
+over TLS and checks the certificate before the first SFTP byte: against
+--pinned-cert FILE (SHA-256 of the certificate or of its public key, one a
+line: AA:BB:..., hex, or SHA256:base64; sshpin scan --tls HOST:PORT prints
+one) and/or a CA bundle (--tls-ca FILE, for --tls-name or the host). A
+certificate they do not vouch for is refused, exit 1.
+
 Examples:
   sshpin sftp --pinned host.keys put -i ~/.ssh/id_ed25519 backup.tar deploy@web-1:/srv/in/
   sshpin sftp --pinned host.keys get -r web-1:2222:/var/log/app ./logs
@@ -104,8 +114,11 @@ Examples:
   sshpin sftp --pinned host.keys ls --json web-1:/srv/in
   sshpin sftp --pinned host.keys -J ops@bastion:2222 get db-1:/var/backups/db.gz .
   sshpin sftp --pinned host.keys cp --newest 'backup-1:backups/*.tar.gz' web-1:/srv/www/
-  sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:`,
-		Flags: []cli.Flag{
+  sshpin sftp --pinned lab.keys --trust-on-first-use ls 192.0.2.7:
+  sshpin sftp -D /usr/lib/openssh/sftp-server get -r :/srv/www ./www
+  sshpin sftp --stream unix:/run/sftp.sock put report.pdf :inbox/
+  sshpin sftp --tls files.example:8443 --pinned-cert files.pins get :backup.tar .`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts, as ssh reads them", TakesFile: true},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the key of a host the files know nothing about, then go on (never on a mismatch)"},
 			&cli.BoolFlag{Name: "insecure-accept-any", Usage: "accept any host key at all, unverified: throwaway labs only"},
@@ -115,7 +128,7 @@ Examples:
 			&cli.StringFlag{Name: "config", Aliases: []string{"F"}, Usage: "ssh configuration `FILE` to read instead of ~/.ssh/config and /etc/ssh/ssh_config (none: no configuration)", TakesFile: true},
 			&cli.StringFlag{Name: "jump", Aliases: []string{"J"}, Usage: "connect through jump `HOSTS` ([user@]host[:port][,...]), each verified against the pins before any credential is sent to it"},
 			&cli.StringFlag{Name: "proxy-command", Usage: "run `CMD` (sh -c) and speak SSH over its stdin/stdout instead of TCP; %h %p %r %n expand as in ssh"},
-		},
+		}, streamFlags()...),
 		Commands: []*cli.Command{
 			{
 				Name:      "ls",
@@ -193,7 +206,7 @@ others go on; the exit status is then 2.
 func parseRemotes(args []string) ([]sftpx.Remote, error) {
 	var out []sftpx.Remote
 	for _, a := range args {
-		r, err := sftpx.ParseRemote(a)
+		r, err := parseRemoteArg(a)
 		if err != nil {
 			var pe *sftpx.ParseError
 			if errors.As(err, &pe) {
@@ -217,6 +230,8 @@ type sftpSession struct {
 	total    int
 	failures int
 	progress *progressLine
+	// after runs once the connection is closed (a stream's last stderr line).
+	after func()
 }
 
 // remoteName shows a remote path as the user would write it.
@@ -234,6 +249,12 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	// A GOGC the user set wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(sftpGCPercent)
+	}
+	if server.Host == "" {
+		return e.connectStream(ctx, cmd, server)
+	}
+	if streamGiven(cmd) && cmd.Name != "cp" {
+		return nil, &usageError{msg: fmt.Sprintf("%q: with -D, --stream or --tls, remote files are written :PATH", server.String()), hint: "only cp takes a host:PATH beside the stream's :PATH"}
 	}
 	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
 	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sftpx.Event) { e.sftpEvent(s, ev) })
@@ -755,6 +776,9 @@ func reason(err error) string {
 // finish closes the connection and turns the run's failures into the exit.
 func (s *sftpSession) finish(ctx context.Context, what string) error {
 	s.c.Close()
+	if s.after != nil {
+		s.after()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d %s done, %d failed", s.total-s.failures, what, s.failures)}
@@ -770,7 +794,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "nothing to get", hint: "sshpin sftp get [-r] REMOTE... [LOCAL]"}
 	}
 	local := "."
-	if last := args[len(args)-1]; !sftpx.IsRemote(last) {
+	if last := args[len(args)-1]; !isRemoteArg(cmd, last) {
 		local, args = last, args[:len(args)-1]
 	}
 	if len(args) == 0 {
@@ -855,7 +879,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "cp needs a source and a destination", hint: "sshpin sftp cp [-r] SRC-HOST:PATH... DST-HOST:PATH"}
 	}
 	for _, a := range args {
-		if !sftpx.IsRemote(a) {
+		if !isRemoteArg(cmd, a) {
 			return &usageError{msg: fmt.Sprintf("%q is not a remote path: cp copies between servers", a), hint: "use get or put for local files"}
 		}
 	}
@@ -951,11 +975,11 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 		return &usageError{msg: "put needs local files and a remote destination", hint: "sshpin sftp put [-r] LOCAL... [user@]host[:port]:PATH"}
 	}
 	dest, locals := args[len(args)-1], args[:len(args)-1]
-	if !sftpx.IsRemote(dest) {
+	if !isRemoteArg(cmd, dest) {
 		return &usageError{msg: fmt.Sprintf("%q is not a remote destination", dest), hint: "the last argument of put is [user@]host[:port]:PATH or sftp://..."}
 	}
 	for _, l := range locals {
-		if sftpx.IsRemote(l) {
+		if isRemoteArg(cmd, l) {
 			return &usageError{msg: fmt.Sprintf("%q is a remote file: put copies local files to a server", l), hint: "write ./" + l + " for a local path with a colon"}
 		}
 	}
@@ -1057,7 +1081,7 @@ func (e *env) runSftpRm(ctx context.Context, cmd *cli.Command) error {
 	var paths []string
 	refused := 0
 	for _, a := range args {
-		r, err := sftpx.ParseRemote(a)
+		r, err := parseRemoteArg(a)
 		if err != nil {
 			paths = nil // runSftpEach names the bad argument
 			break

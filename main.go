@@ -78,6 +78,8 @@ func interruptible(parent context.Context, sigs <-chan os.Signal, stderr io.Writ
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// streamWarned: the run said once that a bare stream is unverified.
+	streamWarned bool
 }
 
 // warnf is the one voice on stderr.

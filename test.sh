@@ -127,6 +127,9 @@ need dropbear-bin dropbear dropbearconvert
 # ProFTPD's mod_sftp, the third real SFTP server (internal/testpeer/proftpd.go).
 need proftpd-core proftpd
 [ -e /usr/lib/proftpd/mod_sftp.so ] || missing+=(proftpd-mod-crypto)
+# sftp over streams (-D, --stream, --tls): OpenSSH's sftp-server, and ncat -e.
+need openssh-sftp-server /usr/lib/openssh/sftp-server
+need ncat ncat
 # -race needs cgo, hence a C compiler.
 need gcc gcc
 if [ ${#missing[@]} -gt 0 ]; then

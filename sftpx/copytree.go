@@ -1,7 +1,6 @@
 package sftpx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path"
@@ -60,7 +59,7 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 // resolve them; one that will not resolve is no overlap, and the copy
 // fails on its own.
 func (c *Client) intoItself(ctx context.Context, src *Client, srcPath, dst string) bool {
-	if c.HostKey == nil || src.HostKey == nil || !bytes.Equal(c.HostKey.Marshal(), src.HostKey.Marshal()) {
+	if !c.sameServer(src) {
 		return false
 	}
 	var s, d string

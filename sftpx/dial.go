@@ -18,6 +18,7 @@ import (
 	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/target"
+	"github.com/sshpin/sshpin/tlspin"
 )
 
 // Options say how to reach a server and how to decide it is the right one.
@@ -200,6 +201,13 @@ type Client struct {
 	// readableDirs are the directories whose new files served a read
 	// while open for writing (see readableIn); guarded by leftMu.
 	readableDirs map[string]bool
+
+	// TLS is what the certificate check found, for a Client DialStream
+	// reached over TLS; nil otherwise.
+	TLS *tlspin.Verified
+	// stream is, for a Client with no SSH under it (DialStream), what
+	// names its server and the command it runs.
+	stream streamInfo
 }
 
 // Dial connects, verifies the server's host key against the pinned files,
@@ -668,6 +676,9 @@ func (c *Client) SFTP() *sftp.Client { return c.sftp }
 // Close ends the SFTP session and the connection, and those to the jump
 // hosts.
 func (c *Client) Close() error {
+	if c.ssh == nil {
+		return c.closeStream()
+	}
 	c.sftp.Close()
 	err := c.ssh.Close()
 	for i := len(c.hops) - 1; i >= 0; i-- {

@@ -24,6 +24,12 @@
 //     handle, syncs and renames: a failed download leaves no partial or
 //     empty file, and an existing destination untouched.
 //
+// DialStream gives the same Client over a stream with no SSH underneath,
+// as OpenSSH's sftp -D does: a command's standard input and output, a Unix
+// or TCP socket, or TLS, where the server's certificate is checked
+// (package tlspin) inside the TLS handshake, before the first SFTP byte.
+// Every transfer works over it unchanged.
+//
 // A recursive transfer walks in order, making each directory before the
 // files in it, and moves up to eight files at once over the one
 // connection, so that their round trips overlap; their Results still come

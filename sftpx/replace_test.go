@@ -28,9 +28,9 @@ func (f cmdFilter) Filecmd(r *sftp.Request) error {
 	return f.FileCmder.Filecmd(r)
 }
 
-// refused is the SSH_FX_FAILURE OpenSSH's server answers a failed rename
+// renameRefused is the SSH_FX_FAILURE OpenSSH's server answers a failed rename
 // with.
-var refused = sftp.ErrSSHFxFailure
+var renameRefused = sftp.ErrSSHFxFailure
 
 // What a replace on a server without posix-rename, whose rename refuses
 // an existing target, leaves when each of its steps fails, for put and
@@ -82,7 +82,7 @@ func TestReplaceWithoutPosixRenameEveryStepFails(t *testing.T) {
 					wrap: func(_ net.Conn, h sftp.Handlers) sftp.Handlers {
 						h.FileCmd = cmdFilter{h.FileCmd, func(r *sftp.Request) error {
 							if tt.fail != nil && tt.fail(r) {
-								return refused
+								return renameRefused
 							}
 							return nil
 						}}
@@ -220,7 +220,7 @@ func TestReplaceStalledIntoPlaceSaysWhereTheFilesAre(t *testing.T) {
 				mu.Unlock()
 				if second {
 					<-stall // until the test ends
-					return refused
+					return renameRefused
 				}
 				return nil
 			}}

@@ -86,7 +86,21 @@ func startSession(sc *ssh.Client, replied func(), events func(Event)) (*session,
 	if err := s.RequestSubsystem("sftp"); err != nil {
 		return fail(err)
 	}
+	ses, err := startSFTP(r, w, replied, events)
+	if err != nil {
+		return fail(err)
+	}
+	ses.ssh = s
+	return ses, nil
+}
 
+// startSFTP is the SFTP handshake on a stream: r is what the server
+// sends, w what it reads. An SSH channel is one such stream, a command's
+// standard input and output or a socket another (DialStream). Every
+// reply that comes in calls replied (replyReader), so that the
+// connection's deadline follows the server's answers.
+func startSFTP(r io.Reader, w io.WriteCloser, replied func(), events func(Event)) (*session, error) {
+	fail := func(err error) (*session, error) { return nil, err }
 	if _, err := w.Write(packet(fxpInit, binary.BigEndian.AppendUint32(nil, 3))); err != nil {
 		return fail(err)
 	}
@@ -101,7 +115,7 @@ func startSession(sc *ssh.Client, replied func(), events func(Event)) (*session,
 	if err != nil {
 		return fail(err)
 	}
-	ses := &session{ssh: s, chunk: safeChunk}
+	ses := &session{chunk: safeChunk}
 	if exts[limitsExtension] {
 		lim, warning, err := askLimits(r, w)
 		if err != nil {
