@@ -57,7 +57,7 @@ func sshpinBinary(t *testing.T) string {
 			return
 		}
 		cliBuild.path = filepath.Join(cliBuild.dir, "sshpin")
-		cmd := exec.Command(goBin, "build", "-o", cliBuild.path, "sshpin")
+		cmd := exec.Command(goBin, "build", "-o", cliBuild.path, ".")
 		cmd.Dir = ".."
 		cliBuild.out, cliBuild.err = cmd.CombinedOutput()
 	})

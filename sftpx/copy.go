@@ -15,22 +15,24 @@ import (
 // CopyFile copies the regular file srcPath on src's server to exactly dst
 // on c's, streaming it through this process: nothing is written locally.
 // The destination gets what PutFile gives an upload: a temporary name,
-// every chunk read back and compared, fsync, a size check, and a rename
-// into place; the SHA-256 is of the bytes read from the source. src and c
-// are two Clients, each verified against its own pins (they may be two
-// connections to one server).
-func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string) Result {
+// fsync, a size check, its proof (with Verify, every chunk read back and
+// compared), and a rename into place; the SHA-256 is of the bytes read
+// from the source, and a source server that offers check-file must hash
+// its file to the same. src and c are two Clients, each verified against
+// its own pins (they may be two connections to one server). o is at most
+// one TransferOptions.
+func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string, o ...TransferOptions) Result {
 	r := Result{Op: "cp", Remote: dst, Local: srcPath}
 	start := time.Now()
-	err := c.copyFile(ctx, src, srcPath, dst, &r)
+	err := c.copyFile(ctx, src, srcPath, dst, options(o), &r)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}
 	}
 	return r
 }
 
-func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string, r *Result) error {
+func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string, o TransferOptions, r *Result) error {
 	if src == c {
 		return errors.New("sftpx: CopyFile needs a second connection for the source")
 	}
@@ -63,9 +65,23 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 			_, err := f.WriteTo(&armingWriter{w: pw, g: src.g})
 			pw.CloseWithError(err) // nil: EOF
 		}()
-		err = c.do(ctx, func() error {
-			return c.place(ctx, upSource{r: pr, size: st.Size(), mode: st.Mode().Perm(), name: srcPath, what: "source file"}, dst, r)
-		})
+		up := upSource{r: pr, size: st.Size(), mode: st.Mode().Perm(), name: srcPath, what: "source file"}
+		if o.Preserve {
+			up.times = remoteTimes(st)
+		}
+		if src.hasCheckFile() {
+			up.check = func(sum string) error {
+				got, ok, err := src.serverSHA256(ctx, remotePath(srcPath), st.Size())
+				switch {
+				case err != nil:
+					return wrap(err, "cannot have the source server hash the file")
+				case ok && got != sum:
+					return &VerifyError{What: "source file", WantBytes: st.Size(), GotBytes: st.Size(), WantSHA256: sum, GotSHA256: got, Server: true}
+				}
+				return nil
+			}
+		}
+		err = c.do(ctx, func() error { return c.place(ctx, up, dst, o, r) })
 		pr.CloseWithError(errors.New("the copy ended")) // stops the reader if the upload did
 		<-done
 		if err != nil {

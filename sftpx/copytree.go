@@ -37,7 +37,7 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		return
 	}
 	if !st.IsDir() {
-		each(c.CopyFile(ctx, src, srcPath, target))
+		each(c.CopyFile(ctx, src, srcPath, target, o))
 		return
 	}
 	if c.intoItself(ctx, src, srcPath, target) {
@@ -49,7 +49,7 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		listed: "source directory",
 		mkdir:  func(d string) error { return c.mkdirExisting(ctx, d) },
 		join:   func(dir, name string) string { return path.Join(dir, name) },
-		file:   func(s, d string) Result { return c.CopyFile(ctx, src, s, d) },
+		file:   func(s, d string) Result { return c.CopyFile(ctx, src, s, d, o) },
 	}, srcPath, target, each)
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -48,6 +50,17 @@ type session struct {
 	chunk int
 	// limits is the server's limits@openssh.com reply; zero without it.
 	limits serverLimits
+	// exts are the extensions the server's VERSION names.
+	exts map[string]bool
+	// demux, writer and nextID carry this package's own requests
+	// (extended.go) beside pkg/sftp's.
+	demux  *demux
+	writer *packetWriter
+	nextID ownIDs
+	// checkRefused: a check-file refusal was reported (checkFileRefused).
+	checkRefused atomic.Bool
+	// timesRefused: a refusal to set an upload's times was reported.
+	timesRefused atomic.Bool
 }
 
 type serverLimits struct {
@@ -95,7 +108,7 @@ func startSession(sc *ssh.Client) (*session, error) {
 	if err != nil {
 		return fail(err)
 	}
-	ses := &session{ssh: s, chunk: safeChunk}
+	ses := &session{ssh: s, chunk: safeChunk, exts: exts, demux: newDemux(r), writer: &packetWriter{w: w, drop: 1}}
 	if exts[limitsExtension] {
 		lim, err := askLimits(r, w)
 		if err != nil {
@@ -105,8 +118,8 @@ func startSession(sc *ssh.Client) (*session, error) {
 		ses.chunk = lim.chunk()
 	}
 	ses.client, err = sftp.NewClientPipe(
-		io.MultiReader(&replay{b: version}, r),
-		&packetWriter{w: w, drop: 1},
+		io.MultiReader(&replay{b: version}, ses.demux),
+		ses.writer,
 		sftp.UseFstat(true),
 		sftp.MaxPacketUnchecked(ses.chunk),
 		sftp.MaxConcurrentRequestsPerFile(requestsInFlight),
@@ -247,6 +260,7 @@ func (r *replay) Read(p []byte) (int, error) {
 // write would cost two SSH packets, the second of 29 bytes. The first drop
 // packets are swallowed (pkg/sftp's INIT, already sent).
 type packetWriter struct {
+	mu   sync.Mutex // serialises emit and inject
 	w    io.WriteCloser
 	drop int
 	buf  []byte // the packet being assembled
@@ -291,10 +305,21 @@ func (pw *packetWriter) Write(p []byte) (int, error) {
 }
 
 func (pw *packetWriter) emit(b []byte) error {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
 	if pw.drop > 0 {
 		pw.drop--
 		return nil
 	}
+	_, err := pw.w.Write(b)
+	return err
+}
+
+// inject sends one whole packet of this package's own between
+// pkg/sftp's.
+func (pw *packetWriter) inject(b []byte) error {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
 	_, err := pw.w.Write(b)
 	return err
 }

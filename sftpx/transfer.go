@@ -34,6 +34,9 @@ type Result struct {
 	// bytes read locally and read back from the server; for get, of the
 	// bytes written. "" on failure.
 	SHA256 string
+	// Proof is what proved the file: ProofSize, ProofServerHash or
+	// ProofReadBack. "" on failure and on a skip.
+	Proof string
 	// NotAtomic: the upload replaced an existing file by removing it first
 	// (the server lacks posix-rename@openssh.com).
 	NotAtomic bool
@@ -52,6 +55,23 @@ var beforeLocalOpen = func(path string) {}
 // TransferOptions say how Put, Get and Copy treat directories.
 type TransferOptions struct {
 	Recursive bool // copy directories and everything under them
+	// Verify proves every file by its bytes on any server: an upload is
+	// read back from the server, a download hashed by the server or read
+	// a second time (ProofReadBack, or ProofServerHash for a download).
+	// Without it a file gets the server's hash where the server offers
+	// check-file, and its size otherwise.
+	Verify bool
+	// Preserve gives each copy its source's modification and access
+	// times and permission bits, as OpenSSH's sftp put -p and get -p do.
+	Preserve bool
+}
+
+// options is the one TransferOptions of a variadic argument, or none.
+func options(o []TransferOptions) TransferOptions {
+	if len(o) > 0 {
+		return o[0]
+	}
+	return TransferOptions{}
 }
 
 // posixRename is OpenSSH's extension whose rename replaces an existing
@@ -85,10 +105,10 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 		return
 	}
 	if st.IsDir() {
-		c.putTree(ctx, local, dst, each)
+		c.putTree(ctx, local, dst, o, each)
 		return
 	}
-	each(c.PutFile(ctx, local, dst))
+	each(c.PutFile(ctx, local, dst, o))
 }
 
 // remoteTarget is where a copy goes on c's server, as scp and sftp place
@@ -116,13 +136,13 @@ func (c *Client) remoteTarget(ctx context.Context, remote string, name func() (s
 // putTree uploads the local directory local to remote: the walk goes in
 // order, and the files move up to treeFiles at once (fanout), their
 // Results handed to each in the walk's order.
-func (c *Client) putTree(ctx context.Context, local, remote string, each func(Result)) {
+func (c *Client) putTree(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
 	f := newFanout(ctx, each)
-	c.putDir(ctx, local, remote, f)
+	c.putDir(ctx, local, remote, o, f)
 	f.wait()
 }
 
-func (c *Client) putDir(ctx context.Context, local, remote string, f *fanout) {
+func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -157,9 +177,9 @@ func (c *Client) putDir(ctx context.Context, local, remote string, f *fanout) {
 		}
 		switch {
 		case typ.IsDir():
-			c.putDir(ctx, l, r, f)
+			c.putDir(ctx, l, r, o, f)
 		case typ.IsRegular():
-			f.run(func() Result { return c.PutFile(ctx, l, r) })
+			f.run(func() Result { return c.PutFile(ctx, l, r, o) })
 		default:
 			f.result(skipped("put", r, l, skipNotRegular))
 		}
@@ -184,20 +204,21 @@ func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
 }
 
 // PutFile uploads the regular file local to exactly remote: into a
-// temporary file beside it, verified by reading it back, then renamed over
-// remote.
-func (c *Client) PutFile(ctx context.Context, local, remote string) Result {
+// temporary file beside it, proved (Result.Proof; with Verify, by reading
+// it back), then renamed over remote. o is at most one TransferOptions;
+// its Recursive does not apply.
+func (c *Client) PutFile(ctx context.Context, local, remote string, o ...TransferOptions) Result {
 	r := Result{Op: "put", Remote: remote, Local: local}
 	start := time.Now()
-	err := c.putFile(ctx, local, remote, &r)
+	err := c.putFile(ctx, local, remote, options(o), &r)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
 	}
 	return r
 }
 
-func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) error {
+func (c *Client) putFile(ctx context.Context, local, dst string, o TransferOptions, r *Result) error {
 	// The type is checked before the open: opening a FIFO for reading
 	// waits for a writer, for ever and deaf to signals, and a device may
 	// do anything.
@@ -224,7 +245,11 @@ func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) erro
 		return fmt.Errorf("local file: %w", err)
 	}
 	return c.do(ctx, func() error {
-		return c.place(ctx, upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}, dst, r)
+		src := upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}
+		if o.Preserve {
+			src.times = localTimes(st)
+		}
+		return c.place(ctx, src, dst, o, r)
 	})
 }
 
@@ -236,16 +261,23 @@ type upSource struct {
 	mode fs.FileMode
 	name string // for events: the local path, or the source's remote name
 	what string // "local file" or "source file", for errors
+	// times, when set (TransferOptions.Preserve), are given to the copy.
+	times *fileTimes
+	// check, when set, proves the bytes read against the source's own
+	// hash of them (cp from a server that offers check-file), before the
+	// copy is renamed into place.
+	check func(sum string) error
 }
 
-// place uploads src to exactly dst: into a temporary file beside it, each
-// chunk read back and compared as it goes, synced, its size checked, and
-// renamed over dst. It runs inside c.do.
+// place uploads src to exactly dst: into a temporary file beside it
+// (with o.Verify, each chunk read back and compared as it goes), synced,
+// its size checked, proved (proveUpload), and renamed over dst. It runs
+// inside c.do.
 //
 // Cancelled (ctx), it stops sending, lets the requests in flight finish,
 // and removes the temporary file before it returns: c.do keeps the
 // connection alive that long (guard.stopsOnCancel), within bounds.
-func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result) error {
+func (c *Client) place(ctx context.Context, src upSource, dst string, o TransferOptions, r *Result) error {
 	defer c.g.stopsOnCancel()()
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
@@ -264,22 +296,28 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		if old.IsDir() {
 			return errors.New("is a directory")
 		}
-		mode = old.Mode().Perm()
+		if !o.Preserve {
+			mode = old.Mode().Perm()
+		}
 	}
-	// Opened for reading too, so that every chunk is read back as soon
-	// as the server acknowledged it. Servers that will not open a new
-	// file that way, or open it and then do not serve reads on it, get
-	// a write-only one, read back after the upload.
+	// To be verified, opened for reading too, so that every chunk is
+	// read back as soon as the server acknowledged it. Servers that will
+	// not open a new file that way, or open it and then do not serve
+	// reads on it, get a write-only one, read back after the upload.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tmp := remoteTemp(dst)
-	readBack := true
-	w, err := c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
-	if err == nil && !c.readableIn(path.Dir(dst), w) {
-		w.Close()
-		c.sftp.Remove(tmp)
-		err = errors.New("the server does not serve reads on a file open for writing")
+	readBack := o.Verify
+	var w *sftp.File
+	err = errors.New("not verified")
+	if readBack {
+		w, err = c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		if err == nil && !c.readableIn(path.Dir(dst), w) {
+			w.Close()
+			c.sftp.Remove(tmp)
+			err = errors.New("the server does not serve reads on a file open for writing")
+		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		tmp, readBack = remoteTemp(dst), false
@@ -331,15 +369,18 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		return err
 	}
 	// fsync@openssh.com, where the server has it: the rename must not
-	// reach the disk before the data. The final mode is set at the same
-	// time, one round trip for both: a put of many small files is made
-	// of round trips.
-	var syncErr, modeErr error
+	// reach the disk before the data. The final mode (and with Preserve
+	// the times) is set at the same time, one round trip for all: a put
+	// of many small files is made of round trips.
+	var syncErr, modeErr, timesErr error
 	var wg sync.WaitGroup
 	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
 		wg.Go(func() { syncErr = w.Sync() })
 	}
 	wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
+	if src.times != nil {
+		wg.Go(func() { timesErr = c.sftp.Chtimes(tmp, src.times.atime, src.times.mtime) })
+	}
 	wg.Wait()
 	if syncErr != nil && !unsupported(syncErr) {
 		w.Close()
@@ -352,8 +393,22 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	if err := w.Close(); err != nil {
 		return c.noSpace(wrap(err, "upload failed at close"), path.Dir(dst), int64(c.ses.chunk))
 	}
-	if err := c.verifyUpload(ctx, tmp, dst, local, n, sum, !verifiedAll); err != nil {
+	if timesErr != nil {
+		c.timesRefused(dst, timesErr)
+	}
+	// The source's server hashes its file while this one hashes the copy.
+	var checkErr error
+	var checked sync.WaitGroup
+	if src.check != nil {
+		checked.Go(func() { checkErr = src.check(sum) })
+	}
+	proof, err := c.proveUpload(ctx, tmp, dst, local, n, sum, o.Verify, verifiedAll)
+	checked.Wait()
+	if err != nil {
 		return err
+	}
+	if checkErr != nil {
+		return checkErr
 	}
 	if err := ctx.Err(); err != nil {
 		return err // not renamed: the temporary file is removed
@@ -363,7 +418,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		return wrap(err, "cannot rename into place")
 	}
 	placed = true
-	r.SHA256, r.NotAtomic = sum, notAtomic
+	r.SHA256, r.NotAtomic, r.Proof = sum, notAtomic, proof
 	if notAtomic {
 		emit(c.opts.Events, Event{Kind: EventNotAtomic, Op: "put", Remote: dst, Local: local,
 			Message: "the server lacks " + posixRename + ": the old file was removed before the new one was renamed into place"})
@@ -474,24 +529,44 @@ func readable(w *sftp.File) bool {
 	return n == 0 && errors.Is(err, io.EOF)
 }
 
-// verifyUpload checks the closed upload's size and, when the chunks were
-// not read back during the upload (whole), reads the whole file back
-// and compares its SHA-256: pkg/sftp's return values are not proof
-// (pkg/sftp#658 returns short transfers with a nil error), the bytes on
-// the server are.
+// proveUpload checks the closed upload's size, then proves its bytes:
+// with verify, by the chunks read back during the upload (verifiedAll)
+// or else by reading the whole file back and comparing its SHA-256;
+// without, by the server's SHA-256 of it where the server offers
+// check-file. pkg/sftp's return values are not proof (pkg/sftp#658
+// returns short transfers with a nil error), what the server holds is.
+// It returns the proof the file got.
 //
 // A cancelled ctx stops the read-back.
-func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, whole bool) error {
+func (c *Client) proveUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, verify, verifiedAll bool) (string, error) {
 	st, err := c.sftp.Stat(tmp)
 	if err != nil {
-		return wrap(err, "cannot stat the uploaded file")
+		return "", wrap(err, "cannot stat the uploaded file")
 	}
 	if st.Size() != n {
-		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
+		return "", &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
 	}
-	if !whole {
-		return nil // every chunk was read back during the upload
+	switch {
+	case verify && verifiedAll:
+		return ProofReadBack, nil // every chunk was read back during the upload
+	case verify:
+		return ProofReadBack, c.readBack(ctx, tmp, dst, local, n, sum)
 	}
+	got, ok, err := c.serverSHA256(ctx, tmp, n)
+	switch {
+	case err != nil:
+		return "", wrap(err, "cannot have the server hash the uploaded file")
+	case !ok:
+		return ProofSize, nil
+	case got != sum:
+		return "", &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: n, WantSHA256: sum, GotSHA256: got, Server: true}
+	}
+	return ProofServerHash, nil
+}
+
+// readBack reads the whole uploaded file tmp back and compares its size
+// and SHA-256 with n and sum.
+func (c *Client) readBack(ctx context.Context, tmp, dst, local string, n int64, sum string) error {
 	rf, err := c.sftp.Open(tmp)
 	if err != nil {
 		return wrap(err, "cannot read the uploaded file back")
@@ -580,10 +655,10 @@ func (c *Client) Get(ctx context.Context, remote, local string, o TransferOption
 		return
 	}
 	if st.IsDir() {
-		c.getTree(ctx, remote, dst, each)
+		c.getTree(ctx, remote, dst, o, each)
 		return
 	}
-	each(c.GetFile(ctx, remote, dst))
+	each(c.GetFile(ctx, remote, dst, o))
 }
 
 // baseName is the name a copy of remote gets inside a directory.
@@ -607,7 +682,7 @@ func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
 	return name, nil
 }
 
-func (c *Client) getTree(ctx context.Context, remote, local string, each func(Result)) {
+func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOptions, each func(Result)) {
 	c.walkRemote(ctx, &remoteTree{
 		op:     "get",
 		listed: "directory",
@@ -622,7 +697,7 @@ func (c *Client) getTree(ctx context.Context, remote, local string, each func(Re
 			return fmt.Errorf("local directory: %w", err)
 		},
 		join: func(dir, name string) string { return filepath.Join(dir, name) },
-		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local) },
+		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local, o) },
 	}, remote, local, each)
 }
 
@@ -725,20 +800,21 @@ func safeName(name string) bool {
 
 // GetFile downloads the regular file remote to exactly local: into a
 // temporary file beside it, hashed while written, its size checked against
-// the server's stat of the open handle, synced and renamed over local. On
-// any failure local is as it was and no temporary file remains.
-func (c *Client) GetFile(ctx context.Context, remote, local string) Result {
+// the server's stat of the open handle, proved (proveDownload), synced and
+// renamed over local. On any failure local is as it was and no temporary
+// file remains. o is at most one TransferOptions.
+func (c *Client) GetFile(ctx context.Context, remote, local string, o ...TransferOptions) Result {
 	r := Result{Op: "get", Remote: remote, Local: local}
 	start := time.Now()
-	err := c.getFile(ctx, remote, local, &r)
+	err := c.getFile(ctx, remote, local, options(o), &r)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
 	}
 	return r
 }
 
-func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) error {
+func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOptions, r *Result) error {
 	return c.do(ctx, func() error {
 		// The type is checked before the open: a server opens a FIFO as
 		// asked, and OpenSSH's then waits for a writer, deaf to every
@@ -768,8 +844,12 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		var back func()
 		// A new file gets the remote mode without group and other write,
 		// which is what the common umask 022 leaves of it; atomicfile keeps
-		// an existing file's mode.
-		err = atomicfile.Write(local, st.Mode().Perm()&^0o022, func(w io.Writer) error {
+		// an existing file's mode. Preserve gives it the remote mode.
+		perm := st.Mode().Perm() &^ 0o022
+		if o.Preserve {
+			perm = st.Mode().Perm()
+		}
+		err = atomicfile.Write(local, perm, func(w io.Writer) error {
 			h = sha256.New()
 			var dst io.Writer = io.MultiWriter(w, h)
 			if f, ok := w.(*os.File); ok {
@@ -786,6 +866,9 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 			case pw.n != st.Size():
 				copyErr = &VerifyError{What: "downloaded file", WantBytes: st.Size(), GotBytes: pw.n}
 			default:
+				r.Proof, copyErr = c.proveDownload(ctx, rf, remote, local, pw.n, hex.EncodeToString(h.Sum(nil)), o.Verify)
+			}
+			if copyErr == nil {
 				// Syncing a large file to a slow disk is not a stalled
 				// server: this download leaves the deadline until it uses
 				// the network again (files moving meanwhile keep it).
@@ -803,8 +886,47 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 			return fmt.Errorf("local file: %w", err)
 		}
 		r.SHA256 = hex.EncodeToString(h.Sum(nil))
+		if o.Preserve {
+			if err := preserveLocal(local, st); err != nil {
+				emit(c.opts.Events, Event{Kind: EventWarning, Op: "get", Remote: remote, Local: local,
+					Message: fmt.Sprintf("%s: cannot keep the remote file's times and mode: %v", local, err)})
+			}
+		}
 		return nil
 	})
+}
+
+// proveDownload proves a download of n bytes whose SHA-256 is sum, from
+// the open remote file rf: by the server's SHA-256 of it where the server
+// offers check-file; else, with verify, by reading it a second time;
+// else by its size alone, which the caller checked. It returns the proof.
+func (c *Client) proveDownload(ctx context.Context, rf *sftp.File, remote, local string, n int64, sum string, verify bool) (string, error) {
+	got, ok, err := c.serverSHA256(ctx, remotePath(remote), n)
+	switch {
+	case err != nil:
+		return "", wrap(err, "cannot have the server hash the file")
+	case ok && got != sum:
+		return "", &VerifyError{What: "downloaded file", WantBytes: n, GotBytes: n, WantSHA256: sum, GotSHA256: got, Server: true}
+	case ok:
+		return ProofServerHash, nil
+	case !verify:
+		return ProofSize, nil
+	}
+	if _, err := rf.Seek(0, io.SeekStart); err != nil {
+		return "", wrap(err, "cannot read the file a second time")
+	}
+	h := sha256.New()
+	pw := &progressWriter{w: ctxWriter{ctx, h}, c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: n, Verify: true}}
+	if _, err := rf.WriteTo(pw); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", wrap(err, "cannot read the file a second time")
+	}
+	if second := hex.EncodeToString(h.Sum(nil)); pw.n != n || second != sum {
+		return "", &VerifyError{What: "downloaded file", WantBytes: n, GotBytes: pw.n, WantSHA256: sum, GotSHA256: second}
+	}
+	return ProofReadBack, nil
 }
 
 // removeLocalLeftovers removes the temporary files that downloads to local

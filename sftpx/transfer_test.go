@@ -76,11 +76,11 @@ func TestPutGetRoundTrip(t *testing.T) {
 	data := randomBytes(t, 5<<20+123)
 	writeLocal(t, filepath.Join(dir, "up.bin"), data)
 
-	r := c.PutFile(ctx, filepath.Join(dir, "up.bin"), "/up.bin")
+	r := c.PutFile(ctx, filepath.Join(dir, "up.bin"), "/up.bin", TransferOptions{Verify: true})
 	if r.Err != nil {
 		t.Fatalf("PutFile: %v", r.Err)
 	}
-	if r.Bytes != int64(len(data)) || r.SHA256 != sum(data) || r.NotAtomic {
+	if r.Bytes != int64(len(data)) || r.SHA256 != sum(data) || r.NotAtomic || r.Proof != ProofReadBack {
 		t.Errorf("PutFile = %+v", r)
 	}
 	if got := s.fs.read(t, "/up.bin"); !bytes.Equal(got, data) {
@@ -91,8 +91,8 @@ func TestPutGetRoundTrip(t *testing.T) {
 	}
 
 	r = c.GetFile(ctx, "/up.bin", filepath.Join(dir, "down.bin"))
-	if r.Err != nil {
-		t.Fatalf("GetFile: %v", r.Err)
+	if r.Err != nil || r.Proof != ProofSize {
+		t.Fatalf("GetFile: %+v", r)
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "down.bin"))
 	if !bytes.Equal(got, data) || r.SHA256 != sum(data) || r.Bytes != int64(len(data)) {
