@@ -70,11 +70,14 @@ runs CMD with sh -c and speaks SSH over its stdin and stdout (%h %p %r %n
 expand as in ssh).
 
 Uploads (put, and cp's destination) go to a temporary name beside the
-destination; every chunk is read back from the server and compared with
-what was sent while the upload goes on; the file is synced
+destination; every write is acknowledged, the file is synced
 (fsync@openssh.com) and its size checked, then renamed into place
 (posix-rename@openssh.com; on servers without it the old file is removed
-first, and a warning says so). Temporary files that an interrupted upload
+first, and a warning says so). Each file says what proved it (verified):
+size; sha256-server, when the server offers check-file and its SHA-256 of
+the file matches the bytes sent or received; sha256-readback, with
+--verify, which reads every uploaded byte back (a download: the server's
+hash, or a second read) on any server. Temporary files that an interrupted upload
 of the same name left, older than the run, are removed. Downloads go to a
 temporary file beside the destination, are hashed while written, checked
 against the server's size, synced and renamed: a failed transfer leaves no
@@ -126,6 +129,8 @@ Examples:
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"},
 					&cli.BoolFlag{Name: "newest", Usage: "of the files a remote pattern ('backups/*.tar.gz') matches, take only the latest"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
 				},
 				Action: e.runSftpGet,
 			},
@@ -150,6 +155,8 @@ others go on; the exit status is then 2.
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and everything under them"},
 					&cli.BoolFlag{Name: "newest", Usage: "of the files a source pattern ('backups/*.tar.gz') matches, take only the latest"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
 				},
 				Action: e.runSftpCp,
 			},
@@ -157,8 +164,12 @@ others go on; the exit status is then 2.
 				Name:      "put",
 				Usage:     "upload local files (the last argument is the remote destination)",
 				ArgsUsage: "LOCAL... REMOTE",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"}},
-				Action:    e.runSftpPut,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
+				},
+				Action: e.runSftpPut,
 			},
 			{
 				Name:      "rm",
@@ -591,7 +602,10 @@ type fileRecord struct {
 	Bytes   int64   `json:"bytes"`
 	Seconds float64 `json:"seconds"`
 	SHA256  string  `json:"sha256,omitempty"`
-	Error   string  `json:"error,omitempty"`
+	// Verified is the proof the file got: size, sha256-server or
+	// sha256-readback (sftpx.Proof*).
+	Verified string `json:"verified,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // skipRecord is the --json line of a file a recursive copy left out on
@@ -628,7 +642,7 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		s.failures++
 	}
 	if s.json {
-		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256}
+		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
@@ -647,7 +661,12 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", from, to, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", from, to, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
+}
+
+// transferOptions are get's, put's and cp's flags.
+func transferOptions(cmd *cli.Command) sftpx.TransferOptions {
+	return sftpx.TransferOptions{Recursive: cmd.Bool("recursive"), Verify: cmd.Bool("verify"), Preserve: cmd.Bool("preserve")}
 }
 
 func reason(err error) string {
@@ -710,7 +729,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 			return &usageError{msg: fmt.Sprintf("%s matches %d files and %s is not a directory", s.remoteName(r.Path), len(paths), local), hint: "give a directory, or --newest to take the latest match"}
 		}
 		for _, p := range paths {
-			s.c.Get(ctx, p, local, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+			s.c.Get(ctx, p, local, transferOptions(cmd), func(res sftpx.Result) { e.result(s, res) })
 		}
 	}
 	return s.finish(ctx, "files")
@@ -806,7 +825,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		to.c.Copy(ctx, from.c, p, dst.Path, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, show)
+		to.c.Copy(ctx, from.c, p, dst.Path, transferOptions(cmd), show)
 	}
 	return to.finish(ctx, "files")
 }
@@ -836,7 +855,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		to.failures++
 	}
 	if to.json {
-		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256}
+		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
@@ -851,7 +870,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", src, dst, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", src, dst, size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
 }
 
 func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
@@ -887,7 +906,7 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		s.c.Put(ctx, l, remotes[0].Path, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+		s.c.Put(ctx, l, remotes[0].Path, transferOptions(cmd), func(res sftpx.Result) { e.result(s, res) })
 	}
 	return s.finish(ctx, "files")
 }

@@ -1,9 +1,11 @@
 package sftpx
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -48,4 +50,59 @@ func preserveLocal(local string, st fs.FileInfo) error {
 		return err
 	}
 	return os.Chtimes(local, t.atime, t.mtime)
+}
+
+// dirAttrs are what Preserve gives a directory of a recursive copy.
+type dirAttrs struct {
+	path  string
+	mode  fs.FileMode
+	times *fileTimes
+}
+
+// dirTimes are the directories of a recursive copy, in the walk's order:
+// their times are set once everything under them is copied (a file made
+// in a directory changes its modification time), deepest first.
+type dirTimes struct {
+	mu   sync.Mutex
+	list []dirAttrs
+}
+
+func (d *dirTimes) add(path string, mode fs.FileMode, t *fileTimes) {
+	d.mu.Lock()
+	d.list = append(d.list, dirAttrs{path, mode, t})
+	d.mu.Unlock()
+}
+
+// apply calls set on every directory, the last walked first: a child
+// after its parent in the walk, so before it here. The first failure
+// stops it: a server that refuses one refuses them all.
+func (d *dirTimes) apply(set func(dirAttrs) error) {
+	for i := len(d.list) - 1; i >= 0; i-- {
+		if set(d.list[i]) != nil {
+			return
+		}
+	}
+}
+
+// setRemoteAttrs sets a remote directory's mode and times; a server that
+// refuses is warned about once (timesRefused), and the copy stands.
+func (c *Client) setRemoteAttrs(ctx context.Context, d dirAttrs) error {
+	err := c.do(ctx, func() error {
+		if err := c.sftp.Chmod(d.path, d.mode); err != nil {
+			return err
+		}
+		return c.sftp.Chtimes(d.path, d.times.atime, d.times.mtime)
+	})
+	if err != nil {
+		c.timesRefused(d.path, err)
+	}
+	return err
+}
+
+// setLocalAttrs sets a local directory's mode and times.
+func setLocalAttrs(d dirAttrs) error {
+	if err := os.Chmod(d.path, d.mode); err != nil {
+		return err
+	}
+	return os.Chtimes(d.path, d.times.atime, d.times.mtime)
 }

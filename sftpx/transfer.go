@@ -138,17 +138,24 @@ func (c *Client) remoteTarget(ctx context.Context, remote string, name func() (s
 // Results handed to each in the walk's order.
 func (c *Client) putTree(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
 	f := newFanout(ctx, each)
-	c.putDir(ctx, local, remote, o, f)
+	var dirs dirTimes
+	c.putDir(ctx, local, remote, o, f, &dirs)
 	f.wait()
+	dirs.apply(func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) })
 }
 
-func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout) {
+func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout, dirs *dirTimes) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := c.mkdirExisting(ctx, remote); err != nil {
 		f.result(failed("put", remote, local, err))
 		return
+	}
+	if o.Preserve {
+		if st, err := os.Stat(local); err == nil {
+			dirs.add(remote, st.Mode().Perm(), localTimes(st))
+		}
 	}
 	entries, err := os.ReadDir(local)
 	if err != nil {
@@ -177,7 +184,7 @@ func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOpt
 		}
 		switch {
 		case typ.IsDir():
-			c.putDir(ctx, l, r, o, f)
+			c.putDir(ctx, l, r, o, f, dirs)
 		case typ.IsRegular():
 			f.run(func() Result { return c.PutFile(ctx, l, r, o) })
 		default:
@@ -683,7 +690,7 @@ func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
 }
 
 func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOptions, each func(Result)) {
-	c.walkRemote(ctx, &remoteTree{
+	t := &remoteTree{
 		op:     "get",
 		listed: "directory",
 		mkdir: func(local string) error {
@@ -698,7 +705,11 @@ func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOp
 		},
 		join: func(dir, name string) string { return filepath.Join(dir, name) },
 		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local, o) },
-	}, remote, local, each)
+	}
+	if o.Preserve {
+		t.setDir = setLocalAttrs
+	}
+	c.walkRemote(ctx, t, remote, local, each)
 }
 
 // remoteTree is what a recursive copy of a remote directory does with what
@@ -711,6 +722,9 @@ type remoteTree struct {
 	mkdir  func(dst string) error        // makes a directory of the copy; an existing one will do
 	join   func(dir, name string) string // names an entry inside a directory of the copy
 	file   func(src, dst string) Result  // copies one regular file
+	// setDir, when set (Preserve), gives a directory of the copy its
+	// source's mode and times, once everything under it is copied.
+	setDir func(dirAttrs) error
 }
 
 func (t *remoteTree) failed(src, dst string, err error) Result {
@@ -733,17 +747,26 @@ func (t *remoteTree) skipped(src, dst, reason string) Result {
 // gets their Results in the walk's order.
 func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string, each func(Result)) {
 	f := newFanout(ctx, each)
-	c.walkRemoteDir(ctx, t, src, dst, f)
+	var dirs dirTimes
+	c.walkRemoteDir(ctx, t, src, dst, f, &dirs)
 	f.wait()
+	if t.setDir != nil {
+		dirs.apply(t.setDir)
+	}
 }
 
-func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst string, f *fanout) {
+func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst string, f *fanout, dirs *dirTimes) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := t.mkdir(dst); err != nil {
 		f.result(t.failed(src, dst, err))
 		return
+	}
+	if t.setDir != nil {
+		if st, err := c.Stat(ctx, src); err == nil {
+			dirs.add(dst, st.Mode().Perm(), remoteTimes(st))
+		}
 	}
 	var entries []fs.FileInfo
 	err := c.do(ctx, func() error {
@@ -784,7 +807,7 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		}
 		switch {
 		case mode.IsDir():
-			c.walkRemoteDir(ctx, t, s, d, f)
+			c.walkRemoteDir(ctx, t, s, d, f, dirs)
 		case mode.IsRegular():
 			f.run(func() Result { return t.file(s, d) })
 		default:
