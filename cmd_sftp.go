@@ -224,6 +224,7 @@ type sftpSession struct {
 	total    int
 	failures int
 	progress *progressLine
+	newest   map[string]*newestRecord // what --newest chose, by path (noteNewest)
 }
 
 // remoteName shows a remote path as the user would write it.
@@ -604,8 +605,9 @@ type fileRecord struct {
 	SHA256  string  `json:"sha256,omitempty"`
 	// Verified is the proof the file got: size, sha256-server or
 	// sha256-readback (sftpx.Proof*).
-	Verified string `json:"verified,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Verified string        `json:"verified,omitempty"`
+	Newest   *newestRecord `json:"newest,omitempty"` // what --newest chose, when it brought this file
+	Error    string        `json:"error,omitempty"`
 }
 
 // skipRecord is the --json line of a file a recursive copy left out on
@@ -642,7 +644,7 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		s.failures++
 	}
 	if s.json {
-		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof}
+		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: s.newestFor(r.Remote)}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
@@ -753,13 +755,14 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest, recu
 		return failed(err)
 	}
 	if newest {
-		m, ok := sftpx.NewestEntry(ms, recursive)
+		m, ok := sftpx.ChooseNewest(ms, recursive)
 		switch {
 		case !ok && recursive:
 			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file or directory matches")})
 		case !ok:
 			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file matches")})
 		}
+		e.noteNewest(s, p, m)
 		return []string{m.Path}
 	}
 	if len(ms) == 0 {
@@ -855,7 +858,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		to.failures++
 	}
 	if to.json {
-		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof}
+		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: from.newestFor(r.Local)}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -138,7 +137,7 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 				continue
 			}
 			if ok, _ := path.Match(base, name); ok {
-				out = append(out, Entry{Name: name, Path: dir + name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()})
+				out = append(out, resolveLink(c, Entry{Name: name, Path: dir + name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()}))
 			}
 		}
 		return nil
@@ -158,17 +157,6 @@ func Newest(entries []Entry) (e Entry, ok bool) { return NewestEntry(entries, fa
 // NewestEntry is Newest, and with dirs directories are candidates too: a
 // recursive copy of the newest match may copy a directory.
 func NewestEntry(entries []Entry, dirs bool) (e Entry, ok bool) {
-	for _, x := range entries {
-		switch t := x.Mode.Type(); {
-		case t.IsDir() && !dirs:
-			continue
-		case t.IsDir(), t.IsRegular(), t == fs.ModeSymlink:
-		default:
-			continue
-		}
-		if !ok || !x.ModTime.Before(e.ModTime) {
-			e, ok = x, true
-		}
-	}
-	return e, ok
+	n, ok := ChooseNewest(entries, dirs)
+	return n.Entry, ok
 }

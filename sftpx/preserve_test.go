@@ -65,6 +65,14 @@ func TestCLIPreserveBackups(t *testing.T) {
 	if r.code != 0 || len(recs) != 1 || recs[0]["remote"] != web.Addr+":"+copies+"/b.tar" {
 		t.Fatalf("get -p --newest on the copies: exit %d %v\n%s", r.code, recs, r.stderr)
 	}
+	// It says what it chose, among what, on stderr and in the JSON.
+	if nw, _ := recs[0]["newest"].(map[string]any); nw["name"] != "b.tar" || nw["mtime"] != "2024-05-03T03:04:05Z" ||
+		nw["size"] != float64(50000) || nw["matched"] != float64(3) || nw["candidates"] != float64(3) || nw["tied"] != float64(1) {
+		t.Errorf("get --newest --json: newest %v", recs[0]["newest"])
+	}
+	if want := "sshpin: newest: b.tar (2024-05-03T03:04:05Z, 50000 bytes), the latest of 3 candidates among 3 matching " + web.Addr + ":" + copies + "/*.tar\n"; r.stderr != want {
+		t.Errorf("get --newest: stderr %q, want %q", r.stderr, want)
+	}
 	if st, err := os.Stat(filepath.Join(out, "b.tar")); err != nil || !st.ModTime().Equal(dates["b.tar"]) || st.Mode().Perm() != 0o640 {
 		t.Errorf("get -p: %v, want date %v and mode 0640", err, dates["b.tar"])
 	}

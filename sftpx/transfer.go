@@ -741,8 +741,8 @@ func (t *remoteTree) skipped(src, dst, reason string) Result {
 	return skipped(t.op, src, dst, reason)
 }
 
-// walkRemote copies c's directory src to dst with t, depth first, in the
-// server's listing order. What cannot be copied is a failed Result, and
+// walkRemote copies c's directory src to dst with t, depth first, each
+// directory in name order (byte order). What cannot be copied is a failed Result, and
 // the walk goes on. The files move up to treeFiles at once (fanout); each
 // gets their Results in the walk's order.
 func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string, each func(Result)) {
@@ -778,6 +778,10 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		f.result(t.failed(src, dst, wrap(err, "cannot list the %s", t.listed)))
 		return
 	}
+	// In name order, whatever order the server lists in: a recursive
+	// copy's results come in one documented order, as put's (whose
+	// os.ReadDir sorts) do.
+	slices.SortFunc(entries, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
