@@ -120,7 +120,10 @@ Examples:
 				Name:      "ls",
 				Usage:     "list remote directories or files",
 				ArgsUsage: "REMOTE...",
-				Action:    e.runSftpLs,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "time-style", Value: "default", Usage: "how times show, as GNU ls: default (2006-01-02 15:04:05), full-iso, long-iso or iso; local time"},
+				},
+				Action: e.runSftpLs,
 			},
 			{
 				Name:      "get",
@@ -939,6 +942,10 @@ func fileType(m fs.FileMode) string {
 
 func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 	usage := &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
+	style := cmd.String("time-style")
+	if _, err := lsTime(time.Now(), time.Now(), style); err != nil {
+		return &usageError{msg: err.Error(), hint: "--time-style " + strings.Join(timeStyles, "|")}
+	}
 	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, i, n int) error {
 		entries, err := s.c.List(ctx, p)
 		if err != nil {
@@ -967,7 +974,8 @@ func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 			if en.Mode.IsDir() {
 				name += "/"
 			}
-			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, en.ModTime.Local().Format("2006-01-02 15:04"), printable(name))
+			when, _ := lsTime(en.ModTime.Local(), time.Now(), style)
+			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, when, printable(name))
 		}
 		return nil
 	})

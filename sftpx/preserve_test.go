@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,15 @@ func TestCLIPreserveBackups(t *testing.T) {
 		if got, _ := os.ReadFile(filepath.Join(copies, n)); !bytes.Equal(got, content[n]) {
 			t.Errorf("cp -p: %s holds other bytes", n)
 		}
+	}
+	// ls shows the seconds (and --time-style full-iso the zone).
+	r = sftp("ls", web.Addr+":"+copies)
+	if want := dates["b.tar"].Local().Format("2006-01-02 15:04:05") + " b.tar\n"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("ls: exit %d, %q, want a line ending %q\n%s", r.code, r.stdout, want, r.stderr)
+	}
+	r = sftp("ls", "--time-style", "full-iso", web.Addr+":"+copies)
+	if want := dates["b.tar"].Local().Format("2006-01-02 15:04:05.000000000 -0700") + " b.tar\n"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("ls --time-style full-iso: exit %d, %q, want a line ending %q\n%s", r.code, r.stdout, want, r.stderr)
 	}
 	out := t.TempDir()
 	r = sftp("get", "-p", "--newest", "--json", web.Addr+":"+copies+"/*.tar", out)
