@@ -781,7 +781,7 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest, recu
 // runSftpCp copies files (with -r, directories) from one server to another
 // through this process: each server is verified against its own pins, the
 // bytes are read from the source and uploaded to the destination as put
-// does (temporary name, read-back, fsync, rename), and nothing is written
+// does (temporary name, fsync, size, proof, rename), and nothing is written
 // locally.
 func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 	args := cmd.Args().Slice()
