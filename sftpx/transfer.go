@@ -139,12 +139,14 @@ func (c *Client) remoteTarget(ctx context.Context, remote string, name func() (s
 func (c *Client) putTree(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
 	f := newFanout(ctx, each)
 	var dirs dirTimes
-	c.putDir(ctx, local, remote, o, f, &dirs)
+	lane, release := c.lanes(ctx, putLanes)
+	defer release()
+	c.putDir(ctx, local, remote, o, f, &dirs, lane)
 	f.wait()
 	dirs.apply(func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) })
 }
 
-func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout, dirs *dirTimes) {
+func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout, dirs *dirTimes, lane func() *Client) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -184,9 +186,10 @@ func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOpt
 		}
 		switch {
 		case typ.IsDir():
-			c.putDir(ctx, l, r, o, f, dirs)
+			c.putDir(ctx, l, r, o, f, dirs, lane)
 		case typ.IsRegular():
-			f.run(func() Result { return c.PutFile(ctx, l, r, o) })
+			lc := lane()
+			f.run(func() Result { return lc.PutFile(ctx, l, r, o) })
 		default:
 			f.result(skipped("put", r, l, skipNotRegular))
 		}
@@ -704,8 +707,10 @@ func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOp
 			return fmt.Errorf("local directory: %w", err)
 		},
 		join: func(dir, name string) string { return filepath.Join(dir, name) },
-		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local, o) },
 	}
+	lane, release := c.lanes(ctx, getLanes)
+	defer release()
+	t.file = func(remote, local string) Result { return lane().GetFile(ctx, remote, local, o) }
 	if o.Preserve {
 		t.setDir = setLocalAttrs
 	}
