@@ -49,8 +49,11 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		listed: "source directory",
 		mkdir:  func(d string) error { return c.mkdirExisting(ctx, d) },
 		join:   func(dir, name string) string { return path.Join(dir, name) },
-		file:   func(s, d string) Result { return c.CopyFile(ctx, src, s, d, o) },
 	}
+	// The destination's fsyncs, as put -r's, go over several sessions.
+	lane, release := c.lanes(ctx, putLanes)
+	defer release()
+	t.file = func(s, d string) Result { return lane().CopyFile(ctx, src, s, d, o) }
 	if o.Preserve {
 		t.setDir = func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) }
 	}
