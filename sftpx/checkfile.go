@@ -43,9 +43,20 @@ const (
 // the whole file before it says anything.
 const checkFileRate = 8 << 20 // bytes per second
 
-// hasCheckFile tells whether the server offers check-file.
+// hasCheckFile tells whether the server offers check-file: it says so in
+// its VERSION, or it is ProFTPD's mod_sftp, which (1.3.8) serves
+// check-file-name to every client but names it only to SFTP v5 and v6
+// ones, until it answers that it does not (SFTPExtensions -CheckFile).
+// Other servers are not asked what they did not offer: OpenSSH logs every
+// extended request it does not know as an error.
 func (c *Client) hasCheckFile() bool {
-	return c.ses != nil && c.ses.exts[checkFileExtension]
+	if c.ses == nil {
+		return false
+	}
+	if c.ses.exts[checkFileExtension] {
+		return true
+	}
+	return c.ssh != nil && strings.Contains(string(c.ssh.ServerVersion()), "mod_sftp") && !c.ses.checkUnsupported.Load()
 }
 
 // serverSHA256 asks the server for the SHA-256 of its file p, of size
@@ -84,6 +95,10 @@ func (c *Client) serverSHA256(ctx context.Context, p string, size int64) (sum st
 		return "", false, connectionLost(err)
 	}
 	if r.typ == fxpStatus {
+		if !c.ses.exts[checkFileExtension] && len(r.body) >= 4 && binary.BigEndian.Uint32(r.body) == uint32(sftp.ErrSSHFxOpUnsupported) {
+			c.ses.checkUnsupported.Store(true) // not offered after all
+			return "", false, nil
+		}
 		c.checkFileRefused(p, statusText(r.body))
 		return "", false, nil
 	}

@@ -59,6 +59,9 @@ type session struct {
 	nextID ownIDs
 	// checkRefused: a check-file refusal was reported (checkFileRefused).
 	checkRefused atomic.Bool
+	// checkUnsupported: a server that did not announce check-file said
+	// it does not have it (hasCheckFile).
+	checkUnsupported atomic.Bool
 	// timesRefused: a refusal to set an upload's times was reported.
 	timesRefused atomic.Bool
 }
