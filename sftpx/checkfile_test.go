@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pkg/sftp"
@@ -26,6 +27,9 @@ type checkFileStream struct {
 	out   *packetWriter // to the client, whole packets; inject for ours
 	hash  func(path string) ([]byte, bool)
 	draft bool // reply as the draft does ("check-file", then the name), not as ProFTPD
+	// counter, when set, counts the check-file requests; hash nil
+	// answers them with SSH_FX_OP_UNSUPPORTED.
+	counter *atomic.Int64
 
 	in []byte // a client packet pkg/sftp has yet to read
 }
@@ -38,6 +42,20 @@ func serveCheckFile(holder *memFSHolder, hash func(path string) ([]byte, bool), 
 			hash = holder.sha256
 		}
 		return &checkFileStream{rwc: rwc, out: &packetWriter{w: &addVersionExt{w: rwc}}, hash: hash, draft: draft}
+	}
+}
+
+// unannouncedCheckFile is serveCheckFile without check-file in the
+// VERSION, as ProFTPD 1.3.8 answers an SFTPv3 client; or (unsupported)
+// a server that answers check-file-name with SSH_FX_OP_UNSUPPORTED. The
+// requests it got are counted in asked.
+func unannouncedCheckFile(holder *memFSHolder, unsupported bool, asked *atomic.Int64) func(io.ReadWriteCloser) io.ReadWriteCloser {
+	return func(rwc io.ReadWriteCloser) io.ReadWriteCloser {
+		hash := holder.sha256
+		if unsupported {
+			hash = nil
+		}
+		return &checkFileStream{rwc: rwc, out: &packetWriter{w: rwc}, hash: hash, counter: asked}
 	}
 }
 
@@ -97,6 +115,14 @@ func (s *checkFileStream) answer(pkt []byte) bool {
 	path, rest, ok := sshString(rest)
 	alg, _, ok2 := sshString(rest)
 	var body []byte
+	if s.counter != nil {
+		s.counter.Add(1)
+	}
+	if s.hash == nil {
+		body = append(append([]byte{}, id...), 0, 0, 0, 8) // SSH_FX_OP_UNSUPPORTED
+		s.out.inject(packet(fxpStatus, appendString(appendString(body, []byte("unknown request")), nil)))
+		return true
+	}
 	sum, found := s.hash(string(path))
 	switch {
 	case !ok || !ok2 || string(alg) != "sha256":
@@ -474,5 +500,43 @@ func TestParseCheckFile(t *testing.T) {
 		if (err == nil) != tc.ok || (tc.ok && !bytes.Equal(got, h)) {
 			t.Errorf("%s: parseCheckFile = %x, %v; want ok %v", tc.name, got, err, tc.ok)
 		}
+	}
+}
+
+// A server whose SSH version says ProFTPD's mod_sftp is asked for
+// check-file although its VERSION did not name it, until it says it has
+// none; any other server is not asked what it did not offer.
+func TestCheckFileUnannounced(t *testing.T) {
+	const proftpd = "SSH-2.0-mod_sftp"
+	for _, tc := range []struct {
+		name        string
+		version     string
+		unsupported bool
+		proof       string
+		asked       int64 // of three puts
+	}{
+		{"ProFTPD", proftpd, false, ProofServerHash, 3},
+		{"ProFTPD without check-file", proftpd, true, ProofSize, 1},
+		{"another server", "SSH-2.0-OpenSSH_9.2", false, ProofSize, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			holder := &memFSHolder{}
+			var asked atomic.Int64
+			s, c, ev := dialServer(t, serverConfig{version: tc.version, wrapStream: unannouncedCheckFile(holder, tc.unsupported, &asked)})
+			holder.set(s.fs)
+			local := filepath.Join(t.TempDir(), "src")
+			writeLocal(t, local, randomBytes(t, 5000))
+			for _, dst := range []string{"/a", "/b", "/c"} {
+				if r := c.PutFile(context.Background(), local, dst); r.Err != nil || r.Proof != tc.proof {
+					t.Fatalf("PutFile = %+v, want proof %s", r, tc.proof)
+				}
+			}
+			if n := asked.Load(); n != tc.asked {
+				t.Errorf("asked %d times, want %d", n, tc.asked)
+			}
+			if ev.has(EventWarning) {
+				t.Errorf("a warning: %v", ev.all)
+			}
+		})
 	}
 }

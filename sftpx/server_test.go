@@ -63,6 +63,8 @@ type serverConfig struct {
 	wrapStream func(rwc io.ReadWriteCloser) io.ReadWriteCloser
 	// hang: accept TCP and never speak.
 	hang bool
+	// version is the server's SSH version line, when set.
+	version string
 }
 
 func newHostKey(t testing.TB, typ string) ssh.Signer {
@@ -177,6 +179,9 @@ func (s *testServer) serve(c net.Conn) {
 	}
 	for _, k := range s.cfg.hostKeys {
 		sc.AddHostKey(k)
+	}
+	if s.cfg.version != "" {
+		sc.ServerVersion = s.cfg.version
 	}
 	conn, chans, reqs, err := ssh.NewServerConn(c, sc)
 	if err != nil {
