@@ -320,16 +320,16 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	tmp := remoteTemp(dst)
 	readBack := o.Verify
 	var w *sftp.File
-	err = errors.New("not verified")
+	err = nil
 	if readBack {
 		w, err = c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
 		if err == nil && !c.readableIn(path.Dir(dst), w) {
 			w.Close()
 			c.sftp.Remove(tmp)
-			err = errors.New("the server does not serve reads on a file open for writing")
+			w, err = nil, errors.New("the server does not serve reads on a file open for writing")
 		}
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if w == nil && !errors.Is(err, fs.ErrNotExist) {
 		tmp, readBack = remoteTemp(dst), false
 		w, err = c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	}
