@@ -234,7 +234,7 @@ type memFS struct {
 
 func newMemFS(t testing.TB) *memFS {
 	t.Helper()
-	h := sftp.InMemHandler()
+	h := lockedHandlers(sftp.InMemHandler())
 	a, b := net.Pipe()
 	srv := sftp.NewRequestServer(a, h)
 	go srv.Serve()
