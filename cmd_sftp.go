@@ -72,11 +72,14 @@ expand as in ssh, quoted for the shell). A user or host name with shell
 syntax or a leading '-' is refused, from any source, as ssh refuses it.
 
 Uploads (put, and cp's destination) go to a temporary name beside the
-destination; every chunk is read back from the server and compared with
-what was sent while the upload goes on; the file is synced
+destination; every write is acknowledged, the file is synced
 (fsync@openssh.com) and its size checked, then renamed into place
 (posix-rename@openssh.com; on servers without it the old file is removed
-first, and a warning says so). Temporary files that an interrupted upload
+first, and a warning says so). Each file says what proved it (verified):
+size; sha256-server, when the server offers check-file and its SHA-256 of
+the file matches the bytes sent or received; sha256-readback, with
+--verify, which reads every uploaded byte back (a download: the server's
+hash, or a second read) on any server. Temporary files that an interrupted upload
 of the same name left, older than the run, are removed. Downloads go to a
 temporary file beside the destination, are hashed while written, checked
 against the server's size, synced and renamed: a failed transfer leaves no
@@ -134,7 +137,10 @@ Examples:
 				Name:      "ls",
 				Usage:     "list remote directories or files",
 				ArgsUsage: "REMOTE...",
-				Action:    e.runSftpLs,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "time-style", Value: "default", Usage: "how times show, as GNU ls: default (2006-01-02 15:04:05), full-iso, long-iso or iso; local time"},
+				},
+				Action: e.runSftpLs,
 			},
 			{
 				Name:      "get",
@@ -143,6 +149,8 @@ Examples:
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"},
 					&cli.BoolFlag{Name: "newest", Usage: "of the files a remote pattern ('backups/*.tar.gz') matches, take only the latest"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
 				},
 				Action: e.runSftpGet,
 			},
@@ -167,6 +175,8 @@ others go on; the exit status is then 2.
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and everything under them"},
 					&cli.BoolFlag{Name: "newest", Usage: "of the files a source pattern ('backups/*.tar.gz') matches, take only the latest"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
 				},
 				Action: e.runSftpCp,
 			},
@@ -174,8 +184,12 @@ others go on; the exit status is then 2.
 				Name:      "put",
 				Usage:     "upload local files (the last argument is the remote destination)",
 				ArgsUsage: "LOCAL... REMOTE",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"}},
-				Action:    e.runSftpPut,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories"},
+					&cli.BoolFlag{Name: "verify", Usage: "prove every file by its bytes on any server: read uploads back, hash downloads twice (or by the server's hash)"},
+					&cli.BoolFlag{Name: "preserve", Aliases: []string{"p"}, Usage: "keep modification times, access times and modes, as sftp -p does"},
+				},
+				Action: e.runSftpPut,
 			},
 			{
 				Name:      "rm",
@@ -231,7 +245,8 @@ type sftpSession struct {
 	failures int
 	progress *progressLine
 	// after runs once the connection is closed (a stream's last stderr line).
-	after func()
+	after  func()
+	newest map[string]*newestRecord // what --newest chose, by path (noteNewest)
 }
 
 // remoteName shows a remote path as the user would write it.
@@ -695,7 +710,11 @@ type fileRecord struct {
 	Bytes         int64   `json:"bytes"`
 	Seconds       float64 `json:"seconds"`
 	SHA256        string  `json:"sha256,omitempty"`
-	Error         string  `json:"error,omitempty"`
+	// Verified is the proof the file got: size, sha256-server or
+	// sha256-readback (sftpx.Proof*).
+	Verified string        `json:"verified,omitempty"`
+	Newest   *newestRecord `json:"newest,omitempty"` // what --newest chose, when it brought this file
+	Error    string        `json:"error,omitempty"`
 	// ErrorKind classifies a connection that failed, as scan's error_kind.
 	ErrorKind string `json:"error_kind,omitempty"`
 }
@@ -740,7 +759,7 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		s.failures++
 	}
 	if s.json {
-		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256}
+		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: s.newestFor(r.Remote)}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
@@ -759,7 +778,12 @@ func (e *env) result(s *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", report.Safe(from), report.Safe(to), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", report.Safe(from), report.Safe(to), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
+}
+
+// transferOptions are get's, put's and cp's flags.
+func transferOptions(cmd *cli.Command) sftpx.TransferOptions {
+	return sftpx.TransferOptions{Recursive: cmd.Bool("recursive"), Verify: cmd.Bool("verify"), Preserve: cmd.Bool("preserve")}
 }
 
 func reason(err error) string {
@@ -825,7 +849,7 @@ func (e *env) runSftpGet(ctx context.Context, cmd *cli.Command) error {
 			return &usageError{msg: fmt.Sprintf("%s matches %d files and %s is not a directory", s.remoteName(r.Path), len(paths), local), hint: "give a directory, or --newest to take the latest match"}
 		}
 		for _, p := range paths {
-			s.c.Get(ctx, p, local, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+			s.c.Get(ctx, p, local, transferOptions(cmd), func(res sftpx.Result) { e.result(s, res) })
 		}
 	}
 	return s.finish(ctx, "files")
@@ -849,13 +873,14 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest, recu
 		return failed(err)
 	}
 	if newest {
-		m, ok := sftpx.NewestEntry(ms, recursive)
+		m, ok := sftpx.ChooseNewest(ms, recursive)
 		switch {
 		case !ok && recursive:
 			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file or directory matches")})
 		case !ok:
 			return failed(&sftpx.TransferError{Op: "glob", Remote: p, Err: errors.New("no file matches")})
 		}
+		e.noteNewest(s, p, m)
 		return []string{m.Path}
 	}
 	if len(ms) == 0 {
@@ -871,7 +896,7 @@ func (e *env) expand(ctx context.Context, s *sftpSession, p string, newest, recu
 // runSftpCp copies files (with -r, directories) from one server to another
 // through this process: each server is verified against its own pins, the
 // bytes are read from the source and uploaded to the destination as put
-// does (temporary name, read-back, fsync, rename), and nothing is written
+// does (temporary name, fsync, size, proof, rename), and nothing is written
 // locally.
 func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 	args := cmd.Args().Slice()
@@ -921,7 +946,7 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		to.c.Copy(ctx, from.c, p, dst.Path, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, show)
+		to.c.Copy(ctx, from.c, p, dst.Path, transferOptions(cmd), show)
 	}
 	return to.finish(ctx, "files")
 }
@@ -951,7 +976,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		to.failures++
 	}
 	if to.json {
-		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256}
+		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: from.newestFor(r.Local)}
 		if r.Err != nil {
 			rec.Error = reason(r.Err)
 		}
@@ -966,7 +991,7 @@ func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
 		}
 		return
 	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s\n", report.Safe(src), report.Safe(dst), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256)
+	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", report.Safe(src), report.Safe(dst), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
 }
 
 func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
@@ -1002,7 +1027,7 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 		if ctx.Err() != nil {
 			break
 		}
-		s.c.Put(ctx, l, remotes[0].Path, sftpx.TransferOptions{Recursive: cmd.Bool("recursive")}, func(res sftpx.Result) { e.result(s, res) })
+		s.c.Put(ctx, l, remotes[0].Path, transferOptions(cmd), func(res sftpx.Result) { e.result(s, res) })
 	}
 	return s.finish(ctx, "files")
 }
@@ -1035,6 +1060,10 @@ func fileType(m fs.FileMode) string {
 
 func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 	usage := &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
+	style := cmd.String("time-style")
+	if _, err := lsTime(time.Now(), time.Now(), style); err != nil {
+		return &usageError{msg: err.Error(), hint: "--time-style " + strings.Join(timeStyles, "|")}
+	}
 	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, i, n int) error {
 		entries, err := s.c.List(ctx, p)
 		if err != nil {
@@ -1065,7 +1094,8 @@ func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 			if en.Mode.IsDir() {
 				name += "/"
 			}
-			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, en.ModTime.Local().Format("2006-01-02 15:04"), report.Safe(name))
+			when, _ := lsTime(en.ModTime.Local(), time.Now(), style)
+			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, when, report.Safe(name))
 		}
 		return nil
 	})

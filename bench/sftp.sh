@@ -11,9 +11,11 @@
 # something else slows them alike; the table shows each one's best round.
 #
 # What is compared with what. sshpin's put writes to a temporary name,
-# reads every chunk back from the server and compares it with what was
-# sent, fsyncs (fsync@openssh.com), checks the size and renames into place;
-# its get hashes, checks the size, fsyncs and renames. OpenSSH's sftp runs
+# has every write acknowledged, fsyncs (fsync@openssh.com), checks the
+# size (sshd has no check-file for a server hash) and renames into place;
+# put --verify also reads every chunk back from the server and compares
+# it with what was sent; its get hashes, checks the size, fsyncs and
+# renames. OpenSSH's sftp runs
 # as a user gets it (defaults: chacha20-poly1305@openssh.com with OpenSSH
 # servers); with -c aes128-gcm@openssh.com, the cipher sshpin (x/crypto)
 # negotiates; with -f, which makes it fsync as sshpin does; and, for put,
@@ -168,7 +170,7 @@ sftp_batch() {
 # column's unit), and sshpin's speed over NAME's for OP.
 row() {
 	local ratio=
-	[ "$2" = "sshpin-$1" ] || ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }')
+	case $2 in sshpin-*) ;; *) ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }') ;; esac
 	printf '| %s | %s | %s |\n' "$3" "$(value "${best[$2]}")" "$ratio"
 }
 
@@ -190,6 +192,8 @@ if [ -n "$files" ]; then
 		say "round $r of $rounds"
 		srun sshpin-put "$work/remote/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" put -r "$work/local/many" "$addr:$port:$work/remote/"
 		same "$work/remote/many"
+		srun sshpin-verify-put "$work/remote/many" inns "$cns" "$work/sshpin" sftp "${pin[@]}" put -r --verify "$work/local/many" "$addr:$port:$work/remote/"
+		same "$work/remote/many"
 		srun sftp-put "$work/remote/many" sftp_batch "put -r $work/local/many $work/remote/"
 		same "$work/remote/many"
 		srun sftp-f-put "$work/remote/many" sftp_batch "put -r -f $work/local/many $work/remote/"
@@ -203,7 +207,8 @@ if [ -n "$files" ]; then
 	done
 	value() { echo "$1"; }
 	printf '\n| %s files of a few bytes over %s | seconds | sshpin ÷ it (speed) |\n|---|---|---|\n' "$files" "$addr"
-	row put sshpin-put 'sshpin put -r: every file read back, fsync, rename'
+	row put sshpin-put 'sshpin put -r: fsync, size, rename'
+	row put sshpin-verify-put 'sshpin put -r --verify: also every file read back'
 	row put sftp-put 'sftp put -r'
 	row put sftp-f-put 'sftp put -r -f (fsync, as sshpin)'
 	row get sshpin-get 'sshpin get -r: SHA-256, fsync, rename'
@@ -235,6 +240,8 @@ for r in $(seq "$rounds"); do
 	say "round $r of $rounds"
 	run sshpin-put inns "$cns" "$work/sshpin" sftp "${pin[@]}" put "$src" "$addr:$port:$rdst"
 	cmp "$src" "$rdst"
+	run sshpin-verify-put inns "$cns" "$work/sshpin" sftp "${pin[@]}" put --verify "$src" "$addr:$port:$rdst"
+	cmp "$src" "$rdst"
 	run sftp-put sftp_batch "put $src $rdst"
 	run sftp-gcm-put sftp_batch "put $src $rdst" -c aes128-gcm@openssh.com
 	run sftp-f-put sftp_batch "put -f $src $rdst"
@@ -257,7 +264,8 @@ value() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 over="127.0.0.1"
 [ -n "$link" ] && over="a ${link} Mbit/s full-duplex link (veth + tbf, two network namespaces)"
 printf '\n| %s MiB over %s | MB/s | sshpin ÷ it |\n|---|---|---|\n' "$size_mib" "$over"
-row put sshpin-put 'sshpin put: every byte read back, fsync, rename'
+row put sshpin-put 'sshpin put: fsync, size, rename'
+row put sshpin-verify-put 'sshpin put --verify: also every byte read back'
 row put sftp-put 'sftp put'
 row put sftp-gcm-put 'sftp -c aes128-gcm@openssh.com put'
 row put sftp-f-put 'sftp put -f (fsync, as sshpin)'

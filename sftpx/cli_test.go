@@ -145,9 +145,15 @@ func TestCLIRoundTrip(t *testing.T) {
 
 	r := sftp("put", "--json", src, host+":"+remoteDir+"/")
 	recs := jsonLines(t, r.stdout)
+	// sshd has no check-file: the default proves the size, --verify the
+	// bytes read back.
 	if r.code != 0 || len(recs) != 1 || recs[0]["sha256"] != sum(data) || recs[0]["bytes"] != float64(len(data)) ||
-		recs[0]["remote"] != host+":"+remoteDir+"/src.bin" || recs[0]["local"] != src {
+		recs[0]["remote"] != host+":"+remoteDir+"/src.bin" || recs[0]["local"] != src || recs[0]["verified"] != "size" {
 		t.Fatalf("put: exit %d, %v\n%s", r.code, recs, r.stderr)
+	}
+	r = sftp("put", "--json", "--verify", src, host+":"+remoteDir+"/")
+	if recs := jsonLines(t, r.stdout); r.code != 0 || len(recs) != 1 || recs[0]["verified"] != "sha256-readback" {
+		t.Fatalf("put --verify: exit %d, %v\n%s", r.code, recs, r.stderr)
 	}
 	if _, ok := recs[0]["seconds"].(float64); !ok {
 		t.Errorf("no seconds in %v", recs[0])
@@ -155,8 +161,12 @@ func TestCLIRoundTrip(t *testing.T) {
 
 	out := filepath.Join(dir, "back.bin")
 	r = sftp("get", host+":"+remoteDir+"/src.bin", out)
-	if got, _ := os.ReadFile(out); r.code != 0 || !bytes.Equal(got, data) || !strings.Contains(r.stdout, "sha256:"+sum(data)) {
+	if got, _ := os.ReadFile(out); r.code != 0 || !bytes.Equal(got, data) || !strings.Contains(r.stdout, "sha256:"+sum(data)+"  verified:size\n") {
 		t.Fatalf("get: exit %d, %d bytes\n%s%s", r.code, len(got), r.stdout, r.stderr)
+	}
+	r = sftp("get", "--verify", host+":"+remoteDir+"/src.bin", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "sha256:"+sum(data)+"  verified:sha256-readback\n") {
+		t.Fatalf("get --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	r = sftp("mkdir", "-p", host+":"+remoteDir+"/a/b")

@@ -43,7 +43,7 @@ func localWalkOrder(t *testing.T, root string) []string {
 }
 
 // remoteWalkOrder is the order a get -r or cp -r meets the files under
-// root: the server's listings, depth first.
+// root: the server's listings, depth first, each in name order.
 func remoteWalkOrder(t *testing.T, c *Client, root string) []string {
 	t.Helper()
 	var out []string
@@ -51,6 +51,7 @@ func remoteWalkOrder(t *testing.T, c *Client, root string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	slices.SortFunc(fis, func(a, b os.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, fi := range fis {
 		p := pathpkg.Join(root, fi.Name())
 		if fi.IsDir() {
@@ -192,66 +193,76 @@ func TestSSHDTreeRoundTripConcurrent(t *testing.T) {
 // a get's read) until the server has seen a second file opened. Files
 // moved one at a time can never get past it: the first file waits for
 // its request, and no second file is opened before it is done; the
-// transfer then fails when the deadline kills the connection.
+// transfer then fails when the deadline kills the connection. The gate
+// spans all the SFTP sessions of the connection (a tree's files move over
+// several, lanes.go): a file opened on another session counts.
 type overlapGate struct {
-	rwc  io.ReadWriteCloser
 	hold func(typ byte, body []byte) bool
-	pr   *io.PipeReader
 
 	mu       sync.Mutex
 	opened   map[string]bool // files opened, by name (a temporary name by its file's)
 	held     []byte          // the request held back, framed
+	heldTo   *io.PipeWriter  // the session it goes on
 	released bool            // it went on, with a second file open
+}
+
+// gateStream is one session's stream through the gate.
+type gateStream struct {
+	rwc io.ReadWriteCloser
+	pr  *io.PipeReader
 }
 
 func gate(hold func(typ byte, body []byte) bool) (*overlapGate, func(io.ReadWriteCloser) io.ReadWriteCloser) {
 	g := &overlapGate{hold: hold, opened: map[string]bool{}}
 	return g, func(rwc io.ReadWriteCloser) io.ReadWriteCloser {
 		pr, pw := io.Pipe()
-		g.rwc, g.pr = rwc, pr
-		go g.pump(pw)
-		return g
+		go g.pump(rwc, pw)
+		return &gateStream{rwc: rwc, pr: pr}
 	}
 }
 
-func (g *overlapGate) pump(pw *io.PipeWriter) {
+func (g *overlapGate) pump(rwc io.ReadWriteCloser, pw *io.PipeWriter) {
+	type send struct {
+		to  *io.PipeWriter
+		pkt []byte
+	}
 	for {
 		var hdr [4]byte
-		if _, err := io.ReadFull(g.rwc, hdr[:]); err != nil {
+		if _, err := io.ReadFull(rwc, hdr[:]); err != nil {
 			pw.CloseWithError(err)
 			return
 		}
 		pkt := make([]byte, 4+binary.BigEndian.Uint32(hdr[:]))
 		copy(pkt, hdr[:])
-		if _, err := io.ReadFull(g.rwc, pkt[4:]); err != nil {
+		if _, err := io.ReadFull(rwc, pkt[4:]); err != nil {
 			pw.CloseWithError(err)
 			return
 		}
 		typ, body := pkt[4], pkt[9:] // after the type and the request id
-		var out [][]byte
+		var out []send
 		g.mu.Lock()
 		switch {
 		case typ == 3: // SSH_FXP_OPEN
 			if name, _, ok := sshString(body); ok {
 				g.opened[fileOf(string(name))] = true
 			}
-			out = append(out, pkt)
+			out = append(out, send{pw, pkt})
 			if g.held != nil && len(g.opened) >= 2 {
-				out = append(out, g.held)
+				out = append(out, send{g.heldTo, g.held})
 				g.held, g.released = nil, true
 			}
 		case !g.released && g.held == nil && g.hold(typ, body):
 			if len(g.opened) >= 2 {
-				out, g.released = append(out, pkt), true
+				out, g.released = append(out, send{pw, pkt}), true
 			} else {
-				g.held = pkt
+				g.held, g.heldTo = pkt, pw
 			}
 		default:
-			out = append(out, pkt)
+			out = append(out, send{pw, pkt})
 		}
 		g.mu.Unlock()
 		for _, p := range out {
-			if _, err := pw.Write(p); err != nil {
+			if _, err := p.to.Write(p.pkt); err != nil && p.to == pw {
 				return
 			}
 		}
@@ -273,11 +284,11 @@ func (g *overlapGate) overlapped() bool {
 	return g.released
 }
 
-func (g *overlapGate) Read(p []byte) (int, error)  { return g.pr.Read(p) }
-func (g *overlapGate) Write(p []byte) (int, error) { return g.rwc.Write(p) }
-func (g *overlapGate) Close() error {
-	g.pr.Close()
-	return g.rwc.Close()
+func (s *gateStream) Read(p []byte) (int, error)  { return s.pr.Read(p) }
+func (s *gateStream) Write(p []byte) (int, error) { return s.rwc.Write(p) }
+func (s *gateStream) Close() error {
+	s.pr.Close()
+	return s.rwc.Close()
 }
 
 func isRename(typ byte, body []byte) bool {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -15,22 +14,24 @@ import (
 // CopyFile copies the regular file srcPath on src's server to exactly dst
 // on c's, streaming it through this process: nothing is written locally.
 // The destination gets what PutFile gives an upload: a temporary name,
-// every chunk read back and compared, fsync, a size check, and a rename
-// into place; the SHA-256 is of the bytes read from the source. src and c
-// are two Clients, each verified against its own pins (they may be two
-// connections to one server).
-func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string) Result {
+// fsync, a size check, its proof (with Verify, every chunk read back and
+// compared), and a rename into place; the SHA-256 is of the bytes read
+// from the source, and a source server that offers check-file must hash
+// its file to the same. src and c are two Clients, each verified against
+// its own pins (they may be two connections to one server). o is at most
+// one TransferOptions.
+func (c *Client) CopyFile(ctx context.Context, src *Client, srcPath, dst string, o ...TransferOptions) Result {
 	r := Result{Op: "cp", Remote: dst, Local: srcPath}
 	start := time.Now()
-	err := withReplace(c.copyFile(ctx, src, srcPath, dst, &r), r.replaceErr)
+	err := withReplace(c.copyFile(ctx, src, srcPath, dst, options(o), &r), r.replaceErr)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "cp", Remote: dst, Local: srcPath, Err: err}
 	}
 	return r
 }
 
-func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string, r *Result) error {
+func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string, o TransferOptions, r *Result) error {
 	if src == c {
 		return errors.New("sftpx: CopyFile needs a second connection for the source")
 	}
@@ -75,9 +76,23 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 			}
 			pw.CloseWithError(err) // nil: EOF
 		}()
-		err = c.do(ctx, func() error {
-			return c.place(ctx, upSource{r: pr, size: st.Size(), mode: st.Mode().Perm(), name: srcPath, what: "source file"}, dst, r)
-		})
+		up := upSource{r: pr, size: st.Size(), mode: st.Mode().Perm(), name: srcPath, what: "source file"}
+		if o.Preserve {
+			up.times = remoteTimes(st)
+		}
+		if src.hasCheckFile() {
+			up.check = func(sum string) error {
+				got, ok, err := src.serverSHA256(ctx, remotePath(srcPath), st.Size())
+				switch {
+				case err != nil:
+					return wrap(err, "cannot have the source server hash the file")
+				case ok && got != sum:
+					return &VerifyError{What: "source file", WantBytes: st.Size(), GotBytes: st.Size(), WantSHA256: sum, GotSHA256: got, Server: true}
+				}
+				return nil
+			}
+		}
+		err = c.do(ctx, func() error { return c.place(ctx, up, dst, o, r) })
 		pr.CloseWithError(errors.New("the copy ended")) // stops the reader if the upload did
 		<-done
 		if err != nil {
@@ -138,7 +153,7 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 				continue
 			}
 			if ok, _ := path.Match(base, name); ok {
-				out = append(out, Entry{Name: name, Path: dir + name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()})
+				out = append(out, resolveLink(c, Entry{Name: name, Path: dir + name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()}))
 			}
 		}
 		return nil
@@ -158,17 +173,6 @@ func Newest(entries []Entry) (e Entry, ok bool) { return NewestEntry(entries, fa
 // NewestEntry is Newest, and with dirs directories are candidates too: a
 // recursive copy of the newest match may copy a directory.
 func NewestEntry(entries []Entry, dirs bool) (e Entry, ok bool) {
-	for _, x := range entries {
-		switch t := x.Mode.Type(); {
-		case t.IsDir() && !dirs:
-			continue
-		case t.IsDir(), t.IsRegular(), t == fs.ModeSymlink:
-		default:
-			continue
-		}
-		if !ok || !x.ModTime.Before(e.ModTime) {
-			e, ok = x, true
-		}
-	}
-	return e, ok
+	n, ok := ChooseNewest(entries, dirs)
+	return n.Entry, ok
 }

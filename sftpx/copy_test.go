@@ -26,8 +26,8 @@ func TestCopyFileBetweenServers(t *testing.T) {
 	srcSrv.fs.write(t, "/backups/a.tar.gz", data)
 	dstSrv.fs.write(t, "/www/site.tar.gz", []byte("old"))
 
-	r := dst.CopyFile(context.Background(), src, "/backups/a.tar.gz", "/www/site.tar.gz")
-	if r.Err != nil || r.SHA256 != sum(data) || r.Bytes != int64(len(data)) {
+	r := dst.CopyFile(context.Background(), src, "/backups/a.tar.gz", "/www/site.tar.gz", TransferOptions{Verify: true})
+	if r.Err != nil || r.SHA256 != sum(data) || r.Bytes != int64(len(data)) || r.Proof != ProofReadBack {
 		t.Fatalf("CopyFile: %+v", r)
 	}
 	if got := dstSrv.fs.read(t, "/www/site.tar.gz"); !bytes.Equal(got, data) {

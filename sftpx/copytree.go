@@ -36,20 +36,27 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		return
 	}
 	if !st.IsDir() {
-		each(c.CopyFile(ctx, src, srcPath, target))
+		each(c.CopyFile(ctx, src, srcPath, target, o))
 		return
 	}
 	if c.intoItself(ctx, src, srcPath, target) {
 		each(failed("cp", target, srcPath, errors.New("cannot copy a directory into itself")))
 		return
 	}
-	src.walkRemote(ctx, &remoteTree{
+	t := &remoteTree{
 		op:     "cp",
 		listed: "source directory",
 		mkdir:  func(d string) error { return c.mkdirExisting(ctx, d) },
 		join:   func(dir, name string) string { return path.Join(dir, name) },
-		file:   func(s, d string) Result { return c.CopyFile(ctx, src, s, d) },
-	}, srcPath, target, each)
+	}
+	// The destination's fsyncs, as put -r's, go over several sessions.
+	lane, release := c.lanes(ctx, putLanes)
+	defer release()
+	t.file = func(s, d string) Result { return lane().CopyFile(ctx, src, s, d, o) }
+	if o.Preserve {
+		t.setDir = func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) }
+	}
+	src.walkRemote(ctx, t, srcPath, target, each)
 }
 
 // intoItself tells whether the copy of the directory srcPath to dst would

@@ -618,7 +618,7 @@ type algorithms struct {
 
 func newAlgorithms(legacy bool) *algorithms {
 	sup, ins := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
-	a := &algorithms{kex: sup.KeyExchanges, ciphers: sup.Ciphers, macs: sup.MACs, hostKeys: sup.HostKeys}
+	a := &algorithms{kex: sup.KeyExchanges, ciphers: preferCiphers(sup.Ciphers, fastAES), macs: sup.MACs, hostKeys: sup.HostKeys}
 	if legacy {
 		a.kex = slices.Concat(a.kex, ins.KeyExchanges)
 		a.ciphers = slices.Concat(a.ciphers, ins.Ciphers)

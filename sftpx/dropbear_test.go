@@ -111,7 +111,7 @@ func TestDropbearRoundTrip(t *testing.T) {
 			ev.all = nil
 			ev.mu.Unlock()
 
-			r := c.PutFile(ctx, src, remote+"/"+name)
+			r := c.PutFile(ctx, src, remote+"/"+name, TransferOptions{Verify: true})
 			if r.Err != nil {
 				t.Fatalf("PutFile: %v\nserver log:\n%s", r.Err, p.Log())
 			}

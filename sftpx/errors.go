@@ -209,6 +209,9 @@ type VerifyError struct {
 	// offset At (the sizes and digests are then not filled in).
 	Differs bool
 	At      int64
+	// Server: GotSHA256 is the server's own hash of the file it holds
+	// (check-file), not one of bytes read from it.
+	Server bool
 }
 
 func (e *VerifyError) Error() string {
@@ -217,6 +220,9 @@ func (e *VerifyError) Error() string {
 	}
 	if e.WantBytes != e.GotBytes {
 		return fmt.Sprintf("sftpx: %s has %d bytes, want %d", e.What, e.GotBytes, e.WantBytes)
+	}
+	if e.Server {
+		return fmt.Sprintf("sftpx: the server hashes the %s as SHA-256 %s, want %s", e.What, e.GotSHA256, e.WantSHA256)
 	}
 	return fmt.Sprintf("sftpx: %s has SHA-256 %s, want %s", e.What, e.GotSHA256, e.WantSHA256)
 }

@@ -17,6 +17,10 @@ type Entry struct {
 	Size    int64
 	Mode    fs.FileMode
 	ModTime time.Time
+	// Target is, for a link Glob lists, the mode of what it points to
+	// (ModTime and Size are then that file's), ModeSymlink when it points
+	// nowhere; 0 (taken as a regular file) when not resolved.
+	Target fs.FileMode
 }
 
 // List returns the entries of the remote directory, sorted by name, or the

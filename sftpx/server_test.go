@@ -66,6 +66,8 @@ type serverConfig struct {
 	// rekey: the server re-keys after this many bytes (0: x/crypto's
 	// default).
 	rekey uint64
+	// version is the server's SSH version line, when set.
+	version string
 }
 
 func newHostKey(t testing.TB, typ string) ssh.Signer {
@@ -182,6 +184,9 @@ func (s *testServer) serve(c net.Conn) {
 	for _, k := range s.cfg.hostKeys {
 		sc.AddHostKey(k)
 	}
+	if s.cfg.version != "" {
+		sc.ServerVersion = s.cfg.version
+	}
 	conn, chans, reqs, err := ssh.NewServerConn(c, sc)
 	if err != nil {
 		return
@@ -233,7 +238,7 @@ type memFS struct {
 
 func newMemFS(t testing.TB) *memFS {
 	t.Helper()
-	h := sftp.InMemHandler()
+	h := lockedHandlers(sftp.InMemHandler())
 	a, b := net.Pipe()
 	srv := sftp.NewRequestServer(a, h)
 	go srv.Serve()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -52,6 +53,20 @@ type session struct {
 	// warned holds the keys of the warnings already given on this
 	// connection (Client.warnOnce).
 	warned sync.Map
+	// exts are the extensions the server's VERSION names.
+	exts map[string]bool
+	// demux, writer and nextID carry this package's own requests
+	// (extended.go) beside pkg/sftp's.
+	demux  *demux
+	writer *packetWriter
+	nextID ownIDs
+	// checkRefused: a check-file refusal was reported (checkFileRefused).
+	checkRefused atomic.Bool
+	// checkUnsupported: a server that did not announce check-file said
+	// it does not have it (hasCheckFile).
+	checkUnsupported atomic.Bool
+	// timesRefused: a refusal to set an upload's times was reported.
+	timesRefused atomic.Bool
 }
 
 type serverLimits struct {
@@ -115,7 +130,10 @@ func startSFTP(r io.Reader, w io.WriteCloser, replied func(), events func(Event)
 	if err != nil {
 		return fail(err)
 	}
-	ses := &session{chunk: safeChunk}
+	readdirs := &readdirIDs{} // listednames.go: suspect names in listings
+	ses := &session{chunk: safeChunk, exts: exts,
+		demux:  newDemux(&replyReader{r: r, arm: replied}),
+		writer: &packetWriter{w: w, drop: 1, sent: readdirs.sent}}
 	if exts[limitsExtension] {
 		lim, warning, err := askLimits(r, w)
 		if err != nil {
@@ -127,10 +145,9 @@ func startSFTP(r io.Reader, w io.WriteCloser, replied func(), events func(Event)
 		ses.limits = lim
 		ses.chunk = lim.chunk()
 	}
-	readdirs := &readdirIDs{} // listednames.go: suspect names in listings
 	ses.client, err = sftp.NewClientPipe(
-		io.MultiReader(&replay{b: version}, &nameFilter{r: &replyReader{r: r, arm: replied}, ids: readdirs}),
-		&packetWriter{w: w, drop: 1, sent: readdirs.sent},
+		io.MultiReader(&replay{b: version}, &nameFilter{r: ses.demux, ids: readdirs}),
+		ses.writer,
 		sftp.UseFstat(true),
 		sftp.MaxPacketUnchecked(ses.chunk),
 		sftp.MaxConcurrentRequestsPerFile(requestsInFlight),
@@ -273,6 +290,7 @@ func (r *replay) Read(p []byte) (int, error) {
 // write would cost two SSH packets, the second of 29 bytes. The first drop
 // packets are swallowed (pkg/sftp's INIT, already sent).
 type packetWriter struct {
+	mu   sync.Mutex // serialises emit and inject
 	w    io.WriteCloser
 	drop int
 	buf  []byte // the packet being assembled
@@ -319,6 +337,8 @@ func (pw *packetWriter) Write(p []byte) (int, error) {
 }
 
 func (pw *packetWriter) emit(b []byte) error {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
 	if pw.drop > 0 {
 		pw.drop--
 		return nil
@@ -326,6 +346,15 @@ func (pw *packetWriter) emit(b []byte) error {
 	if pw.sent != nil {
 		pw.sent(b)
 	}
+	_, err := pw.w.Write(b)
+	return err
+}
+
+// inject sends one whole packet of this package's own between
+// pkg/sftp's.
+func (pw *packetWriter) inject(b []byte) error {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
 	_, err := pw.w.Write(b)
 	return err
 }

@@ -127,8 +127,8 @@ func TestPutServerWithoutReadsOnWriteHandles(t *testing.T) {
 	data := randomBytes(t, 200000)
 	local := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, local, data)
-	r := c.PutFile(context.Background(), local, "/dst")
-	if r.Err != nil || r.SHA256 != sum(data) {
+	r := c.PutFile(context.Background(), local, "/dst", TransferOptions{Verify: true})
+	if r.Err != nil || r.SHA256 != sum(data) || r.Proof != ProofReadBack {
 		t.Fatalf("PutFile: %+v", r)
 	}
 	if got := s.fs.read(t, "/dst"); !bytes.Equal(got, data) {
@@ -165,7 +165,7 @@ func TestPutDetectsCorruptionWhileUploading(t *testing.T) {
 	s.fs.write(t, "/dst", []byte("precious"))
 	local := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, local, randomBytes(t, 300000))
-	r := c.PutFile(context.Background(), local, "/dst")
+	r := c.PutFile(context.Background(), local, "/dst", TransferOptions{Verify: true})
 	var ve *VerifyError
 	if !errors.As(r.Err, &ve) || !ve.Differs || ve.At != at {
 		t.Fatalf("PutFile: %v, want a VerifyError at byte %d", r.Err, at)
@@ -282,8 +282,8 @@ func TestPutReadsFailWhileUploading(t *testing.T) {
 	data := randomBytes(t, 200000)
 	local := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, local, data)
-	r := c.PutFile(context.Background(), local, "/dst")
-	if r.Err != nil || r.SHA256 != sum(data) {
+	r := c.PutFile(context.Background(), local, "/dst", TransferOptions{Verify: true})
+	if r.Err != nil || r.SHA256 != sum(data) || r.Proof != ProofReadBack {
 		t.Fatalf("PutFile: %+v", r)
 	}
 	if got := s.fs.read(t, "/dst"); !bytes.Equal(got, data) {

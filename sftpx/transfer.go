@@ -34,6 +34,9 @@ type Result struct {
 	// bytes read locally and read back from the server; for get, of the
 	// bytes written. "" on failure.
 	SHA256 string
+	// Proof is what proved the file: ProofSize, ProofServerHash or
+	// ProofReadBack. "" on failure and on a skip.
+	Proof string
 	// NotAtomic: the upload replaced an existing file by moving it aside
 	// first (the server lacks posix-rename@openssh.com), so that for a
 	// moment Remote did not exist.
@@ -57,6 +60,23 @@ var beforeLocalOpen = func(path string) {}
 // TransferOptions say how Put, Get and Copy treat directories.
 type TransferOptions struct {
 	Recursive bool // copy directories and everything under them
+	// Verify proves every file by its bytes on any server: an upload is
+	// read back from the server, a download hashed by the server or read
+	// a second time (ProofReadBack, or ProofServerHash for a download).
+	// Without it a file gets the server's hash where the server offers
+	// check-file, and its size otherwise.
+	Verify bool
+	// Preserve gives each copy its source's modification and access
+	// times and permission bits, as OpenSSH's sftp put -p and get -p do.
+	Preserve bool
+}
+
+// options is the one TransferOptions of a variadic argument, or none.
+func options(o []TransferOptions) TransferOptions {
+	if len(o) > 0 {
+		return o[0]
+	}
+	return TransferOptions{}
 }
 
 // posixRename is OpenSSH's extension whose rename replaces an existing
@@ -90,10 +110,10 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 		return
 	}
 	if st.IsDir() {
-		c.putTree(ctx, local, dst, each)
+		c.putTree(ctx, local, dst, o, each)
 		return
 	}
-	each(c.PutFile(ctx, local, dst))
+	each(c.PutFile(ctx, local, dst, o))
 }
 
 // remoteTarget is where a copy goes on c's server, as scp and sftp place
@@ -121,19 +141,28 @@ func (c *Client) remoteTarget(ctx context.Context, remote string, name func() (s
 // putTree uploads the local directory local to remote: the walk goes in
 // order, and the files move up to treeFiles at once (fanout), their
 // Results handed to each in the walk's order.
-func (c *Client) putTree(ctx context.Context, local, remote string, each func(Result)) {
+func (c *Client) putTree(ctx context.Context, local, remote string, o TransferOptions, each func(Result)) {
 	f := newFanout(ctx, each)
-	c.putDir(ctx, local, remote, f)
+	var dirs dirTimes
+	lane, release := c.lanes(ctx, putLanes)
+	defer release()
+	c.putDir(ctx, local, remote, o, f, &dirs, lane)
 	f.wait()
+	dirs.apply(func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) })
 }
 
-func (c *Client) putDir(ctx context.Context, local, remote string, f *fanout) {
+func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOptions, f *fanout, dirs *dirTimes, lane func() *Client) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := c.mkdirExisting(ctx, remote); err != nil {
 		f.result(failed("put", remote, local, err))
 		return
+	}
+	if o.Preserve {
+		if st, err := os.Stat(local); err == nil {
+			dirs.add(remote, st.Mode().Perm(), localTimes(st))
+		}
 	}
 	entries, err := os.ReadDir(local)
 	if err != nil {
@@ -162,9 +191,10 @@ func (c *Client) putDir(ctx context.Context, local, remote string, f *fanout) {
 		}
 		switch {
 		case typ.IsDir():
-			c.putDir(ctx, l, r, f)
+			c.putDir(ctx, l, r, o, f, dirs, lane)
 		case typ.IsRegular():
-			f.run(func() Result { return c.PutFile(ctx, l, r) })
+			lc := lane()
+			f.run(func() Result { return lc.PutFile(ctx, l, r, o) })
 		default:
 			f.result(skipped("put", r, l, skipNotRegular))
 		}
@@ -189,20 +219,21 @@ func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
 }
 
 // PutFile uploads the regular file local to exactly remote: into a
-// temporary file beside it, verified by reading it back, then renamed over
-// remote.
-func (c *Client) PutFile(ctx context.Context, local, remote string) Result {
+// temporary file beside it, proved (Result.Proof; with Verify, by reading
+// it back), then renamed over remote. o is at most one TransferOptions;
+// its Recursive does not apply.
+func (c *Client) PutFile(ctx context.Context, local, remote string, o ...TransferOptions) Result {
 	r := Result{Op: "put", Remote: remote, Local: local}
 	start := time.Now()
-	err := withReplace(c.putFile(ctx, local, remote, &r), r.replaceErr)
+	err := withReplace(c.putFile(ctx, local, remote, options(o), &r), r.replaceErr)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
 	}
 	return r
 }
 
-func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) error {
+func (c *Client) putFile(ctx context.Context, local, dst string, o TransferOptions, r *Result) error {
 	// The type is checked before the open: opening a FIFO for reading
 	// waits for a writer, for ever and deaf to signals, and a device may
 	// do anything.
@@ -229,7 +260,11 @@ func (c *Client) putFile(ctx context.Context, local, dst string, r *Result) erro
 		return fmt.Errorf("local file: %w", err)
 	}
 	return c.do(ctx, func() error {
-		return c.place(ctx, upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}, dst, r)
+		src := upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}
+		if o.Preserve {
+			src.times = localTimes(st)
+		}
+		return c.place(ctx, src, dst, o, r)
 	})
 }
 
@@ -241,16 +276,23 @@ type upSource struct {
 	mode fs.FileMode
 	name string // for events: the local path, or the source's remote name
 	what string // "local file" or "source file", for errors
+	// times, when set (TransferOptions.Preserve), are given to the copy.
+	times *fileTimes
+	// check, when set, proves the bytes read against the source's own
+	// hash of them (cp from a server that offers check-file), before the
+	// copy is renamed into place.
+	check func(sum string) error
 }
 
-// place uploads src to exactly dst: into a temporary file beside it, each
-// chunk read back and compared as it goes, synced, its size checked, and
-// renamed over dst. It runs inside c.do.
+// place uploads src to exactly dst: into a temporary file beside it
+// (with o.Verify, each chunk read back and compared as it goes), synced,
+// its size checked, proved (proveUpload), and renamed over dst. It runs
+// inside c.do.
 //
 // Cancelled (ctx), it stops sending, lets the requests in flight finish,
 // and removes the temporary file before it returns: c.do keeps the
 // connection alive that long (guard.stopsOnCancel), within bounds.
-func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result) error {
+func (c *Client) place(ctx context.Context, src upSource, dst string, o TransferOptions, r *Result) error {
 	defer c.g.stopsOnCancel()()
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
@@ -271,24 +313,30 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		if old.IsDir() {
 			return errors.New("is a directory")
 		}
-		mode = old.Mode().Perm()
+		if !o.Preserve {
+			mode = old.Mode().Perm()
+		}
 	}
-	// Opened for reading too, so that every chunk is read back as soon
-	// as the server acknowledged it. Servers that will not open a new
-	// file that way, or open it and then do not serve reads on it, get
-	// a write-only one, read back after the upload.
+	// To be verified, opened for reading too, so that every chunk is
+	// read back as soon as the server acknowledged it. Servers that will
+	// not open a new file that way, or open it and then do not serve
+	// reads on it, get a write-only one, read back after the upload.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tmp := remoteTemp(dst)
-	readBack := true
-	w, err := c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
-	if err == nil && !c.readableIn(path.Dir(dst), w) {
-		w.Close()
-		c.sftp.Remove(tmp)
-		err = errors.New("the server does not serve reads on a file open for writing")
+	readBack := o.Verify
+	var w *sftp.File
+	err = nil
+	if readBack {
+		w, err = c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		if err == nil && !c.readableIn(path.Dir(dst), w) {
+			w.Close()
+			c.sftp.Remove(tmp)
+			w, err = nil, errors.New("the server does not serve reads on a file open for writing")
+		}
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if w == nil && !errors.Is(err, fs.ErrNotExist) {
 		tmp, readBack = remoteTemp(dst), false
 		w, err = c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	}
@@ -338,15 +386,18 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		return err
 	}
 	// fsync@openssh.com, where the server has it: the rename must not
-	// reach the disk before the data. The final mode is set at the same
-	// time, one round trip for both: a put of many small files is made
-	// of round trips.
-	var syncErr, modeErr error
+	// reach the disk before the data. The final mode (and with Preserve
+	// the times) is set at the same time, one round trip for all: a put
+	// of many small files is made of round trips.
+	var syncErr, modeErr, timesErr error
 	var wg sync.WaitGroup
 	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
 		wg.Go(func() { syncErr = w.Sync() })
 	}
 	wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
+	if src.times != nil {
+		wg.Go(func() { timesErr = c.sftp.Chtimes(tmp, src.times.atime, src.times.mtime) })
+	}
 	wg.Wait()
 	if syncErr != nil && !c.syncRefused(syncErr, dst) {
 		w.Close()
@@ -363,8 +414,22 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 	if err := w.Close(); err != nil {
 		return c.noSpace(wrap(err, "upload failed at close"), path.Dir(dst), int64(c.ses.chunk))
 	}
-	if err := c.verifyUpload(ctx, tmp, dst, local, n, sum, !verifiedAll, wantMode); err != nil {
+	if timesErr != nil {
+		c.timesRefused(dst, timesErr)
+	}
+	// The source's server hashes its file while this one hashes the copy.
+	var checkErr error
+	var checked sync.WaitGroup
+	if src.check != nil {
+		checked.Go(func() { checkErr = src.check(sum) })
+	}
+	proof, err := c.proveUpload(ctx, tmp, dst, local, n, sum, o.Verify, verifiedAll, wantMode)
+	checked.Wait()
+	if err != nil {
 		return err
+	}
+	if checkErr != nil {
+		return checkErr
 	}
 	if err := ctx.Err(); err != nil {
 		return err // not renamed: the temporary file is removed
@@ -384,7 +449,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, r *Result)
 		return re
 	}
 	placed = true
-	r.SHA256, r.NotAtomic = sum, rp.notAtomic
+	r.SHA256, r.NotAtomic, r.Proof = sum, rp.notAtomic, proof
 	if rp.notAtomic {
 		msg := "the server lacks " + posixRename + ": the old file was moved aside to " + rp.backup + " while the new one was renamed into place"
 		if !rp.kept {
@@ -502,26 +567,46 @@ func readable(w *sftp.File) bool {
 	return n == 0 && errors.Is(err, io.EOF)
 }
 
-// verifyUpload checks the closed upload's size and, when the chunks were
-// not read back during the upload (whole), reads the whole file back
-// and compares its SHA-256: pkg/sftp's return values are not proof
-// (pkg/sftp#658 returns short transfers with a nil error), the bytes on
-// the server are.
+// proveUpload checks the closed upload's size, then proves its bytes:
+// with verify, by the chunks read back during the upload (verifiedAll)
+// or else by reading the whole file back and comparing its SHA-256;
+// without, by the server's SHA-256 of it where the server offers
+// check-file. pkg/sftp's return values are not proof (pkg/sftp#658
+// returns short transfers with a nil error), what the server holds is.
+// It returns the proof the file got.
 //
 // A cancelled ctx stops the read-back. mode, when not 0, is the mode the
 // server said it set (checkMode).
-func (c *Client) verifyUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, whole bool, mode fs.FileMode) error {
+func (c *Client) proveUpload(ctx context.Context, tmp, dst, local string, n int64, sum string, verify, verifiedAll bool, mode fs.FileMode) (string, error) {
 	st, err := c.sftp.Stat(tmp)
 	if err != nil {
-		return wrap(err, "cannot stat the uploaded file")
+		return "", wrap(err, "cannot stat the uploaded file")
 	}
 	c.checkMode(st, dst, mode)
 	if st.Size() != n {
-		return &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
+		return "", &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: st.Size()}
 	}
-	if !whole {
-		return nil // every chunk was read back during the upload
+	switch {
+	case verify && verifiedAll:
+		return ProofReadBack, nil // every chunk was read back during the upload
+	case verify:
+		return ProofReadBack, c.readBack(ctx, tmp, dst, local, n, sum)
 	}
+	got, ok, err := c.serverSHA256(ctx, tmp, n)
+	switch {
+	case err != nil:
+		return "", wrap(err, "cannot have the server hash the uploaded file")
+	case !ok:
+		return ProofSize, nil
+	case got != sum:
+		return "", &VerifyError{What: "uploaded file", WantBytes: n, GotBytes: n, WantSHA256: sum, GotSHA256: got, Server: true}
+	}
+	return ProofServerHash, nil
+}
+
+// readBack reads the whole uploaded file tmp back and compares its size
+// and SHA-256 with n and sum.
+func (c *Client) readBack(ctx context.Context, tmp, dst, local string, n int64, sum string) error {
 	rf, err := c.sftp.Open(tmp)
 	if err != nil {
 		return wrap(err, "cannot read the uploaded file back")
@@ -586,10 +671,10 @@ func (c *Client) Get(ctx context.Context, remote, local string, o TransferOption
 		return
 	}
 	if st.IsDir() {
-		c.getTree(ctx, remote, dst, each)
+		c.getTree(ctx, remote, dst, o, each)
 		return
 	}
-	each(c.GetFile(ctx, remote, dst))
+	each(c.GetFile(ctx, remote, dst, o))
 }
 
 // baseName is the name a copy of remote gets inside a directory.
@@ -613,8 +698,8 @@ func (c *Client) baseName(ctx context.Context, remote string) (string, error) {
 	return name, nil
 }
 
-func (c *Client) getTree(ctx context.Context, remote, local string, each func(Result)) {
-	c.walkRemote(ctx, &remoteTree{
+func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOptions, each func(Result)) {
+	t := &remoteTree{
 		op:     "get",
 		listed: "directory",
 		mkdir: func(local string) error {
@@ -628,8 +713,14 @@ func (c *Client) getTree(ctx context.Context, remote, local string, each func(Re
 			return fmt.Errorf("local directory: %w", err)
 		},
 		join: func(dir, name string) string { return filepath.Join(dir, name) },
-		file: func(remote, local string) Result { return c.GetFile(ctx, remote, local) },
-	}, remote, local, each)
+	}
+	lane, release := c.lanes(ctx, getLanes)
+	defer release()
+	t.file = func(remote, local string) Result { return lane().GetFile(ctx, remote, local, o) }
+	if o.Preserve {
+		t.setDir = setLocalAttrs
+	}
+	c.walkRemote(ctx, t, remote, local, each)
 }
 
 // remoteTree is what a recursive copy of a remote directory does with what
@@ -642,6 +733,9 @@ type remoteTree struct {
 	mkdir  func(dst string) error        // makes a directory of the copy; an existing one will do
 	join   func(dir, name string) string // names an entry inside a directory of the copy
 	file   func(src, dst string) Result  // copies one regular file
+	// setDir, when set (Preserve), gives a directory of the copy its
+	// source's mode and times, once everything under it is copied.
+	setDir func(dirAttrs) error
 }
 
 func (t *remoteTree) failed(src, dst string, err error) Result {
@@ -658,23 +752,32 @@ func (t *remoteTree) skipped(src, dst, reason string) Result {
 	return skipped(t.op, src, dst, reason)
 }
 
-// walkRemote copies c's directory src to dst with t, depth first, in the
-// server's listing order. What cannot be copied is a failed Result, and
+// walkRemote copies c's directory src to dst with t, depth first, each
+// directory in name order (byte order). What cannot be copied is a failed Result, and
 // the walk goes on. The files move up to treeFiles at once (fanout); each
 // gets their Results in the walk's order.
 func (c *Client) walkRemote(ctx context.Context, t *remoteTree, src, dst string, each func(Result)) {
 	f := newFanout(ctx, each)
-	c.walkRemoteDir(ctx, t, src, dst, f)
+	var dirs dirTimes
+	c.walkRemoteDir(ctx, t, src, dst, f, &dirs)
 	f.wait()
+	if t.setDir != nil {
+		dirs.apply(t.setDir)
+	}
 }
 
-func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst string, f *fanout) {
+func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst string, f *fanout, dirs *dirTimes) {
 	if ctx.Err() != nil {
 		return
 	}
 	if err := t.mkdir(dst); err != nil {
 		f.result(t.failed(src, dst, err))
 		return
+	}
+	if t.setDir != nil {
+		if st, err := c.Stat(ctx, src); err == nil {
+			dirs.add(dst, st.Mode().Perm(), remoteTimes(st))
+		}
 	}
 	var entries []fs.FileInfo
 	err := c.do(ctx, func() error {
@@ -686,6 +789,10 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		f.result(t.failed(src, dst, wrap(err, "cannot list the %s", t.listed)))
 		return
 	}
+	// In name order, whatever order the server lists in: a recursive
+	// copy's results come in one documented order, as put's (whose
+	// os.ReadDir sorts) do.
+	slices.SortFunc(entries, func(a, b fs.FileInfo) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			return
@@ -716,7 +823,7 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		}
 		switch {
 		case mode.IsDir():
-			c.walkRemoteDir(ctx, t, s, d, f)
+			c.walkRemoteDir(ctx, t, s, d, f, dirs)
 		case mode.IsRegular():
 			f.run(func() Result { return t.file(s, d) })
 		default:
@@ -727,20 +834,21 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 
 // GetFile downloads the regular file remote to exactly local: into a
 // temporary file beside it, hashed while written, its size checked against
-// the server's stat of the open handle, synced and renamed over local. On
-// any failure local is as it was and no temporary file remains.
-func (c *Client) GetFile(ctx context.Context, remote, local string) Result {
+// the server's stat of the open handle, proved (proveDownload), synced and
+// renamed over local. On any failure local is as it was and no temporary
+// file remains. o is at most one TransferOptions.
+func (c *Client) GetFile(ctx context.Context, remote, local string, o ...TransferOptions) Result {
 	r := Result{Op: "get", Remote: remote, Local: local}
 	start := time.Now()
-	err := c.getFile(ctx, remote, local, &r)
+	err := c.getFile(ctx, remote, local, options(o), &r)
 	r.Duration = time.Since(start)
 	if err != nil {
-		r.SHA256, r.Err = "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
+		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
 	}
 	return r
 }
 
-func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) error {
+func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOptions, r *Result) error {
 	return c.do(ctx, func() error {
 		// The type is checked before the open: a server opens a FIFO as
 		// asked, and OpenSSH's then waits for a writer, deaf to every
@@ -779,8 +887,12 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 		var back func()
 		// A new file gets the remote mode without group and other write,
 		// which is what the common umask 022 leaves of it; atomicfile keeps
-		// an existing file's mode.
-		err = atomicfile.Write(local, st.Mode().Perm()&^0o022, func(w io.Writer) error {
+		// an existing file's mode. Preserve gives it the remote mode.
+		perm := st.Mode().Perm() &^ 0o022
+		if o.Preserve {
+			perm = st.Mode().Perm()
+		}
+		err = atomicfile.Write(local, perm, func(w io.Writer) error {
 			h = sha256.New()
 			var dst io.Writer = io.MultiWriter(w, h)
 			if f, ok := w.(*os.File); ok {
@@ -803,6 +915,9 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 			case pw.n != st.Size():
 				copyErr = &VerifyError{What: "downloaded file", WantBytes: st.Size(), GotBytes: pw.n}
 			default:
+				r.Proof, copyErr = c.proveDownload(ctx, rf, remote, local, pw.n, hex.EncodeToString(h.Sum(nil)), o.Verify)
+			}
+			if copyErr == nil {
 				// Syncing a large file to a slow disk is not a stalled
 				// server: this download leaves the deadline until it uses
 				// the network again (files moving meanwhile keep it).
@@ -820,8 +935,47 @@ func (c *Client) getFile(ctx context.Context, remote, local string, r *Result) e
 			return fmt.Errorf("local file: %w", err)
 		}
 		r.SHA256 = hex.EncodeToString(h.Sum(nil))
+		if o.Preserve {
+			if err := preserveLocal(local, st); err != nil {
+				emit(c.opts.Events, Event{Kind: EventWarning, Op: "get", Remote: remote, Local: local,
+					Message: fmt.Sprintf("%s: cannot keep the remote file's times and mode: %v", local, err)})
+			}
+		}
 		return nil
 	})
+}
+
+// proveDownload proves a download of n bytes whose SHA-256 is sum, from
+// the open remote file rf: by the server's SHA-256 of it where the server
+// offers check-file; else, with verify, by reading it a second time;
+// else by its size alone, which the caller checked. It returns the proof.
+func (c *Client) proveDownload(ctx context.Context, rf *sftp.File, remote, local string, n int64, sum string, verify bool) (string, error) {
+	got, ok, err := c.serverSHA256(ctx, remotePath(remote), n)
+	switch {
+	case err != nil:
+		return "", wrap(err, "cannot have the server hash the file")
+	case ok && got != sum:
+		return "", &VerifyError{What: "downloaded file", WantBytes: n, GotBytes: n, WantSHA256: sum, GotSHA256: got, Server: true}
+	case ok:
+		return ProofServerHash, nil
+	case !verify:
+		return ProofSize, nil
+	}
+	if _, err := rf.Seek(0, io.SeekStart); err != nil {
+		return "", wrap(err, "cannot read the file a second time")
+	}
+	h := sha256.New()
+	pw := &progressWriter{w: ctxWriter{ctx, h}, c: c, ev: Event{Kind: EventProgress, Op: "get", Remote: remote, Local: local, Total: n, Verify: true}}
+	if _, err := rf.WriteTo(pw); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", wrap(err, "cannot read the file a second time")
+	}
+	if second := hex.EncodeToString(h.Sum(nil)); pw.n != n || second != sum {
+		return "", &VerifyError{What: "downloaded file", WantBytes: n, GotBytes: pw.n, WantSHA256: sum, GotSHA256: second}
+	}
+	return ProofReadBack, nil
 }
 
 // removeLocalLeftovers removes the temporary files that downloads to local
