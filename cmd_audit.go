@@ -29,8 +29,9 @@ and post-quantum readiness, host keys shared by several targets of the run
 (cloned images), and prints the sshd_config lines that would fix what
 failed. It scans for the keys; --no-keys rates the KEXINIT alone (one
 connection). With --from it rates what sshpin scan --json wrote instead,
-touching no network. Exit 1 when anything is rated fail (--fail-on warn
-tightens it).
+touching no network. Exit 1 when anything is rated fail (--fail-on
+unknown adds names the table does not know; --fail-on warn adds warnings
+and unknown names).
 
 Policies (--policy) are built in (` + strings.Join(audit.BuiltinPolicies(), ", ") + `) or read from a
 file in sshpin's format or ssh-audit's.
@@ -41,7 +42,7 @@ Examples:
   sshpin audit --json --no-keys 192.0.2.10:2222
   sshpin audit --from fleet.jsonl              # scanned elsewhere, in shards`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "fail-on", Value: "fail", Usage: "exit 1 on findings this bad or worse: fail, warn"},
+			&cli.StringFlag{Name: "fail-on", Value: "fail", Usage: "exit 1 on findings this bad or worse: fail, unknown (also names nobody rated), warn (also unknown)"},
 			&cli.StringFlag{Name: "policy", Usage: "check against a built-in policy `NAME` or a policy FILE"},
 			&cli.BoolFlag{Name: "no-keys", Usage: "rate the KEXINIT only, without collecting host keys"},
 			&cli.BoolFlag{Name: "nist-fail", Usage: "rate NIST curves (ecdh-sha2-nistp*, ecdsa) fail, as ssh-audit does"},
@@ -86,8 +87,8 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		}
 	}
 	threshold, err := audit.ParseSeverity(cmd.String("fail-on"))
-	if err != nil || (threshold != audit.Fail && threshold != audit.Warn) {
-		return &usageError{msg: fmt.Sprintf("--fail-on %q: want fail or warn", cmd.String("fail-on"))}
+	if err != nil || (threshold != audit.Fail && threshold != audit.Warn && threshold != audit.Unknown) {
+		return &usageError{msg: fmt.Sprintf("--fail-on %q: want fail, unknown or warn", cmd.String("fail-on"))}
 	}
 	policy, err := e.loadPolicy(cmd.String("policy"))
 	if err != nil {

@@ -115,14 +115,16 @@ func directions(c2s, s2c []string) []dirName {
 }
 
 // PostQuantumKex lists the post-quantum key exchanges a server offers that
-// are rated ok: a withdrawn or pre-standard one does not make a server ready.
+// are rated ok, and the standard ML-KEM hybrids over NIST curves (rated warn
+// for the curve, not for their post-quantum half): a withdrawn or
+// pre-standard one does not make a server ready.
 func PostQuantumKex(k *kexinit.KexInit) []string {
 	out := []string{}
 	if k == nil {
 		return out
 	}
 	for _, n := range dedup(k.KexAlgos) {
-		if a := Lookup(Kex, n); a.PostQuantum && a.Rating == OK {
+		if a := Lookup(Kex, n); a.PostQuantum && (a.Rating == OK || strings.HasPrefix(n, "mlkem")) {
 			out = append(out, n)
 		}
 	}
