@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/negotiate"
 	"github.com/sshpin/sshpin/report"
@@ -48,6 +51,7 @@ Examples:
 			&cli.BoolFlag{Name: "nist-fail", Usage: "rate NIST curves (ecdh-sha2-nistp*, ecdsa) fail, as ssh-audit does"},
 			&cli.BoolFlag{Name: "require-pq", Usage: "rate a server without a post-quantum key exchange fail"},
 			&cli.BoolFlag{Name: "legacy", Usage: "collect keys with SHA-1/CBC algorithms too (old servers)"},
+			&cli.BoolFlag{Name: "no-gex", Usage: "do not measure the group-exchange moduli (saves up to two connections)"},
 			fromFlag(),
 		},
 		Action: e.runAudit,
@@ -95,6 +99,8 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	var results []*scan.Result
+	groups := &groupResults{m: map[*scan.Result]*audit.GroupExchange{}}
+	gexSkipped := ""
 	switch {
 	case from:
 		mode := fromAudit
@@ -104,26 +110,48 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		if results, err = e.fromResults(ctx, cmd, mode); err != nil {
 			return err
 		}
+		gexSkipped = "read from a file: group exchange is measured only on a live server"
 	default:
-		do := scan.Scan
-		if cmd.Bool("no-keys") {
-			do = scan.Probe
+		noGEX := cmd.Bool("no-gex")
+		if noGEX {
+			gexSkipped = "not asked for"
 		}
-		results = e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) }, nil)
+		results = e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result {
+			if cmd.Bool("no-keys") {
+				return groups.probe(ctx, t, opts, noGEX)
+			}
+			r := scan.Scan(ctx, t, opts)
+			if !noGEX {
+				groups.measure(ctx, r, nil, opts)
+			}
+			return r
+		}, nil)
 	}
 	aopts := audit.Options{NISTCurvesFail: cmd.Bool("nist-fail"), RequirePostQuantum: cmd.Bool("require-pq")}
 	clones := report.SameKeys(results)
-	findings := false
+	findings, policyFailed, unchecked := false, false, false
 	for i, r := range results {
 		if r == nil {
 			continue
 		}
 		a := &report.AuditResult{Scan: r, Clones: clones[i]}
 		if r.Hello != nil && r.Hello.KexInit != nil {
-			keys := report.HostKeys(r.Keys)
-			a.Report = audit.Audit(r.Hello.KexInit, keys, aopts)
+			srv := &audit.Server{KexInit: r.Hello.KexInit, Banner: r.Hello.Banner.Raw, Keys: report.HostKeys(r.Keys),
+				KeysCollected: !cmd.Bool("no-keys"), GEX: groups.get(r)}
+			if srv.GEX == nil && gexSkipped != "" && len(kexinit.OfferedGEX(r.Hello.KexInit)) > 0 {
+				srv.GEX = &audit.GroupExchange{Algorithms: kexinit.OfferedGEX(r.Hello.KexInit), Skipped: gexSkipped}
+			}
+			a.Report = audit.AuditServer(srv, aopts)
 			if policy != nil {
-				a.Policy = policy.Check(r.Hello.KexInit, keys)
+				a.Policy = policy.CheckServer(srv)
+				v := policy.Verdict(a.Policy)
+				a.Verdict = &v
+				switch v.Result {
+				case audit.PolicyFailed:
+					policyFailed = true
+				case audit.PolicyNotChecked:
+					unchecked = true
+				}
 			}
 		}
 		if w := a.Worst(); w != "" && w.AtLeast(threshold) {
@@ -141,7 +169,89 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 	if ctx.Err() == nil && findings {
 		return &exitError{exitFindings, fmt.Errorf("findings rated %s or worse", threshold)}
 	}
+	if ctx.Err() == nil && policyFailed {
+		return &exitError{exitFindings, fmt.Errorf("policy %s failed", policy.Label())}
+	}
+	if ctx.Err() == nil && unchecked {
+		e.warnf("the policy could not be checked in full")
+		e.hintf("collect the keys (without --no-keys; --legacy for SHA-1-only types) and measure group exchange (without --no-gex) to check every item")
+		return &exitError{code: exitFailure}
+	}
 	return outcome(ctx, results)
+}
+
+// groupResults holds the group-exchange measures of a run, by result:
+// targets are audited concurrently.
+type groupResults struct {
+	mu sync.Mutex
+	m  map[*scan.Result]*audit.GroupExchange
+}
+
+func (g *groupResults) get(r *scan.Result) *audit.GroupExchange {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.m[r]
+}
+
+// probe is scan.Probe whose one connection also asks for a modern group
+// when the server offers group exchange (the probe's KEXINIT puts it
+// first), then measures the smallest group on one more connection.
+func (g *groupResults) probe(ctx context.Context, t target.Target, opts scan.Options, noGEX bool) *scan.Result {
+	if noGEX {
+		return scan.Probe(ctx, t, opts)
+	}
+	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	r := &scan.Result{Target: t}
+	conn, err := kexinit.Dial(pctx, t.Host, t.Port)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Connections = 1
+	r.Address = kexinit.AddrOf(conn)
+	h, m, err := kexinit.ProbeGroup(conn, opts.Limits, kexinit.ModernRequest)
+	conn.Close()
+	r.Hello, r.Err = h, err
+	if err == nil {
+		g.measure(ctx, r, m, opts)
+	}
+	return r
+}
+
+// measure completes the group-exchange measures of r within one more
+// timeout, at the run's pace, and counts the connections they took.
+func (g *groupResults) measure(ctx context.Context, r *scan.Result, modern *kexinit.GroupMeasure, opts scan.Options) {
+	if r.Hello == nil || r.Hello.KexInit == nil || len(kexinit.OfferedGEX(r.Hello.KexInit)) == 0 || ctx.Err() != nil {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	wait := func() error {
+		if opts.Pace <= 0 {
+			return nil
+		}
+		tm := time.NewTimer(opts.Pace)
+		defer tm.Stop()
+		select {
+		case <-tm.C:
+			return nil
+		case <-mctx.Done():
+			return mctx.Err()
+		}
+	}
+	addr := r.Address
+	if addr == "" {
+		addr = r.Target.Host
+	}
+	gx := kexinit.MeasureGroups(mctx, addr, r.Target.Port, r.Hello.KexInit, modern, opts.Limits, wait)
+	if gx == nil {
+		return
+	}
+	r.Connections += gx.Connections
+	g.mu.Lock()
+	g.m[r] = audit.NewGroupExchange(gx)
+	g.mu.Unlock()
 }
 
 func (e *env) diagnoseCommand() *cli.Command {

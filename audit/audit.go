@@ -34,8 +34,22 @@ type Report struct {
 	// PostQuantumKex lists the post-quantum key exchanges offered, in the
 	// server's order; empty means the server is not post-quantum ready.
 	PostQuantumKex []string `json:"post_quantum_kex"`
+	// GEX is what was measured of the group exchange, when offered.
+	GEX *GroupExchange `json:"gex,omitempty"`
 	// Fixes are the sshd_config lines that would remove what failed.
 	Fixes []Fix `json:"fixes,omitempty"`
+}
+
+// Server is everything known of one server: its KEXINIT, what its banner
+// says, the host keys collected and the group-exchange measures.
+type Server struct {
+	KexInit *kexinit.KexInit
+	Banner  string // the version line, for the software's own fix syntax
+	Keys    []HostKey
+	// KeysCollected: a key scan ran (Keys may still be empty); false when
+	// only the KEXINIT was read.
+	KeysCollected bool
+	GEX           *GroupExchange // nil: not measured
 }
 
 // Audit rates every algorithm a server offers, in the server's order, then
@@ -43,6 +57,13 @@ type Report struct {
 // derives the sshd_config lines that would fix what failed. keys may be nil
 // when only the KEXINIT is known (a probe without a scan).
 func Audit(k *kexinit.KexInit, keys []HostKey, opts Options) *Report {
+	return AuditServer(&Server{KexInit: k, Keys: keys, KeysCollected: keys != nil}, opts)
+}
+
+// AuditServer is Audit with everything a run collected: the measured
+// group exchange and the banner, which picks the fix syntax.
+func AuditServer(s *Server, opts Options) *Report {
+	k, keys := s.KexInit, s.Keys
 	if k == nil {
 		k = &kexinit.KexInit{}
 	}
@@ -62,6 +83,8 @@ func Audit(k *kexinit.KexInit, keys []HostKey, opts Options) *Report {
 	for _, d := range directions(k.CompressionClientServer, k.CompressionServerClient) {
 		r.Findings = append(r.Findings, algFinding(Compression, d.name, d.dir, opts))
 	}
+	r.Findings = append(r.Findings, gexFindings(k, s.GEX)...)
+	r.GEX = s.GEX
 	r.Findings = append(r.Findings, keyFindings(keys, opts)...)
 
 	r.Terrapin = CheckTerrapin(k)
