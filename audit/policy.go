@@ -253,7 +253,9 @@ func (c *checker) list(cat Category, dir string, got, want, optional []string, s
 	}
 }
 
-func (c *checker) unchecked(cat Category, alg, why string) { c.add(Unknown, cat, alg, "", "not checked: "+why) }
+func (c *checker) unchecked(cat Category, alg, why string) {
+	c.add(Unknown, cat, alg, "", "not checked: "+why)
+}
 
 func (c *checker) keys(s *Server, k *kexinit.KexInit, p *Policy) {
 	checksKeys := p.HostKeyTypes != nil || p.MinRSABits > 0 || len(p.HostKeySizes) > 0

@@ -15,8 +15,8 @@ import (
 // AuditResult is one target's audit: the scan it rests on, the ratings,
 // and the policy's verdict when a policy was given.
 type AuditResult struct {
-	Scan   *scan.Result
-	Report *audit.Report   // nil when the target gave no KEXINIT
+	Scan    *scan.Result
+	Report  *audit.Report   // nil when the target gave no KEXINIT
 	Policy  []audit.Finding // nil without a policy
 	Verdict *audit.Verdict  // nil without a policy
 	Clones  []string        // other targets of this run presenting one of its keys
@@ -25,7 +25,7 @@ type AuditResult struct {
 // AuditRecord is one target's JSON line: the scan record plus the audit.
 type AuditRecord struct {
 	Record
-	Audit  *audit.Report   `json:"audit,omitempty"`
+	Audit   *audit.Report   `json:"audit,omitempty"`
 	Policy  []audit.Finding `json:"policy,omitempty"`
 	Verdict *audit.Verdict  `json:"policy_verdict,omitempty"`
 	Clones  []string        `json:"same_key_as,omitempty"`
