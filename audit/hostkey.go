@@ -87,8 +87,16 @@ func isDSAKeyType(t string) bool {
 func keyFindings(keys []HostKey, opts Options) []Finding {
 	var out []Finding
 	for _, k := range keys {
+		if k.Bits <= 0 && len(k.Blob) > 0 {
+			// A key x/crypto could not parse (an RSA exponent over 24
+			// bits) is sized from its blob.
+			if pk, err := ParsePublicKey(k.Blob); err == nil {
+				k.Bits = pk.Bits()
+			}
+		}
 		sev, why := rateKey(k.Type, k.Bits, opts)
 		out = append(out, Finding{Severity: sev, Category: Key, Algorithm: k.Type, Reason: why})
+		out = append(out, weakKeyFindings(k)...)
 		if k.Cert != nil {
 			sev, why := rateKey(k.Cert.CAType, k.Cert.CABits, opts)
 			out = append(out, Finding{Severity: sev, Category: Key, Algorithm: k.Type, Reason: "certificate CA: " + why})
