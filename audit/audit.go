@@ -36,8 +36,14 @@ type Report struct {
 	PostQuantumKex []string `json:"post_quantum_kex"`
 	// GEX is what was measured of the group exchange, when offered.
 	GEX *GroupExchange `json:"gex,omitempty"`
-	// Fixes are the sshd_config lines that would remove what failed.
+	// Fixes are the sshd_config lines that would remove what failed: for
+	// OpenSSH, or when the banner is not known.
 	Fixes []Fix `json:"fixes,omitempty"`
+	// Advice is what to change in the server's own terms (dropbear's
+	// localoptions.h, paramiko's and AsyncSSH's settings, x/crypto's
+	// ServerConfig, "upgrade" where nothing can be set), and what to add
+	// (a post-quantum hybrid, an Ed25519 host key).
+	Advice []Advice `json:"advice,omitempty"`
 }
 
 // Server is everything known of one server: its KEXINIT, what its banner
@@ -94,6 +100,14 @@ func AuditServer(s *Server, opts Options) *Report {
 	r.Findings = append(r.Findings, pqFinding(r.PostQuantumKex, opts))
 
 	r.Fixes = fixes(k, r.Terrapin, opts)
+	if s.Banner != "" {
+		r.Advice = advise(s, k, r, opts)
+		if sw, _ := SoftwareOf(s.Banner); sw != OpenSSH {
+			// sshd_config lines are OpenSSH's; the advice speaks the
+			// server's own language.
+			r.Fixes = nil
+		}
+	}
 	return r
 }
 

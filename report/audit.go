@@ -193,6 +193,16 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 			fmt.Fprintf(&b, "    (%s)\n", f.Note)
 		}
 	}
+	for i, x := range a.Report.Advice {
+		if i == 0 {
+			sw := string(x.Software)
+			if sw == "" {
+				sw = "this server"
+			}
+			fmt.Fprintf(&b, "advice for %s:\n", sw)
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", x.Kind, safe(x.Text))
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
