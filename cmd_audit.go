@@ -136,7 +136,7 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		}
 		a := &report.AuditResult{Scan: r, Clones: clones[i]}
 		if r.Hello != nil && r.Hello.KexInit != nil {
-			srv := &audit.Server{KexInit: r.Hello.KexInit, Banner: r.Hello.Banner.Raw, Keys: report.HostKeys(r.Keys),
+			srv := &audit.Server{KexInit: r.Hello.KexInit, Banner: r.Hello.Banner.Raw, Keys: report.AuditKeys(r),
 				KeysCollected: !cmd.Bool("no-keys"), GEX: groups.get(r)}
 			if srv.GEX == nil && gexSkipped != "" && len(kexinit.OfferedGEX(r.Hello.KexInit)) > 0 {
 				srv.GEX = &audit.GroupExchange{Algorithms: kexinit.OfferedGEX(r.Hello.KexInit), Skipped: gexSkipped}

@@ -15,8 +15,8 @@ func TestAdviceSpeaksTheServersLanguage(t *testing.T) {
 		MACsClientServer: []string{"hmac-sha1", "hmac-sha2-256"}, MACsServerClient: []string{"hmac-sha1", "hmac-sha2-256"},
 	}
 	tests := []struct {
-		banner     string
-		fixes      bool     // sshd_config lines
+		banner    string
+		fixes     bool     // sshd_config lines
 		want, not []string // substrings of the advice
 	}{
 		{"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", true, []string{"add: KexAlgorithms +sntrup761x25519-sha512@openssh.com", "add: ssh-keygen -t ed25519"}, []string{"aes128-cbc,", "DROPBEAR"}},

@@ -16,6 +16,9 @@ type HostKey struct {
 	// key's), when known: the weak-key tests read it, and a key x/crypto
 	// cannot parse (an RSA exponent over 24 bits) is sized from it.
 	Blob []byte `json:"-"`
+	// Unproved: the key was read from the key exchange but its signature
+	// was never checked (x/crypto refused to parse it).
+	Unproved bool `json:"unproved,omitempty"`
 }
 
 // CertInfo describes the CA that signed a host certificate, whose key is as
@@ -95,6 +98,9 @@ func keyFindings(keys []HostKey, opts Options) []Finding {
 			}
 		}
 		sev, why := rateKey(k.Type, k.Bits, opts)
+		if k.Unproved {
+			why += " (read from the key exchange, not proved: x/crypto refuses its exponent)"
+		}
 		out = append(out, Finding{Severity: sev, Category: Key, Algorithm: k.Type, Reason: why})
 		out = append(out, weakKeyFindings(k)...)
 		if k.Cert != nil {

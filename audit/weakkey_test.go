@@ -235,3 +235,14 @@ func seedBlobs() [][]byte {
 	return [][]byte{spk.Marshal(), rsaBlob(big.NewInt(1), big.NewInt(15)), {0, 0, 0, 7, 's', 's', 'h', '-', 'd', 's', 's'},
 		appendString(appendString(nil, []byte("ecdsa-sha2-nistp256")), []byte("nistp256")), {0xff, 0xff, 0xff, 0xff}}
 }
+
+// TestRefusedRSAKeyRatedFromBlob: a key x/crypto refuses (exponent over 24
+// bits) is sized and rated from its blob, and marked as not proved.
+func TestRefusedRSAKeyRatedFromBlob(t *testing.T) {
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	blob := rsaBlob(big.NewInt(1<<30+3), k.N)
+	fs := keyFindings([]HostKey{{Type: "ssh-rsa", Blob: blob, Unproved: true}}, Options{})
+	if len(fs) != 1 || fs[0].Severity != Warn || !strings.Contains(fs[0].Reason, "RSA key of 2048 bits") || !strings.Contains(fs[0].Reason, "not proved") {
+		t.Errorf("findings %+v", fs)
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"slices"
@@ -47,6 +48,25 @@ func HostKeys(keys []scan.Key) []audit.HostKey {
 			hk.Cert = &audit.CertInfo{CAType: k.Cert.CAType, CABits: scan.Bits(k.Cert.Cert.SignatureKey)}
 		}
 		out = append(out, hk)
+	}
+	return out
+}
+
+// AuditKeys are the keys audit rates: every key the scan proved, and the
+// keys this client refused to parse (an RSA exponent over 24 bits), rated
+// from the blob the server sent in the clear and marked as not proved.
+func AuditKeys(r *scan.Result) []audit.HostKey {
+	out := HostKeys(r.Keys)
+	for _, n := range r.NotRetrieved {
+		typ, b64, ok := strings.Cut(n.PublicKey, " ")
+		if !ok {
+			continue
+		}
+		blob, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			continue
+		}
+		out = append(out, audit.HostKey{Type: typ, Blob: blob, Unproved: true})
 	}
 	return out
 }
