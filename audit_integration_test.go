@@ -6,12 +6,18 @@ package main
 // fail exactly where ssh-audit's own -P run did.
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 )
@@ -189,4 +195,71 @@ func sshAuditField(f auditFinding) string {
 		return "Group exchange (" + f.Algorithm + ") modulus sizes"
 	}
 	return cat
+}
+
+// bigExponentHostKey writes an RSA host key with a 31-bit public exponent
+// (the kind GNU lsh makes; OpenSSH serves it, x/crypto refuses it).
+func bigExponentHostKey(t *testing.T) string {
+	t.Helper()
+	e := big.NewInt(1<<30 + 3)
+	one := big.NewInt(1)
+	var k *rsa.PrivateKey
+	for k == nil {
+		p, _ := rand.Prime(rand.Reader, 1024)
+		q, _ := rand.Prime(rand.Reader, 1024)
+		phi := new(big.Int).Mul(new(big.Int).Sub(p, one), new(big.Int).Sub(q, one))
+		d := new(big.Int).ModInverse(e, phi)
+		if d == nil || p.Cmp(q) == 0 {
+			continue
+		}
+		k = &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: new(big.Int).Mul(p, q), E: int(e.Int64())}, D: d, Primes: []*big.Int{p, q}}
+		k.Precompute()
+	}
+	block, err := ssh.MarshalPrivateKey(k, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ssh_host_rsa_bigexp_key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRSAExponentOver24Bits(t *testing.T) {
+	p := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, Extra: []string{"HostKey " + bigExponentHostKey(t)}})
+
+	// scan: listed as not retrieved, with the reason; the Ed25519 key is collected.
+	res := sshpin("scan", "--json", p.Addr)
+	var rec struct {
+		Keys         []struct{ Type string } `json:"keys"`
+		NotRetrieved []struct {
+			Type, Reason, PublicKey string
+		} `json:"not_retrieved"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.stdout)), &rec); err != nil {
+		t.Fatalf("%v\n%s", err, res)
+	}
+	if len(rec.Keys) != 1 || rec.Keys[0].Type != "ssh-ed25519" || len(rec.NotRetrieved) != 1 ||
+		!strings.Contains(rec.NotRetrieved[0].Reason, "exponents over 24 bits") {
+		t.Errorf("scan: %s", res)
+	}
+
+	// audit: the RSA key is rated from its blob.
+	_, arec := auditJSON(t, "--no-gex", p.Addr)
+	found := false
+	for _, f := range arec.Audit.Findings {
+		if f.Category == "key" && strings.Contains(f.Reason, "RSA key of 2048 bits") && strings.Contains(f.Reason, "not proved") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("audit findings %+v", arec.Audit.Findings)
+	}
+
+	// diagnose: the x/crypto profiles would fail on it, OpenSSH's would not.
+	res = sshpin("diagnose", "--json", "--client", "xcrypto", "--client", "openssh-10", p.Addr)
+	if res.code != 1 || !strings.Contains(res.stdout, "exponents over 24 bits") {
+		t.Errorf("diagnose: %s", res)
+	}
 }

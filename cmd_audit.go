@@ -254,6 +254,49 @@ func (g *groupResults) measure(ctx context.Context, r *scan.Result, modern *kexi
 	g.mu.Unlock()
 }
 
+// refusedRSA finds, once per target, whether the RSA host key an x/crypto
+// profile would verify has an exponent x/crypto refuses: the algorithm
+// lists agree, and the handshake still fails. It costs one connection, only
+// when an x/crypto profile negotiates an RSA host key.
+type refusedRSA struct {
+	done bool
+	err  *scan.RefusedKeyError
+}
+
+func (f *refusedRSA) check(ctx context.Context, r *scan.Result, p negotiate.Profile, n *negotiate.Result, opts scan.Options) {
+	alg := n.Chosen(negotiate.SlotHostKey)
+	if !n.OK || !strings.HasPrefix(p.Name, "xcrypto") || audit.KeyType(alg) != "ssh-rsa" {
+		return
+	}
+	if !f.done {
+		f.done = true
+		cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		addr := r.Address
+		if addr == "" {
+			addr = r.Target.Host
+		}
+		if conn, err := kexinit.Dial(cctx, addr, r.Target.Port); err == nil {
+			r.Connections++
+			if blob, err := kexinit.ReadHostKey(conn, r.Hello.KexInit, alg, opts.Limits); err == nil {
+				f.err = scan.RefusedKey(blob)
+			}
+			conn.Close()
+		}
+	}
+	if f.err == nil {
+		return
+	}
+	n.OK = false
+	n.Failures = append(n.Failures, negotiate.Failure{
+		Slot: negotiate.SlotHostKey, Category: audit.HostKeyAlg,
+		Reason:    "the lists agree on " + alg + ", but " + f.err.Error(),
+		Client:    p.HostKeyAlgos, Server: r.Hello.KexInit.ServerHostKeyAlgos,
+		ClientFix: "no x/crypto option accepts it: negotiate another host key type (HostKeyAlgorithms without the RSA names) if the server has one",
+		ServerFix: "give the server a key x/crypto can parse: ssh-keygen -t ed25519 -f /etc/ssh/ssh_host_ed25519_key, then HostKey /etc/ssh/ssh_host_ed25519_key",
+	})
+}
+
 func (e *env) diagnoseCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "diagnose",
@@ -330,8 +373,10 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 					e.warnf("%s: nothing pinned for it in %s", r.Target, cmd.String("pinned"))
 				}
 			}
+			refused := refusedRSA{}
 			for _, p := range profiles {
 				n := negotiate.Negotiate(r.Hello.KexInit, p)
+				refused.check(ctx, r, p, n, opts)
 				cannot = cannot || !n.OK
 				d.Results = append(d.Results, n)
 				if pf := negotiate.PinnedPitfall(r.Hello.KexInit, p, types); pf != nil {

@@ -23,6 +23,10 @@ func (e *RefusedKeyError) Error() string {
 	return fmt.Sprintf("x/crypto refuses RSA public exponents over 24 bits (this key's is %d bits; GNU lsh makes such keys): the key cannot be proved by this client", e.Bits)
 }
 
+// RefusedKey recognises a host key blob x/crypto refuses to parse, nil for
+// any other.
+func RefusedKey(blob []byte) *RefusedKeyError { return refusedKey(blob) }
+
 // refusedKey recognises a blob x/crypto refuses, nil for any other.
 func refusedKey(blob []byte) *RefusedKeyError {
 	if blob == nil {
