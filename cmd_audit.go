@@ -290,8 +290,8 @@ func (f *refusedRSA) check(ctx context.Context, r *scan.Result, p negotiate.Prof
 	n.OK = false
 	n.Failures = append(n.Failures, negotiate.Failure{
 		Slot: negotiate.SlotHostKey, Category: audit.HostKeyAlg,
-		Reason:    "the lists agree on " + alg + ", but " + f.err.Error(),
-		Client:    p.HostKeyAlgos, Server: r.Hello.KexInit.ServerHostKeyAlgos,
+		Reason: "the lists agree on " + alg + ", but " + f.err.Error(),
+		Client: p.HostKeyAlgos, Server: r.Hello.KexInit.ServerHostKeyAlgos,
 		ClientFix: "no x/crypto option accepts it: negotiate another host key type (HostKeyAlgorithms without the RSA names) if the server has one",
 		ServerFix: "give the server a key x/crypto can parse: ssh-keygen -t ed25519 -f /etc/ssh/ssh_host_ed25519_key, then HostKey /etc/ssh/ssh_host_ed25519_key",
 	})
