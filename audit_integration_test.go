@@ -263,3 +263,42 @@ func TestRSAExponentOver24Bits(t *testing.T) {
 		t.Errorf("diagnose: %s", res)
 	}
 }
+
+// TestAuditPolicyNotChecked: an item that could not be checked is never
+// counted as passed: keys not collected (--no-keys), a modulus not
+// measured (--no-gex). The verdict says so, stderr too, and the run does
+// not exit 0 (1 here: stock OpenSSH 9.2 offers hmac-sha1, rated fail;
+// findings win over 2, as everywhere).
+func TestAuditPolicyNotChecked(t *testing.T) {
+	p := testpeer.Modern(t)
+	policy := filepath.Join("testdata", "audit", "ssh-audit", "openssh-9.2.policy")
+	for _, args := range [][]string{{"--no-keys"}, {"--no-gex"}} {
+		res, rec := auditJSON(t, append(args, "--policy", policy, p.Addr)...)
+		if rec.Verdict == nil || rec.Verdict.Result != "not checked" || res.code != 1 || !strings.Contains(res.stderr, "could not be checked in full") {
+			t.Errorf("%v: verdict %+v\n%s", args, rec.Verdict, res)
+		}
+	}
+	res := sshpin("audit", "--no-gex", "--policy", policy, p.Addr)
+	if !strings.Contains(res.stdout, "policy Custom Policy (based on 127.0.0.1 on 2026/12/03) (version 1): not checked (1 items could not be checked)") {
+		t.Errorf("verdict line:\n%s", res)
+	}
+	// Exit 1 all the same: stock OpenSSH 9.2 offers hmac-sha1, rated fail.
+	res = sshpin("audit", "--policy", policy, p.Addr)
+	if res.code != 1 || !strings.Contains(res.stdout, "(version 1): passed") {
+		t.Errorf("own policy:\n%s", res)
+	}
+}
+
+// TestAuditPolicyNotCheckedExits2: with nothing rated fail, a policy that
+// could not be checked in full ends the run with exit 2.
+func TestAuditPolicyNotCheckedExits2(t *testing.T) {
+	p := testpeer.SSHD(t, testpeer.SSHDConfig{Extra: []string{"MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"}})
+	res, rec := auditJSON(t, "--no-keys", "--policy", "compatible", p.Addr)
+	if res.code != 2 || rec.Verdict == nil || rec.Verdict.Result != "not checked" {
+		t.Errorf("verdict %+v\n%s", rec.Verdict, res)
+	}
+	res, rec = auditJSON(t, "--policy", "compatible", p.Addr)
+	if res.code != 0 || rec.Verdict == nil || rec.Verdict.Result != "passed" {
+		t.Errorf("with keys: verdict %+v\n%s", rec.Verdict, res)
+	}
+}

@@ -166,6 +166,12 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
 		}
 	}
+	if ctx.Err() == nil && unchecked {
+		// Said whatever the exit status: an item nobody checked must not
+		// pass for one that held.
+		e.warnf("policy %s could not be checked in full", policy.Label())
+		e.hintf("collect the keys (without --no-keys; --legacy for SHA-1-only types) and measure group exchange (without --no-gex) to check every item")
+	}
 	if ctx.Err() == nil && findings {
 		return &exitError{exitFindings, fmt.Errorf("findings rated %s or worse", threshold)}
 	}
@@ -173,8 +179,6 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitFindings, fmt.Errorf("policy %s failed", policy.Label())}
 	}
 	if ctx.Err() == nil && unchecked {
-		e.warnf("the policy could not be checked in full")
-		e.hintf("collect the keys (without --no-keys; --legacy for SHA-1-only types) and measure group exchange (without --no-gex) to check every item")
 		return &exitError{code: exitFailure}
 	}
 	return outcome(ctx, results)

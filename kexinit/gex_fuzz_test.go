@@ -77,3 +77,36 @@ func FuzzRequestGroup(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReplyScanner: whatever follows a KEXINIT, in whatever chunks, the
+// host key reader of the Tap never panics, stays in its bounds, and keeps
+// only a blob that starts with a printable type name.
+func FuzzReplyScanner(f *testing.F) {
+	blob := []byte{0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 1, 'x'}
+	reply := append([]byte{31}, binary.BigEndian.AppendUint32(nil, uint32(len(blob)))...)
+	reply = append(reply, blob...)
+	f.Add(AppendPacket(nil, reply), 3)
+	f.Add(append(AppendPacket(nil, fuzzGroup(2048, 2)), AppendPacket(nil, append([]byte{33}, reply[1:]...))...), 7)
+	f.Add(AppendPacket(nil, []byte{21}), 1)
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 4}, 2)
+	f.Fuzz(func(t *testing.T, in []byte, chunk int) {
+		if chunk <= 0 {
+			chunk = 1
+		}
+		s := &replyScanner{lim: fuzzLimits.orDefault()}
+		for len(in) > 0 {
+			n := min(chunk, len(in))
+			s.feed(in[:n])
+			in = in[n:]
+		}
+		if len(s.buf) > fuzzLimits.MaxBytes {
+			t.Fatalf("holds %d bytes", len(s.buf))
+		}
+		if s.blob != nil {
+			n := binary.BigEndian.Uint32(s.blob)
+			if n == 0 || n > 64 || int(n) > len(s.blob)-4 {
+				t.Fatalf("blob %x", s.blob)
+			}
+		}
+	})
+}
