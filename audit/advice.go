@@ -123,6 +123,12 @@ func advise(s *Server, k *kexinit.KexInit, r *Report, opts Options) []Advice {
 		return "[" + strings.Join(q, ", ") + "]"
 	}
 	switch sw {
+	case OpenSSH:
+		// The removals are Fixes (sshd_config lines); only the release
+		// that brings strict kex is advice.
+		if r.Terrapin.Exposed && !openSSHAtLeast(ver, 9, 6) {
+			add("upgrade", "upgrade to OpenSSH 9.6 or later, which implements strict key exchange (Terrapin); until then the Ciphers line above removes the exposed ciphers")
+		}
 	case Dropbear:
 		var defs []string
 		for _, n := range removed() {
