@@ -124,8 +124,8 @@ func gexFindings(k *kexinit.KexInit, gx *GroupExchange) []Finding {
 	}
 	rate(gx.Modern, "a modern client")
 	if gx.Smallest != gx.Modern && !(gx.Smallest != nil && gx.Modern != nil && *gx.Smallest == *gx.Modern) {
-		if gx.Smallest != nil && gx.Smallest.Error != "" && !gx.Smallest.Measured() && gx.Modern != nil && gx.Modern.Broken {
-			return out // not asked: the modern request already broke it
+		if gx.Smallest != nil && strings.HasPrefix(gx.Smallest.Error, "not measured: not asked") {
+			return out // the modern request broke it or timed out: said once
 		}
 		rate(gx.Smallest, "a client that accepts 1024 bits")
 	}

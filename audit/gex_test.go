@@ -24,7 +24,8 @@ func TestGEXFindings(t *testing.T) {
 		{"4096 everywhere", &GroupExchange{Modern: m(modern, 4096), Smallest: m(small, 4096)}, []Severity{OK, OK}},
 		{"one answer for both", &GroupExchange{Modern: m(modern, 1024), Smallest: m(modern, 1024)}, []Severity{Fail}},
 		{"broken (paramiko 2.12)", &GroupExchange{Modern: &ModulusMeasure{Request: modern, Broken: true, Error: "server closed the connection"},
-			Smallest: &ModulusMeasure{Request: small, Error: "not measured: not asked"}}, []Severity{Fail}},
+			Smallest: &ModulusMeasure{Request: small, Error: "not measured: not asked: the server broke on the modern request"}}, []Severity{Fail}},
+		{"timed out, not asked again", &GroupExchange{Modern: &ModulusMeasure{Request: modern, Error: "timed out"}, Smallest: &ModulusMeasure{Request: small, Error: "not measured: not asked: the modern request timed out"}}, []Severity{Unknown}},
 		{"timed out", &GroupExchange{Modern: &ModulusMeasure{Request: modern, Error: "timed out"}, Smallest: m(small, 2048)}, []Severity{Unknown, Warn}},
 	}
 	for _, tt := range tests {

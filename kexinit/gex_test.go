@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,5 +280,18 @@ func TestParseGroup(t *testing.T) {
 		case err != nil || g.Bits() != tt.bits:
 			t.Errorf("%s: %v, %v; want %d bits", tt.name, g, err, tt.bits)
 		}
+	}
+}
+
+// TestMeasureGroupsStopsAfterTimeout: a server that sat on the modern
+// request is not asked again: a tarpit costs one timeout, not two.
+func TestMeasureGroupsStopsAfterTimeout(t *testing.T) {
+	server := &kexinit.KexInit{KexAlgos: []string{"diffie-hellman-group-exchange-sha256"}}
+	modern := &kexinit.GroupMeasure{Algorithm: "diffie-hellman-group-exchange-sha256", Request: kexinit.ModernRequest,
+		Err: &kexinit.Error{Kind: kexinit.KindTimeout, Phase: "gex", Detail: "timed out"}}
+	dialed := false
+	gx := kexinit.MeasureGroups(context.Background(), "127.0.0.1", 1, server, modern, kexinit.Limits{}, func() error { dialed = true; return nil })
+	if gx.Connections != 0 || dialed || gx.Smallest == nil || !strings.Contains(gx.Smallest.NotSent, "timed out") {
+		t.Errorf("after a timeout: %d connections, smallest %+v", gx.Connections, gx.Smallest)
 	}
 }

@@ -192,7 +192,7 @@ type GroupExchange struct {
 // the probe was a key scan); the rest take at most two fresh connections to
 // addr, one per missing measure. The smallest is not asked for when the
 // modern answer already fails the 2048-bit floor, or when the server broke
-// on the modern request. wait, when set, is called before each connection
+// or timed out on the modern request. wait, when set, is called before each connection
 // (the caller's pacing); its error stops the measures.
 func MeasureGroups(ctx context.Context, addr string, port int, server *KexInit, modern *GroupMeasure, lim Limits, wait func() error) *GroupExchange {
 	gx := &GroupExchange{Offered: OfferedGEX(server), Modern: modern}
@@ -223,6 +223,10 @@ func MeasureGroups(ctx context.Context, addr string, port int, server *KexInit, 
 	switch {
 	case gx.Modern.Broken():
 		gx.Smallest = &GroupMeasure{Algorithm: alg, Request: SmallestRequest, NotSent: "not asked: the server broke on the modern request"}
+	case KindOf(gx.Modern.Err) == KindTimeout:
+		// A server that sat on one request would sit on the next: a
+		// tarpit must not cost the run a second timeout.
+		gx.Smallest = &GroupMeasure{Algorithm: alg, Request: SmallestRequest, NotSent: "not asked: the modern request timed out"}
 	case gx.Modern.Group != nil && gx.Modern.Group.Bits() <= int(SmallestRequest.N):
 		// Nothing smaller is worth a connection: the floor is already broken.
 		gx.Smallest = gx.Modern
