@@ -34,8 +34,28 @@ type Report struct {
 	// PostQuantumKex lists the post-quantum key exchanges offered, in the
 	// server's order; empty means the server is not post-quantum ready.
 	PostQuantumKex []string `json:"post_quantum_kex"`
-	// Fixes are the sshd_config lines that would remove what failed.
+	// GEX is what was measured of the group exchange, when offered.
+	GEX *GroupExchange `json:"gex,omitempty"`
+	// Fixes are the sshd_config lines that would remove what failed: for
+	// OpenSSH, or when the banner is not known.
 	Fixes []Fix `json:"fixes,omitempty"`
+	// Advice is what to change in the server's own terms (dropbear's
+	// localoptions.h, paramiko's and AsyncSSH's settings, x/crypto's
+	// ServerConfig, "upgrade" where nothing can be set), and what to add
+	// (a post-quantum hybrid, an Ed25519 host key).
+	Advice []Advice `json:"advice,omitempty"`
+}
+
+// Server is everything known of one server: its KEXINIT, what its banner
+// says, the host keys collected and the group-exchange measures.
+type Server struct {
+	KexInit *kexinit.KexInit
+	Banner  string // the version line, for the software's own fix syntax
+	Keys    []HostKey
+	// KeysCollected: a key scan ran (Keys may still be empty); false when
+	// only the KEXINIT was read.
+	KeysCollected bool
+	GEX           *GroupExchange // nil: not measured
 }
 
 // Audit rates every algorithm a server offers, in the server's order, then
@@ -43,6 +63,13 @@ type Report struct {
 // derives the sshd_config lines that would fix what failed. keys may be nil
 // when only the KEXINIT is known (a probe without a scan).
 func Audit(k *kexinit.KexInit, keys []HostKey, opts Options) *Report {
+	return AuditServer(&Server{KexInit: k, Keys: keys, KeysCollected: keys != nil}, opts)
+}
+
+// AuditServer is Audit with everything a run collected: the measured
+// group exchange and the banner, which picks the fix syntax.
+func AuditServer(s *Server, opts Options) *Report {
+	k, keys := s.KexInit, s.Keys
 	if k == nil {
 		k = &kexinit.KexInit{}
 	}
@@ -62,6 +89,8 @@ func Audit(k *kexinit.KexInit, keys []HostKey, opts Options) *Report {
 	for _, d := range directions(k.CompressionClientServer, k.CompressionServerClient) {
 		r.Findings = append(r.Findings, algFinding(Compression, d.name, d.dir, opts))
 	}
+	r.Findings = append(r.Findings, gexFindings(k, s.GEX)...)
+	r.GEX = s.GEX
 	r.Findings = append(r.Findings, keyFindings(keys, opts)...)
 
 	r.Terrapin = CheckTerrapin(k)
@@ -71,6 +100,14 @@ func Audit(k *kexinit.KexInit, keys []HostKey, opts Options) *Report {
 	r.Findings = append(r.Findings, pqFinding(r.PostQuantumKex, opts))
 
 	r.Fixes = fixes(k, r.Terrapin, opts)
+	if s.Banner != "" {
+		r.Advice = advise(s, k, r, opts)
+		if sw, _ := SoftwareOf(s.Banner); sw != OpenSSH {
+			// sshd_config lines are OpenSSH's; the advice speaks the
+			// server's own language.
+			r.Fixes = nil
+		}
+	}
 	return r
 }
 
@@ -115,14 +152,16 @@ func directions(c2s, s2c []string) []dirName {
 }
 
 // PostQuantumKex lists the post-quantum key exchanges a server offers that
-// are rated ok: a withdrawn or pre-standard one does not make a server ready.
+// are rated ok, and the standard ML-KEM hybrids over NIST curves (rated warn
+// for the curve, not for their post-quantum half): a withdrawn or
+// pre-standard one does not make a server ready.
 func PostQuantumKex(k *kexinit.KexInit) []string {
 	out := []string{}
 	if k == nil {
 		return out
 	}
 	for _, n := range dedup(k.KexAlgos) {
-		if a := Lookup(Kex, n); a.PostQuantum && a.Rating == OK {
+		if a := Lookup(Kex, n); a.PostQuantum && (a.Rating == OK || strings.HasPrefix(n, "mlkem")) {
 			out = append(out, n)
 		}
 	}

@@ -29,7 +29,7 @@ func TestAuditOrderDirectionsAndUnknowns(t *testing.T) {
 		got = append(got, line{f.Severity, f.Category, f.Algorithm, f.Direction})
 	}
 	want := []line{
-		{Info, Kex, "zeta-kex@example.com", ""},
+		{Unknown, Kex, "zeta-kex@example.com", ""},
 		{OK, Kex, "curve25519-sha256", ""},
 		{Info, Kex, "ext-info-s", ""},
 		{OK, HostKeyAlg, "ssh-ed25519", ""},
@@ -38,7 +38,7 @@ func TestAuditOrderDirectionsAndUnknowns(t *testing.T) {
 		{OK, Cipher, "aes192-ctr", ServerToClient},
 		{OK, MAC, "hmac-sha2-256-etm@openssh.com", Both},
 		{OK, Compression, "none", Both},
-		{Warn, Terrapin, "CVE-2023-48795", Both}, // aes128-cbc with the EtM MAC, both ways
+		{Fail, Terrapin, "CVE-2023-48795", Both}, // aes128-cbc with the EtM MAC, both ways
 		{Warn, PostQuantum, "", ""},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -47,7 +47,7 @@ func TestAuditOrderDirectionsAndUnknowns(t *testing.T) {
 	if r.Findings[0].Reason != "unknown algorithm" {
 		t.Errorf("unknown name reason %q", r.Findings[0].Reason)
 	}
-	if r.Worst() != Warn {
+	if r.Worst() != Fail {
 		t.Errorf("Worst() = %s", r.Worst())
 	}
 }
@@ -68,7 +68,7 @@ func TestAuditOptions(t *testing.T) {
 	k := &kexinit.KexInit{KexAlgos: []string{"ecdh-sha2-nistp256", "mlkem768nistp256-sha256"}, ServerHostKeyAlgos: []string{"ecdsa-sha2-nistp256"}}
 	plain := Audit(k, nil, Options{})
 	strict := Audit(k, []HostKey{{Type: "ecdsa-sha2-nistp256", Bits: 256}}, Options{NISTCurvesFail: true, RequirePostQuantum: true})
-	if plain.Findings[0].Severity != Warn || plain.Findings[1].Severity != OK || plain.Findings[2].Severity != Warn {
+	if plain.Findings[0].Severity != Warn || plain.Findings[1].Severity != Warn || plain.Findings[2].Severity != Warn {
 		t.Errorf("default options: %+v", plain.Findings)
 	}
 	for _, f := range strict.Findings {

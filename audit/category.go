@@ -19,6 +19,7 @@ const (
 	Terrapin    Category = "terrapin"     // CVE-2023-48795
 	PostQuantum Category = "post_quantum" // whether a post-quantum key exchange is offered
 	PolicyCheck Category = "policy"       // a policy violation
+	Modulus     Category = "gex_modulus"  // a group-exchange modulus, measured
 )
 
 // Directions of a cipher or MAC finding, by the RFC 4253 names of the lists.

@@ -28,13 +28,14 @@ type Fix struct {
 	Note     string   `json:"note,omitempty"`
 }
 
-// Replacements for a list that would be empty once the failing names are
-// gone. They are names old servers know (OpenSSH 6.5-7.4 and later), because
-// sshd refuses to start on a name it does not implement.
+// Replacements for a list that would hold no name rated ok once the
+// failing names are gone. They are names old servers know (OpenSSH 6.5-7.4
+// and later), because sshd refuses to start on a name it does not
+// implement, and every one is rated ok.
 var replacements = map[Category][]string{
 	Kex:    {"curve25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group-exchange-sha256"},
 	Cipher: {"aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes128-ctr"},
-	MAC:    {"hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256"},
+	MAC:    {"hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com"},
 }
 
 const replacementNote = "none of the offered names would remain, so the explicit list names replacements; check that `sshd -Q %s` lists them first: sshd refuses to start on a name it does not implement"
@@ -51,18 +52,23 @@ func fixes(k *kexinit.KexInit, t TerrapinResult, opts Options) []Fix {
 		}
 	}
 	ciphers := union(k.CiphersClientServer, k.CiphersServerClient)
-	cipherFix, keptCiphers := fixList("Ciphers", Cipher, ciphers, terrapin, opts)
-	macFix, keptMACs := fixList("MACs", MAC, union(k.MACsClientServer, k.MACsServerClient), nil, opts)
+	macFix, _ := fixList("MACs", MAC, union(k.MACsClientServer, k.MACsServerClient), nil, opts)
+	// The replacement MACs are EtM; beside CBC ciphers on a server without
+	// strict kex they would open Terrapin's CBC-EtM variant, so the CBC
+	// ciphers go too.
+	if macFix != nil && macFix.Note != "" && !t.StrictKex {
+		for _, c := range ciphers {
+			if IsCBC(c) {
+				terrapin[c] = true
+			}
+		}
+	}
+	cipherFix, _ := fixList("Ciphers", Cipher, ciphers, terrapin, opts)
 	kexFix, _ := fixList("KexAlgorithms", Kex, WithoutMarkers(dedup(k.KexAlgos)), nil, opts)
 	hkFix, keptHostKeys := fixList("HostKeyAlgorithms", HostKeyAlg, dedup(k.ServerHostKeyAlgos), nil, opts)
 
 	if hkFix != nil && len(keptHostKeys) == 0 {
 		hostKeyReplacement(hkFix)
-	}
-	// Replacing every MAC with EtM ones next to surviving CBC ciphers would
-	// open Terrapin's CBC-EtM variant on a server without strict kex.
-	if macFix != nil && len(keptMACs) == 0 && !t.StrictKex && slices.ContainsFunc(keptCiphers, IsCBC) {
-		macFix.Explicit = "MACs hmac-sha2-512,hmac-sha2-256"
 	}
 
 	var out []Fix
@@ -87,14 +93,28 @@ func fixList(keyword string, cat Category, offered []string, also map[string]boo
 	if len(remove) == 0 {
 		return nil, kept
 	}
-	f := &Fix{Keyword: keyword, Remove: remove, Line: keyword + " -" + strings.Join(remove, ",")}
-	if len(kept) > 0 {
-		f.Explicit = keyword + " " + strings.Join(kept, ",")
-	} else if r, ok := replacements[cat]; ok {
-		f.Explicit = keyword + " " + strings.Join(r, ",")
-		f.Note = strings.Replace(replacementNote, "%s", queryName(cat), 1)
+	return newFix(keyword, cat, remove, kept, opts)
+}
+
+// newFix builds the fix once the names to remove are known; it returns the
+// names rated ok that remain.
+func newFix(keyword string, cat Category, remove, kept []string, opts Options) (*Fix, []string) {
+	fx := &Fix{Keyword: keyword, Remove: remove, Line: keyword + " -" + strings.Join(remove, ",")}
+	// The explicit list names only what is rated ok: a fix never
+	// suggests a name that is itself a warning.
+	var good []string
+	for _, n := range kept {
+		if Rate(cat, n, opts).Rating == OK {
+			good = append(good, n)
+		}
 	}
-	return f, kept
+	if len(good) > 0 {
+		fx.Explicit = keyword + " " + strings.Join(good, ",")
+	} else if r, ok := replacements[cat]; ok {
+		fx.Explicit = keyword + " " + strings.Join(r, ",")
+		fx.Note = strings.Replace(replacementNote, "%s", queryName(cat), 1)
+	}
+	return fx, good
 }
 
 // hostKeyReplacement handles a server left with no acceptable host key

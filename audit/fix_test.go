@@ -2,6 +2,7 @@ package audit
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sshpin/sshpin/kexinit"
@@ -29,7 +30,7 @@ func TestFixes(t *testing.T) {
 					Explicit: "KexAlgorithms curve25519-sha256"},
 				{Keyword: "Ciphers", Remove: []string{"3des-cbc", "arcfour"},
 					Line:     "Ciphers -3des-cbc,arcfour",
-					Explicit: "Ciphers aes128-cbc,aes256-ctr"},
+					Explicit: "Ciphers aes256-ctr"}, // aes128-cbc is a warning: never suggested
 			},
 		},
 		{
@@ -58,14 +59,21 @@ func TestFixes(t *testing.T) {
 				Note:     "no host key is acceptable: generate one (ssh-keygen -t ed25519 -f /etc/ssh/ssh_host_ed25519_key) and name it in a HostKey line"}},
 		},
 		{
-			name: "only SHA-1 MACs beside CBC without strict kex: no EtM replacement",
+			// The legacy server of the issue: "Ciphers aes128-cbc" was once
+			// suggested. EtM replacements beside CBC without strict kex
+			// would open Terrapin, so the CBC cipher goes too.
+			name: "only SHA-1 MACs beside CBC without strict kex: CBC replaced as well",
 			k: kexinit.KexInit{
 				CiphersClientServer: []string{"aes128-cbc"},
 				MACsClientServer:    []string{"hmac-sha1", "hmac-md5"},
 			},
-			want: []Fix{{Keyword: "MACs", Remove: []string{"hmac-sha1", "hmac-md5"}, Line: "MACs -hmac-sha1,hmac-md5",
-				Explicit: "MACs hmac-sha2-512,hmac-sha2-256",
-				Note:     "none of the offered names would remain, so the explicit list names replacements; check that `sshd -Q mac` lists them first: sshd refuses to start on a name it does not implement"}},
+			want: []Fix{
+				{Keyword: "Ciphers", Remove: []string{"aes128-cbc"}, Line: "Ciphers -aes128-cbc",
+					Explicit: "Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes128-ctr",
+					Note:     "none of the offered names would remain, so the explicit list names replacements; check that `sshd -Q cipher` lists them first: sshd refuses to start on a name it does not implement"},
+				{Keyword: "MACs", Remove: []string{"hmac-sha1", "hmac-md5"}, Line: "MACs -hmac-sha1,hmac-md5",
+					Explicit: "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com",
+					Note:     "none of the offered names would remain, so the explicit list names replacements; check that `sshd -Q mac` lists them first: sshd refuses to start on a name it does not implement"}},
 		},
 	}
 	for _, tt := range tests {
@@ -73,6 +81,13 @@ func TestFixes(t *testing.T) {
 			got := fixes(&tt.k, CheckTerrapin(&tt.k), Options{})
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+			for _, f := range got {
+				for _, n := range strings.Split(strings.TrimPrefix(f.Explicit, f.Keyword+" "), ",") {
+					if n != "" && Rate(categoryOfKeyword(f.Keyword), n, Options{}).Rating != OK {
+						t.Errorf("%s suggests %s, rated %s", f.Explicit, n, Rate(categoryOfKeyword(f.Keyword), n, Options{}).Rating)
+					}
+				}
 			}
 		})
 	}

@@ -15,7 +15,7 @@ func TestRateKey(t *testing.T) {
 		{"ssh-rsa", 3071, Options{}, Warn},
 		{"ssh-rsa", 3072, Options{}, OK},
 		{"ssh-rsa", 4096, Options{}, OK},
-		{"ssh-rsa", 0, Options{}, Info},
+		{"ssh-rsa", 0, Options{}, Unknown},
 		{"ssh-rsa-cert-v01@openssh.com", 2048, Options{}, Warn},
 		{"ssh-dss", 1024, Options{}, Fail},
 		{"ssh-dss-cert-v01@openssh.com", 1024, Options{}, Fail},
@@ -26,7 +26,11 @@ func TestRateKey(t *testing.T) {
 		{"ssh-ed25519-cert-v01@openssh.com", 256, Options{}, OK},
 		{"sk-ssh-ed25519@openssh.com", 256, Options{}, OK},
 		{"ssh-mldsa-65", 0, Options{}, OK},
-		{"ssh-foo@example.com", 99, Options{}, Info},
+		{"ssh-foo@example.com", 99, Options{}, Unknown},
+		{"ssh-dss", 2048, Options{}, Fail},
+		{"spki-sign-rsa", 2048, Options{}, Warn}, // sized from the key, not from the name
+		{"x509v3-sign-rsa", 4096, Options{}, OK},
+		{"ecdsa-sha2-1.3.132.0.10", 256, Options{}, Warn},
 	}
 	for _, tt := range tests {
 		if got, why := rateKey(tt.typ, tt.bits, tt.opts); got != tt.want || why == "" {

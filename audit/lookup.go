@@ -99,7 +99,7 @@ func supportOf(cat Category, name string) Support {
 }
 
 // Lookup returns what the table says of name in its category. A name the
-// table does not know comes back with Known false, rating info and reason
+// table does not know comes back with Known false, rating unknown and reason
 // "unknown algorithm": never an error.
 func Lookup(cat Category, name string) Algorithm {
 	if a, ok := exact[key{cat, name}]; ok {
@@ -112,7 +112,7 @@ func Lookup(cat Category, name string) Algorithm {
 			return p
 		}
 	}
-	return Algorithm{Name: name, Category: cat, Rating: Info, Reason: "unknown algorithm", XCrypto: supportOf(cat, name)}
+	return Algorithm{Name: name, Category: cat, Rating: Unknown, Reason: "unknown algorithm", XCrypto: supportOf(cat, name)}
 }
 
 // Table returns every row of the table, prefix rows with their trailing "*",

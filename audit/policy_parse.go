@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,7 +10,8 @@ import (
 )
 
 // ParsePolicy reads a policy in sshpin's text format, which also accepts
-// ssh-audit's policy files (their field names are aliases below).
+// ssh-audit's policy files as every ssh-audit version writes them (their
+// field names are aliases below; ssh-audit's policy.py is the reference).
 //
 // One "key = value" per line; blank lines and lines starting with # are
 // skipped, as is anything after " #". Lists separate names with commas or
@@ -17,31 +19,39 @@ import (
 //
 //	name = strict                      a label (quotes optional)
 //	version = 1                        a label
+//	banner = "SSH-2.0-OpenSSH_9.6"     the version line, exactly (ssh-audit)
 //	kex_algorithms = a, b              allowed key exchanges   (ssh-audit: key exchanges)
 //	host_key_algorithms = a, b         allowed host key algs   (ssh-audit: host keys)
 //	optional_host_key_algorithms = a   may be offered or not   (ssh-audit: optional host keys)
 //	ciphers = a, b                     allowed ciphers, both directions
 //	macs = a, b                        allowed MACs, both directions
-//	compression = none                 allowed compression     (ssh-audit: compressions)
+//	compression = none                 the compression list, exactly (ssh-audit: compressions)
 //	allow_subset = true                lists may be offered in part
 //	allow_reorder = true               lists may be offered in another order
+//	allow_algorithm_subset_and_reordering = true   both, for every list (ssh-audit)
+//	allow_hostkey_subset_and_reordering = true     both, for the host key list (ssh-audit)
 //	required = mlkem*, ssh-ed25519     patterns that must each match an offered algorithm
 //	forbidden = *-cbc, hmac-sha1*      patterns no offered algorithm may match
 //	host_key_types = ssh-ed25519       the types the host keys must have
 //	min_rsa_bits = 3072                smallest RSA host key (and CA key)
-//	hostkey_size_rsa-sha2-512 = 4096   a key's size (ssh-audit; exact unless allow_larger_keys)
-//	cakey_size_ALG = 4096              a certificate CA key's size (ssh-audit)
-//	allow_larger_keys = true           sizes are minimums (ssh-audit 3.2)
+//	host_key_sizes = {JSON}            per host key algorithm: {"hostkey_size": N,
+//	                                   "ca_key_type": T, "ca_key_size": N} (ssh-audit 3.3+)
+//	dh_modulus_sizes = {JSON}          per group-exchange algorithm: the smallest modulus (ssh-audit 3.3+)
+//	hostkey_size_ALG = 4096            a key's size (ssh-audit before 3.3)
+//	cakey_size_ALG = 4096              a certificate CA key's size (ssh-audit before 3.3)
+//	dh_modulus_size_ALG = 3072         a group-exchange modulus (ssh-audit before 3.3)
+//	allow_larger_keys = true           sizes are minimums, not exact (ssh-audit)
 //	require_strict_kex = true          kex-strict-s-v00@openssh.com must be offered
 //	require_post_quantum = true        a post-quantum key exchange must be offered
 //	max_rating = warn                  no offered algorithm may be rated worse
 //	nist_curves_fail = true            rate NIST curves fail for max_rating
 //
 // Without allow_subset and allow_reorder a list must match exactly, as in
-// ssh-audit. ssh-audit's banner and dh_modulus_size_* fields are accepted and
-// reported as not checked. A name listed in kex_algorithms that is a marker
-// (kex-strict-s-v00@openssh.com, ext-info-s) is not compared as an
-// algorithm; kex-strict-s turns on require_strict_kex.
+// ssh-audit. Sizes follow ssh-audit's convention (KeySize). In sshpin's
+// kex_algorithms a marker (kex-strict-s-v00@openssh.com, ext-info-s) is not
+// compared as an algorithm, and kex-strict-s turns on require_strict_kex;
+// in ssh-audit's "key exchanges" markers are names like any other and are
+// compared, as ssh-audit compares them.
 func ParsePolicy(r io.Reader) (*Policy, error) {
 	p := &Policy{}
 	seen := map[string]int{}
@@ -60,6 +70,9 @@ func ParsePolicy(r io.Reader) (*Policy, error) {
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
+		if k == "key exchanges" {
+			p.KexWithMarkers = true
+		}
 		if canon, ok := policyAliases[k]; ok {
 			k = canon
 		}
@@ -92,7 +105,14 @@ func (p *Policy) set(k, v string) error {
 		p.Name = unquote(v)
 	case "version":
 		p.Version = unquote(v)
+	case "banner":
+		b := strings.ReplaceAll(unquote(v), `\n`, "\n")
+		p.Banner = &b
 	case "kex_algorithms":
+		if p.KexWithMarkers {
+			p.KexAlgorithms = splitList(v)
+			return nil
+		}
 		p.KexAlgorithms = nil
 		for _, n := range splitList(v) {
 			if n == StrictKexServer {
@@ -128,9 +148,18 @@ func (p *Policy) set(k, v string) error {
 	case "allow_reorder":
 		p.AllowReorder, err = parseBool(v)
 	case "allow_algorithm_subset_and_reordering":
-		// ssh-audit 3.2's single switch for both.
+		// ssh-audit's single switch for both, host keys included.
 		p.AllowSubset, err = parseBool(v)
 		p.AllowReorder = p.AllowSubset
+		p.HostKeySubset = p.HostKeySubset || p.AllowSubset
+	case "allow_hostkey_subset_and_reordering":
+		var b bool
+		b, err = parseBool(v)
+		p.HostKeySubset = p.HostKeySubset || b
+	case "host_key_sizes":
+		err = p.setHostKeySizes(v)
+	case "dh_modulus_sizes":
+		err = p.setModulusSizes(v)
 	case "allow_larger_keys":
 		p.AllowLargerKeys, err = parseBool(v)
 	case "require_strict_kex":
@@ -141,8 +170,6 @@ func (p *Policy) set(k, v string) error {
 		p.Options.NISTCurvesFail, err = parseBool(v)
 	case "max_rating":
 		p.MaxRating, err = ParseSeverity(v)
-	case "banner":
-		p.Unchecked = append(p.Unchecked, "banner "+v)
 	case "client_policy":
 		var client bool
 		if client, err = parseBool(v); err == nil && client {
@@ -155,21 +182,15 @@ func (p *Policy) set(k, v string) error {
 }
 
 func (p *Policy) setSize(k, v string) error {
-	var m *map[string]int
 	var alg string
+	var ca, dh bool
 	switch {
 	case strings.HasPrefix(k, "hostkey_size_"):
-		m, alg = &p.HostKeySizes, strings.TrimPrefix(k, "hostkey_size_")
+		alg = strings.TrimPrefix(k, "hostkey_size_")
 	case strings.HasPrefix(k, "cakey_size_"):
-		m, alg = &p.CAKeySizes, strings.TrimPrefix(k, "cakey_size_")
+		alg, ca = strings.TrimPrefix(k, "cakey_size_"), true
 	case strings.HasPrefix(k, "dh_modulus_size_"):
-		if _, err := parseBits(v); err != nil {
-			return err
-		}
-		// The modulus a server picks for group exchange shows only in a
-		// key exchange, which a KEXINIT does not reach.
-		p.Unchecked = append(p.Unchecked, k+" = "+v)
-		return nil
+		alg, dh = strings.TrimPrefix(k, "dh_modulus_size_"), true
 	default:
 		return fmt.Errorf("unknown key")
 	}
@@ -180,10 +201,89 @@ func (p *Policy) setSize(k, v string) error {
 	if err != nil {
 		return err
 	}
-	if *m == nil {
-		*m = map[string]int{}
+	if dh {
+		if p.DHModulusSizes == nil {
+			p.DHModulusSizes = map[string]int{}
+		}
+		p.DHModulusSizes[alg] = bits
+		return nil
 	}
-	(*m)[alg] = bits
+	if p.HostKeySizes == nil {
+		p.HostKeySizes = map[string]KeySize{}
+	}
+	ks := p.HostKeySizes[alg]
+	if ca {
+		// The old format names no CA type; ssh-audit assumes RSA for RSA
+		// certificates and Ed25519 for every other.
+		ks.CASize, ks.CAType = bits, "ssh-ed25519"
+		if strings.Contains(alg, "rsa") {
+			ks.CAType = "ssh-rsa"
+		}
+	} else {
+		ks.Size = bits
+	}
+	p.HostKeySizes[alg] = ks
+	return nil
+}
+
+// maxPolicyJSON bounds a JSON value on one policy line.
+const maxPolicyJSON = 64 << 10
+
+func (p *Policy) setHostKeySizes(v string) error {
+	if len(v) > maxPolicyJSON {
+		return fmt.Errorf("longer than %d bytes", maxPolicyJSON)
+	}
+	var m map[string]struct {
+		Size   *int    `json:"hostkey_size"`
+		CAType *string `json:"ca_key_type"`
+		CASize *int    `json:"ca_key_size"`
+	}
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return fmt.Errorf("want a JSON object: %v", err)
+	}
+	if p.HostKeySizes == nil {
+		p.HostKeySizes = map[string]KeySize{}
+	}
+	for alg, e := range m {
+		if alg == "" {
+			return fmt.Errorf("no algorithm named")
+		}
+		var ks KeySize
+		if e.Size == nil || *e.Size <= 0 || *e.Size > 1<<16 {
+			return fmt.Errorf("%s: want a hostkey_size in bits", alg)
+		}
+		ks.Size = *e.Size
+		if e.CASize != nil {
+			if *e.CASize < 0 || *e.CASize > 1<<16 {
+				return fmt.Errorf("%s: want a ca_key_size in bits", alg)
+			}
+			ks.CASize = *e.CASize
+		}
+		if e.CAType != nil {
+			ks.CAType = *e.CAType
+		}
+		p.HostKeySizes[alg] = ks
+	}
+	return nil
+}
+
+func (p *Policy) setModulusSizes(v string) error {
+	if len(v) > maxPolicyJSON {
+		return fmt.Errorf("longer than %d bytes", maxPolicyJSON)
+	}
+	var m map[string]int
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return fmt.Errorf("want a JSON object of sizes: %v", err)
+	}
+	if p.DHModulusSizes == nil {
+		p.DHModulusSizes = map[string]int{}
+	}
+	for alg, n := range m {
+		if alg == "" || n <= 0 || n > 1<<16 {
+			return fmt.Errorf("%q: want a modulus size in bits", alg)
+		}
+		p.DHModulusSizes[alg] = n
+	}
 	return nil
 }
 

@@ -87,19 +87,20 @@ allow_larger_keys = true
 	if err != nil {
 		t.Fatal(err)
 	}
+	banner := "SSH-2.0-OpenSSH_8.0"
 	want = &Policy{
 		Name:                      "Docker policy: test7",
 		Version:                   "1",
-		HostKeySizes:              map[string]int{"rsa-sha2-256": 3072, "ssh-rsa-cert-v01@openssh.com": 3072},
-		CAKeySizes:                map[string]int{"ssh-rsa-cert-v01@openssh.com": 1024},
+		Banner:                    &banner,
+		HostKeySizes:              map[string]KeySize{"rsa-sha2-256": {Size: 3072}, "ssh-rsa-cert-v01@openssh.com": {Size: 3072, CAType: "ssh-rsa", CASize: 1024}},
+		DHModulusSizes:            map[string]int{"diffie-hellman-group-exchange-sha256": 8192},
 		HostKeyAlgorithms:         []string{"rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519"},
 		OptionalHostKeyAlgorithms: []string{"ssh-ed25519-cert-v01@openssh.com"},
-		KexAlgorithms:             []string{"curve25519-sha256", "curve25519-sha256@libssh.org"},
-		RequireStrictKex:          true,
+		KexAlgorithms:             []string{"curve25519-sha256", "curve25519-sha256@libssh.org", "kex-strict-s-v00@openssh.com"},
+		KexWithMarkers:            true,
 		Ciphers:                   []string{"chacha20-poly1305@openssh.com", "aes128-ctr"},
 		MACs:                      []string{"hmac-sha2-256-etm@openssh.com", "umac-128-etm@openssh.com"},
 		AllowLargerKeys:           true,
-		Unchecked:                 []string{`banner "SSH-2.0-OpenSSH_8.0"`, "dh_modulus_size_diffie-hellman-group-exchange-sha256 = 8192"},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got  %+v\nwant %+v", p, want)
@@ -180,15 +181,27 @@ func TestPolicyCheck(t *testing.T) {
 		{"exact size as ssh-audit", "hostkey_size_rsa-sha2-256 = 1024", keys, []f{
 			{Fail, "rsa-sha2-256", "", "key: key of 2048 bits, policy requires 1024"},
 		}},
-		{"CA key size", "cakey_size_ssh-ed25519-cert-v01@openssh.com = 4096\nallow_larger_keys = true",
+		{"CA key size", "host_key_sizes = {\"ssh-ed25519-cert-v01@openssh.com\": {\"hostkey_size\": 256, \"ca_key_type\": \"ssh-rsa\", \"ca_key_size\": 4096}}\nallow_larger_keys = true",
 			[]HostKey{{Type: "ssh-ed25519-cert-v01@openssh.com", Bits: 256, Cert: &CertInfo{CAType: "ssh-rsa", CABits: 2048}}}, []f{
-				{Fail, "ssh-ed25519-cert-v01@openssh.com", "", "key: certificate CA key of 2048 bits, policy requires at least 4096"},
+				{Fail, "ssh-ed25519-cert-v01@openssh.com", "", "key: certificate CA: key of 2048 bits, policy requires at least 4096"},
+			}},
+		{"CA key type", "host_key_sizes = {\"ssh-ed25519-cert-v01@openssh.com\": {\"hostkey_size\": 256, \"ca_key_type\": \"ssh-ed25519\", \"ca_key_size\": 256}}",
+			[]HostKey{{Type: "ssh-ed25519-cert-v01@openssh.com", Bits: 256, Cert: &CertInfo{CAType: "ssh-rsa", CABits: 2048}}}, []f{
+				{Fail, "ssh-ed25519-cert-v01@openssh.com", "", "key: certificate CA is ssh-rsa, policy requires ssh-ed25519"},
+			}},
+		{"ECDSA in ssh-audit's convention", "host_key_sizes = {\"ecdsa-sha2-nistp256\": {\"hostkey_size\": 512}, \"ecdsa-sha2-nistp384\": {\"hostkey_size\": 1056}}",
+			[]HostKey{{Type: "ecdsa-sha2-nistp256", Bits: 256}, {Type: "ecdsa-sha2-nistp384", Bits: 384}}, []f{
+				{Fail, "ecdsa-sha2-nistp384", "", "key: ECDSA key over P-384 (768 in ssh-audit's convention), policy requires P-521 (1056)"},
+			}},
+		{"offered key not collected is not checked", "host_key_sizes = {\"ssh-ed25519\": {\"hostkey_size\": 256}, \"ssh-dss\": {\"hostkey_size\": 160}}",
+			[]HostKey{{Type: "ssh-rsa", Bits: 2048}}, []f{
+				{Unknown, "ssh-ed25519", "", "key: not checked: the server offers it but its key was not collected"},
 			}},
 		{"keys not collected", "min_rsa_bits = 3072", nil, []f{
-			{Info, "", "", "key: host keys not checked: none were collected"},
+			{Unknown, "", "", "key: not checked: host keys were not collected (only the KEXINIT was read)"},
 		}},
-		{"ssh-audit leftovers reported as unchecked", "banner = \"SSH-2.0-x\"", keys, []f{
-			{Info, `banner "SSH-2.0-x"`, "", "not checked: a KEXINIT and host keys cannot show it"},
+		{"banner", "banner = \"SSH-2.0-x\"", keys, []f{
+			{Fail, "", "", `banner: banner "" differs from the policy's "SSH-2.0-x"`},
 		}},
 	}
 	for _, tt := range tests {

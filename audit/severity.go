@@ -6,22 +6,29 @@ import "fmt"
 type Severity string
 
 const (
-	Info Severity = "info" // neither good nor bad: markers, unknown names, notes
+	Info Severity = "info" // neither good nor bad: markers, notes
 	OK   Severity = "ok"
 	Warn Severity = "warn"
-	Fail Severity = "fail"
+	// Unknown is a name the table does not know (or a key of a type it
+	// cannot weigh): nobody has vouched for it. It ranks above warn and
+	// below fail, so --fail-on warn catches it and --fail-on unknown
+	// catches it without every warning.
+	Unknown Severity = "unknown"
+	Fail    Severity = "fail"
 )
 
 // rank orders severities so that "worst" and --fail-on are comparisons.
-// Info ranks below OK: an unknown name must never fail a CI run on its own.
+// Info ranks below OK: a marker or a note never fails a CI run.
 func (s Severity) rank() int {
 	switch s {
 	case OK:
 		return 1
 	case Warn:
 		return 2
-	case Fail:
+	case Unknown:
 		return 3
+	case Fail:
+		return 4
 	default:
 		return 0
 	}
@@ -34,10 +41,10 @@ func (s Severity) AtLeast(t Severity) bool { return s.rank() >= t.rank() }
 // (for --fail-on).
 func ParseSeverity(s string) (Severity, error) {
 	switch Severity(s) {
-	case Info, OK, Warn, Fail:
+	case Info, OK, Warn, Unknown, Fail:
 		return Severity(s), nil
 	}
-	return "", fmt.Errorf("audit: unknown severity %q (want fail, warn, ok or info)", s)
+	return "", fmt.Errorf("audit: unknown severity %q (want fail, unknown, warn, ok or info)", s)
 }
 
 // Worst is the highest severity among the findings, Info for none.

@@ -19,7 +19,9 @@ func TestWorstAndFailsOn(t *testing.T) {
 		{rep(Info, Info), Info, map[Severity]bool{Fail: false, Warn: false, OK: false, Info: true}},
 		{rep(OK, Info), OK, map[Severity]bool{Fail: false, Warn: false, OK: true}},
 		{rep(OK, Warn, Info), Warn, map[Severity]bool{Fail: false, Warn: true, OK: true, "": false}},
-		{rep(Fail, OK), Fail, map[Severity]bool{Fail: true, Warn: true}},
+		{rep(Fail, OK), Fail, map[Severity]bool{Fail: true, Warn: true, Unknown: true}},
+		{rep(Unknown, Warn), Unknown, map[Severity]bool{Fail: false, Unknown: true, Warn: true}},
+		{rep(Warn, OK), Warn, map[Severity]bool{Fail: false, Unknown: false, Warn: true}},
 	}
 	for i, tt := range tests {
 		if got := tt.r.Worst(); got != tt.worst {
@@ -34,7 +36,7 @@ func TestWorstAndFailsOn(t *testing.T) {
 }
 
 func TestParseSeverity(t *testing.T) {
-	for _, s := range []string{"fail", "warn", "ok", "info"} {
+	for _, s := range []string{"fail", "unknown", "warn", "ok", "info"} {
 		if got, err := ParseSeverity(s); err != nil || string(got) != s {
 			t.Errorf("ParseSeverity(%q) = %q, %v", s, got, err)
 		}

@@ -91,9 +91,11 @@ func terrapinFindings(t TerrapinResult) []Finding {
 			f.Severity = OK
 			f.Reason = "mitigated by strict key exchange (" + StrictKexServer + "): " + v.String()
 		} else {
-			// ssh-audit rates this warn: the attack drops messages
-			// (extension negotiation) but does not reveal plaintext.
-			f.Severity = Warn
+			// Fail, as ssh-audit rates it: the attack silently drops
+			// messages (extension negotiation, and with it the
+			// keystroke-timing and signature-algorithm extensions), and
+			// the countermeasure has shipped since OpenSSH 9.6.
+			f.Severity = Fail
 			f.Reason = "exposed: " + v.String() + " offered without strict key exchange (" + StrictKexServer + ")"
 		}
 		out = append(out, f)

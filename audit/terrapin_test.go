@@ -86,7 +86,7 @@ func TestCheckTerrapin(t *testing.T) {
 			for _, f := range fs {
 				want := OK
 				if tt.exposed {
-					want = Warn
+					want = Fail
 				}
 				if f.Severity != want || f.Category != Terrapin {
 					t.Errorf("finding %+v, want severity %s", f, want)

@@ -32,7 +32,7 @@ const (
 // that concerns the server. Phase says how far the conversation got.
 type Error struct {
 	Kind   Kind
-	Phase  string // "connect", "banner" or "kexinit"
+	Phase  string // "connect", "banner", "kexinit" or "gex"
 	Detail string // worded for a person
 	Err    error  // the underlying error, if any
 }
@@ -71,6 +71,7 @@ func classify(err error, phase string, received int) error {
 			"connect": "connecting",
 			"banner":  "waiting for the server's version line",
 			"kexinit": "waiting for the server's KEXINIT",
+			"gex":     "waiting for the server's group-exchange group",
 		}[phase]
 		return &Error{KindTimeout, phase, fmt.Sprintf("timed out %s (%d bytes received)", what, received), err}
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
@@ -78,6 +79,7 @@ func classify(err error, phase string, received int) error {
 			"connect": "before the connection was set up",
 			"banner":  "before sending a version line",
 			"kexinit": "before sending its KEXINIT",
+			"gex":     "once group exchange was chosen, before sending a group",
 		}[phase]
 		return &Error{KindClosed, phase, fmt.Sprintf("server closed the connection %s (%d bytes received)", what, received), err}
 	case errors.Is(err, syscall.ECONNREFUSED):

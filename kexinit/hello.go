@@ -2,6 +2,7 @@ package kexinit
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 )
 
@@ -19,12 +20,20 @@ type Hello struct {
 // until it has both or hits a bound in lim; a deadline is the caller's to set
 // on the connection.
 func ReadHello(r io.Reader, lim Limits) (*Hello, error) {
+	h, _, err := readHello(r, lim)
+	return h, err
+}
+
+// readHello is ReadHello that also returns a reader positioned just after
+// the KEXINIT, for a caller that goes on into the key exchange (the group
+// exchange read): the bytes buffered past the KEXINIT are not lost.
+func readHello(r io.Reader, lim Limits) (*Hello, io.Reader, error) {
 	lim = lim.orDefault()
 	br := bufio.NewReaderSize(r, 4096)
 	banner, preamble, lines, received, err := readBanner(br, lim)
 	h := &Hello{Banner: banner, Preamble: preamble, PreambleLines: lines}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &packetScanner{lim: lim}
 	buf := make([]byte, 4096)
@@ -33,15 +42,15 @@ func ReadHello(r io.Reader, lim Limits) (*Hello, error) {
 		if n > 0 {
 			done, ferr := s.feed(buf[:n])
 			if ferr != nil {
-				return nil, ferr
+				return nil, nil, ferr
 			}
 			if done {
 				h.KexInit, h.Payload, h.Skipped = s.kex, s.payload, s.skipped
-				return h, nil
+				return h, io.MultiReader(bytes.NewReader(s.rest), br), nil
 			}
 		}
 		if err != nil {
-			return nil, classify(err, "kexinit", received+s.received)
+			return nil, nil, classify(err, "kexinit", received+s.received)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 // Package kexinit reads an SSH server's hello, its version line and its first
 // SSH_MSG_KEXINIT, straight off the wire, without any key exchange. It works
 // on servers no client can negotiate with, because it never negotiates.
+// Beyond the hello it reads only what a key exchange sends in the clear
+// before any computation: the group-exchange group (gex.go) and the host
+// key of the server's reply (hostkey.go, the Tap), then hangs up.
 package kexinit
 
 import (

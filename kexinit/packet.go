@@ -68,6 +68,7 @@ type packetScanner struct {
 	skipped  int
 	payload  []byte
 	kex      *KexInit
+	rest     []byte // bytes after the KEXINIT packet
 }
 
 // feed adds p and reports whether the KEXINIT has been parsed.
@@ -96,7 +97,7 @@ func (s *packetScanner) feed(p []byte) (bool, error) {
 			if err != nil {
 				return false, &Error{Kind: KindMalformed, Phase: "kexinit", Detail: malformedDetail(err), Err: err}
 			}
-			s.kex, s.payload, s.buf = k, payload, nil
+			s.kex, s.payload, s.rest, s.buf = k, payload, s.buf, nil
 			return true, nil
 		case msgIgnore, msgDebug, msgUnimplemented:
 			s.skipped++

@@ -65,6 +65,7 @@ func quote(list []string) string {
 var profiles = []Profile{
 	xcryptoProfile(),
 	xcryptoLegacyProfile(),
+	xcryptoDefaultProfile(),
 	openSSH10,
 	openSSH92,
 	openSSH74,

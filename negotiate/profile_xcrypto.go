@@ -76,3 +76,41 @@ func xcryptoLegacyProfile() Profile {
 		SetHostKeyAlgorithms: `ssh.ClientConfig{HostKeyAlgorithms: []string{{quoted}}}`,
 	}
 }
+
+// xcryptoDefaultProfile is a Go program that leaves ssh.ClientConfig's
+// algorithm lists empty: x/crypto then sends its unexported defaults
+// (common.go's defaultKexAlgos, defaultCiphers, defaultMACs and
+// defaultHostKeyAlgos, v0.58.0), which still carry group14-sha1,
+// hmac-sha1-96, ssh-rsa and ssh-dss, and rank ECDSA host keys before RSA
+// and Ed25519: against a server with all three it verifies the ECDSA key.
+// TestXCryptoDefaultProfileIsWhatXCryptoSends
+// checks the lists against a real default client's KEXINIT.
+func xcryptoDefaultProfile() Profile {
+	p := Profile{
+		Name:        "xcrypto-default",
+		Description: "a Go program using golang.org/x/crypto/ssh with a default ClientConfig (no algorithm lists set)",
+		KexAlgos: append(withLibsshAlias([]string{"mlkem768x25519-sha256", "curve25519-sha256", "ecdh-sha2-nistp256", "ecdh-sha2-nistp384",
+			"ecdh-sha2-nistp521", "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1"}), xcryptoMarkers...),
+		HostKeyAlgos: []string{
+			"rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com",
+			"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+			"ssh-ed25519-cert-v01@openssh.com",
+			"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", "ssh-dss", "ssh-ed25519",
+		},
+		Ciphers:              []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"},
+		MACs:                 []string{"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1", "hmac-sha1-96"},
+		Compression:          []string{"none"},
+		SetHostKeyAlgorithms: `ssh.ClientConfig{HostKeyAlgorithms: []string{{quoted}}}`,
+	}
+	p.Enable = xcryptoEnable(notIn(ssh.InsecureAlgorithms(), p))
+	return p
+}
+
+// notIn is avail without the names p already offers.
+func notIn(avail ssh.Algorithms, p Profile) ssh.Algorithms {
+	drop := func(names, have []string) []string {
+		return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(have, n) })
+	}
+	return ssh.Algorithms{KeyExchanges: drop(avail.KeyExchanges, p.KexAlgos), Ciphers: drop(avail.Ciphers, p.Ciphers),
+		MACs: drop(avail.MACs, p.MACs), HostKeys: drop(avail.HostKeys, p.HostKeyAlgos)}
+}

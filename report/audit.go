@@ -1,10 +1,13 @@
 package report
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/sshpin/sshpin/audit"
 	"github.com/sshpin/sshpin/scan"
@@ -13,19 +16,21 @@ import (
 // AuditResult is one target's audit: the scan it rests on, the ratings,
 // and the policy's verdict when a policy was given.
 type AuditResult struct {
-	Scan   *scan.Result
-	Report *audit.Report   // nil when the target gave no KEXINIT
-	Policy []audit.Finding // nil without a policy
-	Clones []string        // other targets of this run presenting one of its keys
+	Scan    *scan.Result
+	Report  *audit.Report   // nil when the target gave no KEXINIT
+	Policy  []audit.Finding // nil without a policy
+	Verdict *audit.Verdict  // nil without a policy
+	Clones  []string        // other targets of this run presenting one of its keys
 }
 
 // AuditRecord is one target's JSON line: the scan record plus the audit.
 type AuditRecord struct {
 	Record
-	Audit  *audit.Report   `json:"audit,omitempty"`
-	Policy []audit.Finding `json:"policy,omitempty"`
-	Clones []string        `json:"same_key_as,omitempty"`
-	Worst  audit.Severity  `json:"worst,omitempty"`
+	Audit   *audit.Report   `json:"audit,omitempty"`
+	Policy  []audit.Finding `json:"policy,omitempty"`
+	Verdict *audit.Verdict  `json:"policy_verdict,omitempty"`
+	Clones  []string        `json:"same_key_as,omitempty"`
+	Worst   audit.Severity  `json:"worst,omitempty"`
 }
 
 // HostKeys adapts scanned keys to what audit rates.
@@ -33,10 +38,35 @@ func HostKeys(keys []scan.Key) []audit.HostKey {
 	var out []audit.HostKey
 	for _, k := range keys {
 		hk := audit.HostKey{Type: k.Type, Bits: k.Bits}
+		if k.Key != nil {
+			hk.Blob = k.Key.Marshal()
+			if c, ok := k.Key.(*ssh.Certificate); ok {
+				hk.Blob = c.Key.Marshal()
+			}
+		}
 		if k.Cert != nil {
 			hk.Cert = &audit.CertInfo{CAType: k.Cert.CAType, CABits: scan.Bits(k.Cert.Cert.SignatureKey)}
 		}
 		out = append(out, hk)
+	}
+	return out
+}
+
+// AuditKeys are the keys audit rates: every key the scan proved, and the
+// keys this client refused to parse (an RSA exponent over 24 bits), rated
+// from the blob the server sent in the clear and marked as not proved.
+func AuditKeys(r *scan.Result) []audit.HostKey {
+	out := HostKeys(r.Keys)
+	for _, n := range r.NotRetrieved {
+		typ, b64, ok := strings.Cut(n.PublicKey, " ")
+		if !ok {
+			continue
+		}
+		blob, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			continue
+		}
+		out = append(out, audit.HostKey{Type: typ, Blob: blob, Unproved: true})
 	}
 	return out
 }
@@ -66,7 +96,7 @@ func (a *AuditResult) Worst() audit.Severity {
 
 // NewAuditRecord builds the JSON line.
 func NewAuditRecord(a *AuditResult) AuditRecord {
-	return AuditRecord{Record: NewRecord(a.Scan, true), Audit: a.Report, Policy: a.Policy, Clones: a.Clones, Worst: a.Worst()}
+	return AuditRecord{Record: NewRecord(a.Scan, true), Audit: a.Report, Policy: a.Policy, Verdict: a.Verdict, Clones: a.Clones, Worst: a.Worst()}
 }
 
 // SameKeys finds host keys presented by more than one target of a run:
@@ -147,6 +177,19 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	default:
 		b.WriteString("terrapin (CVE-2023-48795): not exposed (no chacha20-poly1305, no CBC with EtM)\n")
 	}
+	if gx := a.Report.GEX; gx != nil {
+		b.WriteString(gexLine(gx))
+	}
+	if v := a.Verdict; v != nil {
+		fmt.Fprintf(&b, "policy %s: %s", safe(v.Policy), v.Result)
+		switch {
+		case v.Result == audit.PolicyFailed:
+			fmt.Fprintf(&b, " (%d findings)", v.Failures)
+		case v.Unchecked > 0:
+			fmt.Fprintf(&b, " (%d items could not be checked)", v.Unchecked)
+		}
+		b.WriteString("\n")
+	}
 	if len(a.Report.PostQuantumKex) > 0 {
 		fmt.Fprintf(&b, "post-quantum kex: %s\n", strings.Join(a.Report.PostQuantumKex, ", "))
 	} else {
@@ -170,9 +213,42 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 			fmt.Fprintf(&b, "    (%s)\n", f.Note)
 		}
 	}
+	for i, x := range a.Report.Advice {
+		if i == 0 {
+			sw := string(x.Software)
+			if sw == "" {
+				sw = "this server"
+			}
+			fmt.Fprintf(&b, "advice for %s:\n", sw)
+		}
+		fmt.Fprintf(&b, "  %s: %s\n", x.Kind, safe(x.Text))
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// gexLine sums up the group-exchange measures on one line.
+func gexLine(gx *audit.GroupExchange) string {
+	if gx.Skipped != "" {
+		return "group exchange moduli: not measured (" + safe(gx.Skipped) + ")\n"
+	}
+	part := func(who string, m *audit.ModulusMeasure) string {
+		switch {
+		case m == nil:
+			return ""
+		case m.Measured():
+			return fmt.Sprintf("%s %d bits", who, m.Bits)
+		case m.Broken:
+			return who + " broke the exchange"
+		}
+		return who + " not measured"
+	}
+	parts := []string{part("modern client", gx.Modern)}
+	if gx.Smallest != nil && (gx.Modern == nil || *gx.Smallest != *gx.Modern) {
+		parts = append(parts, part("smallest given", gx.Smallest))
+	}
+	return "group exchange moduli: " + strings.Join(parts, ", ") + "\n"
 }
 
 func shortDir(d string) string {

@@ -38,6 +38,10 @@ type NotRetrieved struct {
 	Type       string   `json:"type"`
 	Algorithms []string `json:"algorithms"`
 	Reason     string   `json:"reason"`
+	// PublicKey is the key the server sent when this client refused to
+	// parse it (an RSA exponent over 24 bits): read in the clear, never
+	// proved, kept so that audit can rate it.
+	PublicKey string `json:"public_key,omitempty"`
 }
 
 // Result is what one target gave. Err is set when nothing useful could be
@@ -84,9 +88,17 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 	// assertion when a client picks one; ssh-keyscan still lists its
 	// other keys, and so must we.
 	dropped := ""
+	var refused *RefusedKeyError
 	if key != nil {
 		r.Keys = append(r.Keys, *key)
 		got[familyOf(key.Algorithm)] = true
+	} else if errors.As(err, &refused) {
+		// Not a failure of the scan: no client built on x/crypto can
+		// prove this key, and the other types are still to collect.
+		f := familyOf(chosen(algs.hostKeys, hello))
+		r.NotRetrieved = append(r.NotRetrieved, refusedEntry(f, hello, refused))
+		got[f] = true
+		err = nil
 	} else if err != nil && !isNegotiation(err) {
 		dropped = familyOf(chosen(algs.hostKeys, hello))
 		if !hungUp(err) || dropped == "" {
@@ -98,7 +110,7 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 	if err != nil {
 		// No key at all: every offered type is reported with the reason.
 		for _, f := range families(hello.KexInit.ServerHostKeyAlgos) {
-			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, negotiationReason(err, f, algs)})
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{Type: f.name, Algorithms: f.offered, Reason: negotiationReason(err, f, algs)})
 		}
 		return r.finish()
 	}
@@ -113,11 +125,11 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 		}
 		use := f.usable(algs)
 		if len(use) == 0 {
-			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, f.whyNot(algs)})
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{Type: f.name, Algorithms: f.offered, Reason: f.whyNot(algs)})
 			continue
 		}
 		if stop != nil {
-			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, "not tried: " + describe(stop)})
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{Type: f.name, Algorithms: f.offered, Reason: "not tried: " + describe(stop)})
 			failed = append(failed, f.name)
 			continue
 		}
@@ -131,14 +143,17 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 				continue
 			}
 		}
+		if errors.As(err, &refused) {
+			r.NotRetrieved = append(r.NotRetrieved, refusedEntry(f.name, hello, refused))
+			continue
+		}
 		if f.name == dropped && hungUp(err) {
 			// Twice, and on this type alone: the server's defect, not a
 			// failure to scan it. Its other keys are the whole answer.
-			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered,
-				"the server hangs up whenever this type is negotiated (twice): it offers a host key type it cannot serve"})
+			r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{Type: f.name, Algorithms: f.offered, Reason: "the server hangs up whenever this type is negotiated (twice): it offers a host key type it cannot serve"})
 			continue
 		}
-		r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{f.name, f.offered, describe(err)})
+		r.NotRetrieved = append(r.NotRetrieved, NotRetrieved{Type: f.name, Algorithms: f.offered, Reason: describe(err)})
 		failed = append(failed, f.name)
 		if firstErr == nil {
 			firstErr = err
@@ -156,6 +171,16 @@ func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 		return familyIndex(fams, a.Algorithm) - familyIndex(fams, b.Algorithm)
 	})
 	return r.finish()
+}
+
+func refusedEntry(name string, hello *kexinit.Hello, e *RefusedKeyError) NotRetrieved {
+	var offered []string
+	for _, f := range families(hello.KexInit.ServerHostKeyAlgos) {
+		if f.name == name {
+			offered = f.offered
+		}
+	}
+	return NotRetrieved{Type: name, Algorithms: offered, Reason: e.Error(), PublicKey: authorizedKey(e.Type, e.Blob)}
 }
 
 func familyIndex(fams []family, algo string) int {
@@ -240,6 +265,9 @@ func (r *Result) handshake(ctx context.Context, algs *clientAlgorithms, hostKeys
 	}
 	if err == nil || errors.Is(err, errCaptured) {
 		err = errors.New("scan: handshake ended without a host key")
+	}
+	if rk := refusedKey(tap.HostKeyBlob()); rk != nil && hello != nil {
+		return nil, hello, rk
 	}
 	// The tap's error names the bound or the field the server broke; the
 	// handshake's only says the stream ended.
