@@ -181,7 +181,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		b.WriteString(gexLine(gx))
 	}
 	if v := a.Verdict; v != nil {
-		fmt.Fprintf(&b, "policy %s: %s", safe(v.Policy), v.Result)
+		fmt.Fprintf(&b, "policy %s: %s", Safe(v.Policy), v.Result)
 		switch {
 		case v.Result == audit.PolicyFailed:
 			fmt.Fprintf(&b, " (%d findings)", v.Failures)
@@ -221,7 +221,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 			}
 			fmt.Fprintf(&b, "advice for %s:\n", sw)
 		}
-		fmt.Fprintf(&b, "  %s: %s\n", x.Kind, safe(x.Text))
+		fmt.Fprintf(&b, "  %s: %s\n", x.Kind, Safe(x.Text))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -231,7 +231,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 // gexLine sums up the group-exchange measures on one line.
 func gexLine(gx *audit.GroupExchange) string {
 	if gx.Skipped != "" {
-		return "group exchange moduli: not measured (" + safe(gx.Skipped) + ")\n"
+		return "group exchange moduli: not measured (" + Safe(gx.Skipped) + ")\n"
 	}
 	part := func(who string, m *audit.ModulusMeasure) string {
 		switch {
