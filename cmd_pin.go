@@ -316,7 +316,6 @@ Examples:
   sshpin check --pinned host.keys --from fleet.jsonl`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
 			&cli.StringFlag{Name: "baseline", Usage: "also report algorithm drift against the baseline `FILE` written by pin --baseline", TakesFile: true},
 			&cli.StringFlag{Name: "policy", Usage: "also check the algorithms against a built-in policy `NAME` (" + strings.Join(audit.BuiltinPolicies(), ", ") + ") or a policy FILE; a fail is drift"},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
@@ -386,12 +385,9 @@ func lookup(files []*knownhosts.File, t target.Target) (*knownhosts.Match, error
 }
 
 func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
-	format := cmd.String("format")
-	if cmd.Bool("json") {
-		format = "json"
-	}
-	if format != "table" && format != "json" && format != "markdown" {
-		return &usageError{msg: fmt.Sprintf("--format %q: want table, json or markdown", format)}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
 	}
 	opts, err := scanOptions(cmd)
 	if err != nil {
@@ -414,13 +410,15 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	// OpenSSH would skip is not a clean bill of health: the run ends with 2
 	// unless there is drift to report. Counting them is cheap; a full lint
 	// is not, on a large file, and is lint's job.
-	malformed := 0
+	var notes report.CheckNotes
 	for _, f := range files {
-		if n := invalidLines(f); n > 0 {
-			malformed += n
-			e.warnf("%s has %d malformed lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
+		bad := invalidLines(f)
+		for _, l := range bad {
+			e.warnf("%s", l)
 		}
+		notes.Malformed = append(notes.Malformed, bad...)
 	}
+	malformed := len(notes.Malformed)
 	policy, err := e.loadPolicy(cmd.String("policy"))
 	if err != nil {
 		return err
@@ -455,6 +453,18 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			for _, h := range hosts {
 				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
 			}
+			// Hosts pinned only through a CA: those a line names are
+			// checked (their certificate must verify); a pattern names no
+			// host, and is said to be skipped rather than silently passed.
+			named, unnamed := f.Authorities()
+			for _, h := range named {
+				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
+			}
+			for _, l := range unnamed {
+				why := fmt.Sprintf("%s:%d: @cert-authority for %s names no host to check (a pattern or hashed): give its hosts as targets", f.Name, l.Num, strings.Join(l.Hosts, ","))
+				notes.Skipped = append(notes.Skipped, why)
+				e.warnf("skipped: %s", why)
+			}
 		}
 		if len(targets) == 0 {
 			return &usageError{msg: "the pinned file names no plain host to check", hint: "sshpin check --pinned FILE TARGET..."}
@@ -481,6 +491,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			} else if f, err := knownhosts.ReadFile(writePath); err == nil {
 				if m, err := f.Lookup(r.Target.Host, r.Target.Port); err == nil {
 					h = report.Check(m, r)
+					h.MarkTrusted(writePath)
 				}
 			}
 		}
@@ -490,6 +501,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
 			if bh := base.Host(r.Target.String()); bh != nil {
 				h.Algos = bh.Diff(r.Hello.KexInit)
+				h.Hello = report.HelloDrift(bh, r.Hello)
 			} else {
 				e.warnf("%s: not in the baseline %s; algorithms not checked", r.Target, base.Name)
 			}
@@ -501,17 +513,19 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			unverified++
 		}
 		checks = append(checks, h)
-		if format == "json" {
+		if format == report.FormatJSON {
 			if err := report.WriteJSON(e.stdout, report.NewCheckRecord(h)); err != nil {
 				return &exitError{exitFailure, err}
 			}
 		}
 	}
 	switch format {
-	case "table":
-		err = report.CheckTable(e.stdout, checks)
-	case "markdown":
-		err = report.CheckMarkdown(e.stdout, checks)
+	case report.FormatTable:
+		err = report.CheckTable(e.stdout, checks, notes)
+	case report.FormatPlain:
+		err = report.CheckPlain(e.stdout, checks, notes)
+	case report.FormatMarkdown:
+		err = report.CheckMarkdown(e.stdout, checks, notes)
 	}
 	if err != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
@@ -520,23 +534,33 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	case ctx.Err() != nil:
 		return outcome(ctx, results)
 	case drift > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, total)}
+		return &exitError{exitFindings, fmt.Errorf("%d of %s drifted from their pins", drift, report.Plural(total, "host"))}
 	case unverified > 0:
-		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, total)}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s could not be verified", unverified, report.Plural(total, "host"))}
 	case malformed > 0:
-		return &exitError{exitFailure, fmt.Errorf("the pinned file has %d malformed lines: fix them (sshpin lint shows where)", malformed)}
+		return &exitError{exitFailure, fmt.Errorf("the pinned file has %s (listed above): OpenSSH skips them, so a pin you think you have may not be there", report.Plural(malformed, "malformed line"))}
 	}
 	return nil
 }
 
-func invalidLines(f *knownhosts.File) int {
-	n := 0
+// invalidLines names each line of f OpenSSH would skip, as
+// "file:line: what is wrong".
+func invalidLines(f *knownhosts.File) []string {
+	var out []string
 	for _, l := range f.Lines {
-		if l.Kind == knownhosts.Invalid {
-			n++
+		if l.Kind != knownhosts.Invalid {
+			continue
 		}
+		msg := "malformed line"
+		var se *knownhosts.SyntaxError
+		if errors.As(l.Err, &se) {
+			msg = se.Msg
+		} else if l.Err != nil {
+			msg = strings.TrimPrefix(l.Err.Error(), "knownhosts: ")
+		}
+		out = append(out, fmt.Sprintf("%s:%d: %s", f.Name, l.Num, msg))
 	}
-	return n
+	return out
 }
 
 // trustOnFirstUse pins an unknown host's keys, loudly. It is only called
@@ -556,7 +580,7 @@ func (e *env) trustOnFirstUse(path string, r *scan.Result) error {
 		return f.Apply(ch)
 	})
 	if err == nil {
-		e.warnf("warning: trusted %s on first use: pinned %d keys into %s without verification", r.Target, len(keys), path)
+		e.warnf("warning: trusted %s on first use: pinned %s into %s without verification", r.Target, report.Plural(len(keys), "key"), path)
 	}
 	return err
 }

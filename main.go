@@ -92,7 +92,9 @@ func (e *env) hintf(format string, args ...any) {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// Human output is laid out for the terminal's width; the renderers
+	// read it from the writer.
+	e := &env{stdin: stdin, stdout: &report.Sized{Writer: stdout, Width: terminalWidth(stdout, os.Getenv)}, stderr: stderr}
 	root := e.rootCommand()
 	err := root.Run(ctx, args)
 	var ee *exitError
@@ -135,6 +137,7 @@ func setUsageErrors(c *cli.Command) {
 
 func (e *env) rootCommand() *cli.Command {
 	root := e.commandTree()
+	refuseUnusedFlags(root)
 	setUsageErrors(root)
 	return root
 }
@@ -155,6 +158,13 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 		ErrWriter:       e.stderr,
 		Reader:          e.stdin,
 		HideHelpCommand: true,
+		// sshpin completion bash|zsh|fish prints the script; the shell
+		// then asks sshpin itself for the words (--generate-shell-completion).
+		EnableShellCompletion: true,
+		ConfigureShellCompletionCommand: func(c *cli.Command) {
+			c.Hidden = false
+			c.Usage = "print the shell completion script for bash, zsh, fish or pwsh"
+		},
 		ExitErrHandler:  func(context.Context, *cli.Command, error) {},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Present() {
@@ -167,7 +177,8 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			&cli.IntFlag{Name: "concurrency", Value: 64, Usage: "targets worked on at once (capped to what the open-file limit allows)"},
 			&cli.StringFlag{Name: "shard", Usage: "work on share `I/N` of the targets only (1 <= I <= N): N runs with the same list split it exactly"},
 			&cli.DurationFlag{Name: "pace", Usage: "least time between two connections to one target (stays under sshd's PerSourcePenalties)"},
-			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table (fitted to the terminal's width), plain (one record per line, for grep and awk), markdown (for $GITHUB_STEP_SUMMARY), json (JSON Lines)"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target (--format json)"},
 			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE`, one per line (- for stdin)", TakesFile: true},
 		},
 		Commands: []*cli.Command{
@@ -180,6 +191,23 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			e.diagnoseCommand(),
 			e.demoCommand(),
 			e.sftpCommand(),
+			e.versionCommand(),
+			e.manCommand(),
+		},
+	}
+}
+
+// versionCommand makes 'sshpin version' say what --version says.
+func (e *env) versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print sshpin's version (as --version does)",
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Present() {
+				return &usageError{msg: "sshpin version takes no argument"}
+			}
+			cli.ShowVersion(cmd.Root())
+			return nil
 		},
 	}
 }

@@ -110,21 +110,23 @@ func SameKeys(results []*scan.Result) map[int][]string {
 
 // AuditTable renders one target's audit for a person: every finding in the
 // server's order, then Terrapin, post-quantum readiness, key reuse and the
-// sshd_config lines that would fix what failed.
+// sshd_config lines that would fix what failed. A reason goes on a line of
+// its own under its row when the row would not fit.
 func AuditTable(w io.Writer, a *AuditResult) error {
 	r := a.Scan
-	head := r.Target.String()
+	width := WidthOf(w)
+	head := safe(r.Target.String())
 	if r.Hello != nil {
 		head += "  " + safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, safe(scan.Describe(r.Err)))
+		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, safe(scan.Describe(r.Err))), width)+"\n")
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "%s  (worst: %s)\n", head, a.Worst()); err != nil {
+	if _, err := io.WriteString(w, wrapText(fmt.Sprintf("%s  (worst: %s)", head, a.Worst()), width)); err != nil {
 		return err
 	}
-	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIRECTION", "REASON")
+	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIR", "REASON").under(4, "", true)
 	for _, f := range a.Findings() {
 		if err := t.Append([]string{string(f.Severity), string(f.Category), safe(f.Algorithm), shortDir(f.Direction), safe(f.Reason)}); err != nil {
 			return err
@@ -133,6 +135,13 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
+	_, err := io.WriteString(w, wrapText(auditNotes(a), width)+"\n")
+	return err
+}
+
+// auditNotes are the lines after the table.
+func auditNotes(a *AuditResult) string {
+	r := a.Scan
 	var b strings.Builder
 	tp := a.Report.Terrapin
 	switch {
@@ -153,7 +162,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		b.WriteString("post-quantum kex: none offered\n")
 	}
 	for _, c := range a.Clones {
-		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", c)
+		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", safe(c))
 	}
 	for _, n := range r.NotRetrieved {
 		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", safe(n.Type), safe(n.Reason))
@@ -170,9 +179,57 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 			fmt.Fprintf(&b, "    (%s)\n", f.Note)
 		}
 	}
-	b.WriteString("\n")
+	return b.String()
+}
+
+// AuditPlain is one line per finding: target, rating, category,
+// algorithm, direction, then the reason as free text; then one line per
+// note (terrapin, post-quantum, same-key, not-retrieved, fix).
+func AuditPlain(w io.Writer, a *AuditResult) error {
+	name := plainField(a.Scan.Target.String())
+	var b strings.Builder
+	if a.Report == nil {
+		fmt.Fprintf(&b, "%s error - - - %s\n", name, safe(scan.Describe(a.Scan.Err)))
+	} else {
+		for _, f := range a.Findings() {
+			fmt.Fprintf(&b, "%s %s %s %s %s %s\n", name, f.Severity, f.Category, plainField(f.Algorithm), plainField(shortDir(f.Direction)), safe(f.Reason))
+		}
+		for _, l := range strings.Split(strings.TrimSpace(auditNotes(a)), "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasSuffix(l, ":") {
+				continue
+			}
+			fmt.Fprintf(&b, "%s note - - - %s\n", name, safe(l))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// AuditMarkdown is one section per target.
+func AuditMarkdown(w io.Writer, a *AuditResult) error {
+	m := &md{}
+	head := a.Scan.Target.String()
+	if a.Report == nil {
+		m.heading(head)
+		m.para("error: " + scan.Describe(a.Scan.Err))
+		return m.flush(w)
+	}
+	m.heading(fmt.Sprintf("%s (worst: %s)", head, a.Worst()))
+	if a.Scan.Hello != nil {
+		m.para(a.Scan.Hello.Banner.Raw)
+	}
+	m.header("rating", "category", "algorithm", "direction", "reason")
+	for _, f := range a.Findings() {
+		rating := string(f.Severity)
+		if f.Severity == audit.Fail {
+			rating = "**fail**"
+		}
+		m.row(rating, string(f.Category), code(f.Algorithm), shortDir(f.Direction), mdCell(f.Reason))
+	}
+	m.end()
+	m.b.WriteString("```\n" + auditNotes(a) + "```\n\n")
+	return m.flush(w)
 }
 
 func shortDir(d string) string {
