@@ -85,6 +85,10 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	threshold, err := audit.ParseSeverity(cmd.String("fail-on"))
 	if err != nil || (threshold != audit.Fail && threshold != audit.Warn) {
 		return &usageError{msg: fmt.Sprintf("--fail-on %q: want fail or warn", cmd.String("fail-on"))}
@@ -128,9 +132,14 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		if w := a.Worst(); w != "" && w.AtLeast(threshold) {
 			findings = true
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, report.NewAuditRecord(a))
-		} else {
+		case report.FormatPlain:
+			err = report.AuditPlain(e.stdout, a)
+		case report.FormatMarkdown:
+			err = report.AuditMarkdown(e.stdout, a)
+		default:
 			err = report.AuditTable(e.stdout, a)
 		}
 		if err != nil {
@@ -176,6 +185,10 @@ Examples:
 
 func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 	targets, opts, err := e.targetsAndOptions(cmd)
+	if err != nil {
+		return err
+	}
+	format, err := outputFormat(cmd)
 	if err != nil {
 		return err
 	}
@@ -232,9 +245,14 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 				}
 			}
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, report.NewDiagnoseRecord(d))
-		} else {
+		case report.FormatPlain:
+			err = report.DiagnosePlain(e.stdout, d)
+		case report.FormatMarkdown:
+			err = report.DiagnoseMarkdown(e.stdout, d)
+		default:
 			err = report.DiagnoseText(e.stdout, d)
 		}
 		if err != nil {

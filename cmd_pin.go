@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,6 +58,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	path := cmd.String("pinned")
 	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
 	if ctx.Err() != nil {
@@ -94,6 +99,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	refused, failed := 0, 0
 	var pinned []*scan.Result
+	var md strings.Builder
+	if format == report.FormatMarkdown {
+		md.WriteString("| target | status | type | fingerprint | note |\n|---|---|---|---|---|\n")
+	}
 	for _, o := range outcomes {
 		switch o.status {
 		case "refused":
@@ -103,12 +112,28 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		default:
 			pinned = append(pinned, o.r)
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, o.record())
-		} else {
-			_, err = fmt.Fprintln(e.stdout, o.text())
+		case report.FormatPlain:
+			for _, l := range o.plain() {
+				if _, err = fmt.Fprintln(e.stdout, strings.Join(l, " ")); err != nil {
+					break
+				}
+			}
+		case report.FormatMarkdown:
+			for _, l := range o.plain() {
+				fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", report.MarkdownCell(l[0]), l[1], report.MarkdownCell(l[2]), report.MarkdownCell(l[3]), report.MarkdownCell(strings.Join(l[4:], " ")))
+			}
+		default:
+			_, err = io.WriteString(e.stdout, report.Wrap(o.text()+"\n", report.WidthOf(e.stdout)))
 		}
 		if err != nil {
+			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+		}
+	}
+	if format == report.FormatMarkdown {
+		if _, err := io.WriteString(e.stdout, md.String()); err != nil {
 			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
 		}
 	}
@@ -119,9 +144,9 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	switch {
 	case refused > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: a pinned key changed or is revoked", refused, len(results))}
+		return &exitError{exitFindings, fmt.Errorf("%d of %s refused: a pinned key changed or is revoked", refused, report.Plural(len(results), "host"))}
 	case failed > 0:
-		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s could not be pinned", failed, report.Plural(len(results), "host"))}
 	}
 	return nil
 }
@@ -193,6 +218,57 @@ func (o *pinOutcome) text() string {
 	return t
 }
 
+// plain is o as lines of fields: target, status, key type, fingerprint,
+// then a note as free text; "-" for an empty field.
+func (o *pinOutcome) plain() [][]string {
+	name := plainName(o.r.Target.String())
+	var out [][]string
+	add := func(status, typ, fp, note string) {
+		out = append(out, []string{name, status, orDash(typ), orDash(fp), report.Safe(note)})
+	}
+	switch {
+	case o.status == "failed" && o.r.Err != nil:
+		add("failed", "", "", scan.Describe(o.r.Err))
+	case o.status == "failed":
+		add("failed", "", "", "no plain host key")
+	case o.status == "refused" && o.change == nil:
+		add("refused", "", "", o.why)
+	}
+	if o.change != nil {
+		for _, k := range o.change.Added {
+			if o.status == "pinned" {
+				add("added", k.Type(), ssh.FingerprintSHA256(k), "")
+			}
+		}
+		for _, l := range o.change.Unchanged {
+			add("unchanged", l.Key.Type(), ssh.FingerprintSHA256(l.Key), fmt.Sprintf("line %d", l.Num))
+		}
+		for _, r := range o.change.Replaced {
+			if r.New == nil {
+				continue
+			}
+			if o.status == "refused" {
+				add("refused", r.Old.Key.Type(), ssh.FingerprintSHA256(r.New), fmt.Sprintf("pinned at line %d: %s", r.Old.Num, ssh.FingerprintSHA256(r.Old.Key)))
+			} else {
+				add("replaced", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), fmt.Sprintf("line %d", r.Old.Num))
+			}
+		}
+	}
+	for _, n := range o.r.NotRetrieved {
+		add("not-retrieved", n.Type, "", n.Reason)
+	}
+	return out
+}
+
+func plainName(s string) string { return strings.ReplaceAll(report.Safe(s), " ", `\x20`) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return report.Safe(s)
+}
+
 // pinRecord is pin's JSON line for one target.
 type pinRecord struct {
 	report.Record
@@ -256,7 +332,25 @@ func readBaseline(path string) (*baseline.File, error) {
 
 func pinText(name string, ch *knownhosts.Change) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d new, %d already pinned", name, len(ch.Added), len(ch.Unchanged))
+	// A key that takes a changed key's place is "replaced", not "new":
+	// the person who ran --replace should read back what they did.
+	replacing := map[string]bool{}
+	for _, r := range ch.Replaced {
+		if r.New != nil {
+			replacing[string(r.New.Marshal())] = true
+		}
+	}
+	fresh := 0
+	for _, k := range ch.Added {
+		if !replacing[string(k.Marshal())] {
+			fresh++
+		}
+	}
+	fmt.Fprintf(&b, "%s: %d new", name, fresh)
+	if n := len(ch.Added) - fresh; n > 0 {
+		fmt.Fprintf(&b, ", %d replaced", n)
+	}
+	fmt.Fprintf(&b, ", %d already pinned", len(ch.Unchanged))
 	for _, k := range ch.Added {
 		fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
 	}
@@ -585,6 +679,14 @@ func (e *env) trustOnFirstUse(path string, r *scan.Result) error {
 	return err
 }
 
+// lintRecord is one problem lint found, as a JSON line.
+type lintRecord struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
 func errorCount(ps []knownhosts.Problem) int {
 	n := 0
 	for _, p := range ps {
@@ -613,7 +715,15 @@ Examples:
 			if !cmd.Args().Present() {
 				return &usageError{msg: "no file given", hint: "sshpin lint FILE..."}
 			}
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			errs := 0
+			var md strings.Builder
+			if format == report.FormatMarkdown {
+				md.WriteString("| file | line | severity | problem |\n|---|---|---|---|\n")
+			}
 			for _, p := range cmd.Args().Slice() {
 				f, err := knownhosts.ReadFile(p)
 				if err != nil {
@@ -621,12 +731,29 @@ Examples:
 				}
 				problems := f.Lint()
 				for _, pr := range problems {
-					fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", pr.File, pr.Line, pr.Severity, report.Safe(pr.Msg))
+					switch format {
+					case report.FormatJSON:
+						err = report.WriteJSON(e.stdout, lintRecord{File: pr.File, Line: pr.Line, Severity: string(pr.Severity), Message: pr.Msg})
+					case report.FormatMarkdown:
+						fmt.Fprintf(&md, "| %s | %d | %s | %s |\n", report.MarkdownCell(pr.File), pr.Line, pr.Severity, report.MarkdownCell(pr.Msg))
+					case report.FormatPlain:
+						_, err = fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", report.Safe(pr.File), pr.Line, pr.Severity, report.Safe(pr.Msg))
+					default:
+						_, err = io.WriteString(e.stdout, report.Wrap(fmt.Sprintf("%s:%d: %s: %s\n", report.Safe(pr.File), pr.Line, pr.Severity, report.Safe(pr.Msg)), report.WidthOf(e.stdout)))
+					}
+					if err != nil {
+						return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+					}
 				}
 				errs += errorCount(problems)
 			}
+			if format == report.FormatMarkdown {
+				if _, err := io.WriteString(e.stdout, md.String()); err != nil {
+					return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+				}
+			}
 			if errs > 0 {
-				return &exitError{exitFindings, fmt.Errorf("%d errors", errs)}
+				return &exitError{exitFindings, fmt.Errorf("%s", report.Plural(errs, "error"))}
 			}
 			return nil
 		},

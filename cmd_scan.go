@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -67,8 +68,8 @@ Examples:
 			if cmd.Bool("hash") && !cmd.Bool("known-hosts") {
 				return &usageError{msg: "--hash goes with --known-hosts", hint: "sshpin scan --known-hosts --hash TARGET"}
 			}
-			if cmd.Bool("known-hosts") && cmd.Bool("json") {
-				return &usageError{msg: "--known-hosts and --json are two different outputs: choose one"}
+			if cmd.Bool("known-hosts") && (cmd.Bool("json") || cmd.IsSet("format")) {
+				return &usageError{msg: "--known-hosts is an output of its own: it goes with neither --json nor --format"}
 			}
 			if cmd.Bool("legacy") {
 				e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss; keys are still proved, but a server that needs them needs fixing")
@@ -456,7 +457,11 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		total = mine
 	}
 
-	jsonOut, khOut := cmd.Bool("json"), cmd.Bool("known-hosts")
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	jsonOut, khOut := format == report.FormatJSON, cmd.Bool("known-hosts")
 	var werr error
 	var held []*scan.Result // the scan table's results, in input order
 	pending := map[int]*scan.Result{}
@@ -468,6 +473,8 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 			switch {
 			case jsonOut:
 				werr = firstErr(werr, report.WriteJSON(e.stdout, report.NewRecord(r, withKeys)))
+			case withKeys && format == report.FormatPlain:
+				werr = firstErr(werr, report.ScanPlain(e.stdout, []*scan.Result{r}))
 			case khOut:
 				werr = firstErr(werr, report.WriteKnownHosts(e.stdout, r, cmd.Bool("hash")))
 				if r.Err != nil {
@@ -484,7 +491,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 			default:
 				pending[i] = r
 				for pending[next] != nil {
-					werr = firstErr(werr, report.ProbeTable(e.stdout, pending[next]))
+					werr = firstErr(werr, probeOut(e.stdout, format, pending[next]))
 					delete(pending, next)
 					next++
 				}
@@ -492,10 +499,15 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		})
 	// What an interrupt left behind a gap, still in input order.
 	for _, i := range slices.Sorted(maps.Keys(pending)) {
-		werr = firstErr(werr, report.ProbeTable(e.stdout, pending[i]))
+		werr = firstErr(werr, probeOut(e.stdout, format, pending[i]))
 	}
 	if withKeys && !jsonOut && !khOut {
-		werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(held)))
+		switch format {
+		case report.FormatTable:
+			werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(held)))
+		case report.FormatMarkdown:
+			werr = firstErr(werr, report.ScanMarkdown(e.stdout, nonNil(held)))
+		}
 	}
 	if werr != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", werr)}
@@ -513,6 +525,17 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		t.total = t.done
 	}
 	return t.outcome(ctx)
+}
+
+// probeOut renders one probe in a human format.
+func probeOut(w io.Writer, f report.Format, r *scan.Result) error {
+	switch f {
+	case report.FormatPlain:
+		return report.ProbePlain(w, r)
+	case report.FormatMarkdown:
+		return report.ProbeMarkdown(w, r)
+	}
+	return report.ProbeTable(w, r)
 }
 
 func firstErr(a, b error) error {

@@ -97,6 +97,9 @@ func (m *md) flush(w io.Writer) error {
 // mdCell is text a server or a file chose, made safe for a table cell.
 func mdCell(s string) string { return mdEscape(safe(s)) }
 
+// MarkdownCell is mdCell for the CLI's own tables.
+func MarkdownCell(s string) string { return mdCell(s) }
+
 // code is s in backquotes, for a fingerprint or an algorithm name; a
 // backquote inside s could end the span early, so it is escaped.
 func code(s string) string {

@@ -276,6 +276,9 @@ func indented(text, prefix string, width int) string {
 	return b.String()
 }
 
+// Wrap is wrapText for the CLI's own multi-line messages.
+func Wrap(text string, width int) string { return wrapText(text, width) }
+
 // wrapText wraps each line of text to width, a continuation line indented
 // as far as the text of the line it continues. An empty line stays.
 func wrapText(text string, width int) string {
