@@ -14,7 +14,7 @@ import (
 func scanRows(r *scan.Result) [][]string {
 	var rows [][]string
 	for _, k := range r.Keys {
-		rows = append(rows, []string{safe(k.Type), strconv.Itoa(k.Bits), k.SHA256, safe(certNote(k.Cert))})
+		rows = append(rows, []string{safe(k.Type), strconv.Itoa(k.Bits), k.SHA256, safeList(strings.Split(certNote(k.Cert), "\n"))})
 	}
 	for _, n := range r.NotRetrieved {
 		rows = append(rows, []string{safe(n.Type), "", "(not retrieved)", safe(n.Reason)})

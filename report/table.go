@@ -237,12 +237,16 @@ func (t *table) Render() error {
 	for _, c := range t.cols {
 		head = append(head, c.header)
 	}
-	line(head)
+	// The header goes under each group's heading, or once on top.
+	if !t.groups {
+		line(head)
+	}
 	for _, r := range t.rows {
 		if r.group != "" {
 			for _, l := range wrapLine(r.group, width, true) {
 				b.WriteString(l + "\n")
 			}
+			line(head)
 			continue
 		}
 		line(r.cells)
@@ -264,11 +268,16 @@ func (t *table) Render() error {
 // indented writes text after prefix, every line of it wrapped to width,
 // continuation lines aligned under the first one's text.
 func indented(text, prefix string, width int) string {
+	if label := strings.TrimLeft(prefix, " "); label != "" && width-textWidth(prefix) < 16 {
+		// Too little room beside a label: the text goes under it.
+		base := prefix[:len(prefix)-len(label)]
+		return strings.TrimRight(prefix, " ") + "\n" + indented(text, base, width)
+	}
 	var b strings.Builder
 	cont := strings.Repeat(" ", textWidth(prefix))
 	p := prefix
 	for _, l := range strings.Split(text, "\n") {
-		for _, w := range wrapLine(l, max(width-textWidth(p), 8), true) {
+		for _, w := range wrapLine(l, max(width-textWidth(p), 1), true) {
 			b.WriteString(strings.TrimRight(p+w, " ") + "\n")
 			p = cont
 		}
@@ -320,10 +329,10 @@ func wrapLine(s string, width int, words bool) []string {
 				out = append(out, strings.TrimRight(cur, " "))
 			}
 			tok = strings.TrimLeft(tok, " ")
-			if textWidth(tok) > width {
-				parts := hardBreak(strings.TrimRight(tok, " "), width)
+			if word := strings.TrimRight(tok, " "); textWidth(word) > width {
+				parts := hardBreak(word, width)
 				out = append(out, parts[:len(parts)-1]...)
-				tok = parts[len(parts)-1]
+				tok = parts[len(parts)-1] + tok[len(word):]
 			}
 			cur = tok
 		}
