@@ -79,6 +79,12 @@ var rootFlagsUsed = map[string][]string{
 	"demo":     {},
 }
 
+// formatsOf are the formats of the commands that do not have all four
+// (the others check theirs with outputFormat when they run).
+var formatsOf = map[string][]report.Format{
+	"sftp": {report.FormatTable, report.FormatJSON},
+}
+
 // refuseUnusedFlags installs the refusal on each command named in
 // rootFlagsUsed.
 func refuseUnusedFlags(root *cli.Command) {
@@ -96,10 +102,30 @@ func refuseUnusedFlags(root *cli.Command) {
 						hint: fmt.Sprintf("run 'sshpin %s --help' for what it takes", cmd.Name)}
 				}
 			}
+			if have, ok := formatsOf[cmd.Name]; ok && (cmd.IsSet("format") || cmd.Bool("json")) {
+				f, err := outputFormat(cmd, have...)
+				if err != nil {
+					return ctx, err
+				}
+				// Such a command reads --json alone: --format json says it.
+				if f == report.FormatJSON && !cmd.Bool("json") {
+					if err := cmd.Set("json", "true"); err != nil {
+						return ctx, err
+					}
+				}
+			}
 			if before != nil {
 				return before(ctx, cmd)
 			}
 			return ctx, nil
 		}
+	}
+}
+
+// fitHelp wraps urfave/cli's help pages at the width of the writer they go
+// to, as the rest of the human output is.
+func fitHelp() {
+	cli.HelpPrinter = func(out io.Writer, templ string, data any) {
+		cli.HelpPrinterCustom(out, templ, data, map[string]any{"wrapAt": func() int { return report.WidthOf(out) }})
 	}
 }

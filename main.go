@@ -138,6 +138,7 @@ func setUsageErrors(c *cli.Command) {
 func (e *env) rootCommand() *cli.Command {
 	root := e.commandTree()
 	refuseUnusedFlags(root)
+	fitHelp()
 	setUsageErrors(root)
 	return root
 }

@@ -153,6 +153,7 @@ func TestOutputFitsTheTerminal(t *testing.T) {
 		{"diagnose", "--client", "all", old},
 		{"diagnose", "--client", "all", "--pinned", file("host.keys"), plain},
 		{"lint", file("changed.keys")},
+		{"--help"}, {"check", "--help"}, {"audit", "--help"}, {"sftp", "--help"}, {"sftp", "get", "--help"},
 	}
 	for _, width := range []int{80, 200} {
 		t.Setenv("COLUMNS", strconv.Itoa(width))
