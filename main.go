@@ -166,7 +166,7 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			c.Hidden = false
 			c.Usage = "print the shell completion script for bash, zsh, fish or pwsh"
 		},
-		ExitErrHandler:  func(context.Context, *cli.Command, error) {},
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Present() {
 				return &usageError{msg: fmt.Sprintf("unknown command %q", cmd.Args().First()), hint: "run 'sshpin --help' for the list"}
@@ -178,7 +178,7 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			&cli.IntFlag{Name: "concurrency", Value: 64, Usage: "targets worked on at once (capped to what the open-file limit allows)"},
 			&cli.StringFlag{Name: "shard", Usage: "work on share `I/N` of the targets only (1 <= I <= N): N runs with the same list split it exactly"},
 			&cli.DurationFlag{Name: "pace", Usage: "least time between two connections to one target (stays under sshd's PerSourcePenalties)"},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table (fitted to the terminal's width), plain (one record per line, for grep and awk), markdown (for $GITHUB_STEP_SUMMARY), json (JSON Lines)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, plain (one record per line), markdown or json"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target (--format json)"},
 			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE`, one per line (- for stdin)", TakesFile: true},
 		},
