@@ -477,7 +477,9 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 				werr = firstErr(werr, report.ScanPlain(e.stdout, []*scan.Result{r}))
 			case khOut:
 				werr = firstErr(werr, report.WriteKnownHosts(e.stdout, r, cmd.Bool("hash")))
-				if r.Err != nil {
+				// Each reason once: a result that failed for want of the
+				// keys it lists as not retrieved says so in those lines.
+				if r.Err != nil && !notRetrievedSaysIt(r) {
 					e.warnf("%s: %s", r.Target.String(), scan.Describe(r.Err))
 				}
 				for _, n := range r.NotRetrieved {
@@ -525,6 +527,14 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		t.total = t.done
 	}
 	return t.outcome(ctx)
+}
+
+// notRetrievedSaysIt reports whether r's error is only the sum of its
+// not-retrieved key types, which are reported one by one.
+func notRetrievedSaysIt(r *scan.Result) bool {
+	var nk *scan.NoKeyError
+	var ie *scan.IncompleteError
+	return len(r.NotRetrieved) > 0 && (errors.As(r.Err, &nk) || errors.As(r.Err, &ie))
 }
 
 // probeOut renders one probe in a human format.

@@ -175,3 +175,17 @@ func TestOutputFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestEachMessageOnce: a server whose only key needs --legacy is told to
+// rerun with --legacy once, not once per place that knows it.
+func TestEachMessageOnce(t *testing.T) {
+	t.Setenv("COLUMNS", "300")
+	old := oldServer(t)
+	for _, args := range [][]string{{"scan", "--known-hosts", old}, {"scan", old}, {"pin", "--pinned", filepath.Join(t.TempDir(), "k"), old}} {
+		var out, errs bytes.Buffer
+		run(context.Background(), append([]string{"sshpin"}, args...), strings.NewReader(""), &out, &errs)
+		if n := strings.Count(out.String()+errs.String(), "rerun with --legacy"); n != 1 {
+			t.Errorf("sshpin %s: \"rerun with --legacy\" %d times:\n%s%s", args[0], n, out.String(), errs.String())
+		}
+	}
+}

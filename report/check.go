@@ -237,7 +237,8 @@ func notRetrieved(r *scan.Result, typ string) *scan.NotRetrieved {
 // presents a key of type typ (ssh-rsa for every RSA signature algorithm).
 func offers(algos []string, typ string) bool {
 	for _, a := range algos {
-		if a == typ || (typ == ssh.KeyAlgoRSA && (a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512)) {
+		if a == typ || (typ == ssh.KeyAlgoRSA && (a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512 ||
+			strings.HasPrefix(a, "ssh-rsa-sha") && strings.HasSuffix(a, "@ssh.com"))) {
 			return true
 		}
 	}
