@@ -187,7 +187,7 @@ func TestFromTamperedRecord(t *testing.T) {
 	if r.code != exitFindings || len(recs) != 1 || recs[0].row(t, "ssh-ed25519").Status != "changed" {
 		t.Errorf("a swapped key: %s", r)
 	}
-	if !strings.Contains(r.stderr, "1 of 1 hosts drifted") {
+	if !strings.Contains(r.stderr, "1 of 1 host drifted") {
 		t.Errorf("stderr %q", r.stderr)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"maps"
 	"math"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/target"
@@ -86,6 +88,10 @@ type targetList struct {
 	e     *env
 	args  []target.Target
 	files []string
+	// merged counts the duplicates the last each skipped: a target named
+	// twice is worked on once (a second scan would only cost the server
+	// another connection and the report a second copy).
+	merged int
 }
 
 // targetList parses the command line's targets; a run with neither
@@ -112,6 +118,22 @@ func noTargets(cmd *cli.Command) error {
 // each calls fn for every target in order, reading files as it goes; an
 // error from fn stops it and is returned as is.
 func (l *targetList) each(fn func(target.Target) error) error {
+	// A hash of each host:port, not the targets themselves: a list of
+	// millions is still not held whole. maphash's 64 bits make a collision
+	// (a distinct target taken for a duplicate) vanishingly unlikely.
+	seed := maphash.MakeSeed()
+	seen := map[uint64]struct{}{}
+	l.merged = 0
+	inner := fn
+	fn = func(t target.Target) error {
+		h := maphash.String(seed, strings.ToLower(t.Host)+"\x00"+strconv.Itoa(t.Port))
+		if _, dup := seen[h]; dup {
+			l.merged++
+			return nil
+		}
+		seen[h] = struct{}{}
+		return inner(t)
+	}
 	for _, t := range l.args {
 		if err := fn(t); err != nil {
 			return err
@@ -212,6 +234,7 @@ func (e *env) gatherTargets(cmd *cli.Command) ([]target.Target, error) {
 	if err := l.each(func(t target.Target) error { out = append(out, t); return nil }); err != nil {
 		return nil, &exitError{exitFailure, err}
 	}
+	e.sayMerged(l.merged)
 	if len(out) == 0 {
 		return nil, noTargets(cmd)
 	}
@@ -383,13 +406,24 @@ func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, tot
 			p.add(r.Err != nil)
 		}
 	}
+	dropped := 0
 	err := scan.Stream(ctx, src, scan.Flow{Max: n}, do, func(i int, r *scan.Result) {
 		t.done++
 		if r.Err != nil {
 			t.failed++
+			switch kexinit.KindOf(r.Err) {
+			case kexinit.KindClosed, kexinit.KindDisconnect:
+				dropped++
+			}
 		}
 		emit(i, r)
 	})
+	if dropped > 0 && ctx.Err() == nil {
+		// sshd's MaxStartups and PerSourcePenalties drop connections
+		// from a source that opens too many: the cure is on this side.
+		e.hintf("%s closed the connection early; a server that drops connections under load is spared by --pace 1s or a lower --concurrency (now %d)",
+			report.Plural(dropped, "target"), n)
+	}
 	return t, err
 }
 
@@ -523,10 +557,17 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 	if read.Load() == 0 {
 		return noTargets(cmd)
 	}
+	e.sayMerged(list.merged)
 	if t.total < 0 {
 		t.total = t.done
 	}
 	return t.outcome(ctx)
+}
+
+func (e *env) sayMerged(n int) {
+	if n > 0 {
+		e.warnf("%s merged: each target is worked on once", report.Plural(n, "duplicate target"))
+	}
 }
 
 // notRetrievedSaysIt reports whether r's error is only the sum of its

@@ -189,3 +189,48 @@ func TestEachMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedConnectionsSuggestPace: a server that hangs up at once (as
+// sshd does past MaxStartups) gets the advice that spares it.
+func TestDroppedConnectionsSuggestPace(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	var errs bytes.Buffer
+	code := run(context.Background(), []string{"sshpin", "probe", ln.Addr().String()}, strings.NewReader(""), io.Discard, &errs)
+	if code != exitFailure || !strings.Contains(errs.String(), "sshpin: hint: 1 target closed the connection early; a server that drops connections under load is spared by --pace 1s or a lower --concurrency") {
+		t.Errorf("exit %d, stderr:\n%s", code, errs.String())
+	}
+}
+
+// TestDuplicateTargetsMerged: a target named twice is scanned once, and
+// the run says so.
+func TestDuplicateTargetsMerged(t *testing.T) {
+	srv, err := demo.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := "127.0.0.1:" + strconv.Itoa(srv.Addr().Port)
+	for _, cmd := range []string{"probe", "audit"} {
+		var out, errs bytes.Buffer
+		run(context.Background(), []string{"sshpin", cmd, "--json", addr, "[127.0.0.1]:" + strconv.Itoa(srv.Addr().Port), addr}, strings.NewReader(""), &out, &errs)
+		if n := strings.Count(out.String(), `"target"`); n != 1 {
+			t.Errorf("%s: %d records, want 1", cmd, n)
+		}
+		if !strings.Contains(errs.String(), "sshpin: 2 duplicate targets merged: each target is worked on once") {
+			t.Errorf("%s: stderr:\n%s", cmd, errs.String())
+		}
+	}
+}
