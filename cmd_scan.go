@@ -362,12 +362,12 @@ type tally struct {
 func (t tally) outcome(ctx context.Context) error {
 	if ctx.Err() != nil {
 		if t.total < 0 {
-			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d targets done", t.done)}
+			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %s done", report.Plural(t.done, "target"))}
 		}
-		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", t.done, t.total)}
+		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %s done", t.done, report.Plural(t.total, "target"))}
 	}
 	if t.failed > 0 {
-		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", t.failed, t.total)}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s failed", t.failed, report.Plural(t.total, "target"))}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -121,10 +122,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// bareDuration matches urfave/cli's error for --timeout 5: the flag
+// package's error is text only, so its text is all there is to read.
+var bareDuration = regexp.MustCompile(`invalid value "([0-9.]+)" for flag -+([a-z-]+): time: missing unit`)
+
 // onUsageError keeps urfave/cli from printing the whole help page on a
 // typo: one line, one hint, exit 2. It is per command, so every command of
 // the tree gets it.
 func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	if m := bareDuration.FindStringSubmatch(err.Error()); m != nil {
+		// The one slip worth naming: a duration without its unit.
+		return &usageError{msg: fmt.Sprintf("--%s %s: a duration needs its unit", m[2], m[1]), hint: fmt.Sprintf("write --%s %ss (or %sms, %sm)", m[2], m[1], m[1], m[1])}
+	}
 	return &usageError{msg: err.Error(), hint: "run 'sshpin --help' or 'sshpin COMMAND --help'"}
 }
 

@@ -61,6 +61,12 @@ func certDemo(t *testing.T) string {
 // no modern client offers, so that diagnose prints every list it has.
 func oldServer(t *testing.T) string {
 	t.Helper()
+	return helloServer(t, "")
+}
+
+// helloServer is oldServer with pre lines sent before the version line.
+func helloServer(t *testing.T, pre string) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +83,7 @@ func oldServer(t *testing.T) string {
 		LanguagesClientServer: []string{}, LanguagesServerClient: []string{},
 	}
 	banner := "SSH-2.0-OldRouterOS_6.1 " + strings.Repeat("x", 120) + " built for the customer premises equipment of a very long product line"
-	hello := append([]byte(banner+"\r\n"), kexinit.AppendPacket(nil, k.Marshal())...)
+	hello := append([]byte(pre+banner+"\r\n"), kexinit.AppendPacket(nil, k.Marshal())...)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -232,5 +238,21 @@ func TestDuplicateTargetsMerged(t *testing.T) {
 		if !strings.Contains(errs.String(), "sshpin: 2 duplicate targets merged: each target is worked on once") {
 			t.Errorf("%s: stderr:\n%s", cmd, errs.String())
 		}
+	}
+}
+
+// TestPreambleKeepsItsCount: the JSON record says how many lines came
+// before the version line, also when it keeps only the first ones.
+func TestPreambleKeepsItsCount(t *testing.T) {
+	addr := helloServer(t, strings.Repeat("please wait\r\n", 40))
+	var out bytes.Buffer
+	run(context.Background(), []string{"sshpin", "probe", "--json", addr}, strings.NewReader(""), &out, io.Discard)
+	if !strings.Contains(out.String(), `"preamble_lines":40`) {
+		t.Errorf("record: %s", out.String())
+	}
+	out.Reset()
+	run(context.Background(), []string{"sshpin", "probe", addr}, strings.NewReader(""), &out, io.Discard)
+	if !strings.Contains(out.String(), "(40 lines in all, the first") {
+		t.Errorf("table: %s", out.String())
 	}
 }
