@@ -352,11 +352,15 @@ func pinText(name string, ch *knownhosts.Change) string {
 	}
 	fmt.Fprintf(&b, ", %d already pinned", len(ch.Unchanged))
 	for _, k := range ch.Added {
-		fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
+		if !replacing[string(k.Marshal())] {
+			fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
+		}
 	}
 	for _, r := range ch.Replaced {
 		if r.New != nil {
-			fmt.Fprintf(&b, "\n  - %s %s (line %d, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
+			fmt.Fprintf(&b, "\n  %s replaced (line %d):", r.Old.Key.Type(), r.Old.Num)
+			fmt.Fprintf(&b, "\n    was: %s", ssh.FingerprintSHA256(r.Old.Key))
+			fmt.Fprintf(&b, "\n    now: %s", ssh.FingerprintSHA256(r.New))
 		}
 	}
 	return b.String()
@@ -369,8 +373,11 @@ func conflictText(name string, ch *knownhosts.Change) string {
 		if r.New == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  - %s %s (pinned, line %d)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), r.Old.Num)
-		fmt.Fprintf(&b, "\n  + %s %s (the server proved this)", r.New.Type(), ssh.FingerprintSHA256(r.New))
+		// One fingerprint a line, labelled, so that 80 columns hold them.
+		pinned := fmt.Sprintf("pinned (line %d):", r.Old.Num)
+		fmt.Fprintf(&b, "\n  %s changed:", r.Old.Key.Type())
+		fmt.Fprintf(&b, "\n    %s %s", pinned, ssh.FingerprintSHA256(r.Old.Key))
+		fmt.Fprintf(&b, "\n    %-*s %s", len(pinned), "presented:", ssh.FingerprintSHA256(r.New))
 		if r.Shared {
 			b.WriteString("\n    that line pins other hosts too: edit it by hand")
 		}
