@@ -549,7 +549,11 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 				return &exitError{exitFailure, err}
 			}
 			if hashed > 0 {
-				e.warnf("%s: %d hashed entries name hosts that cannot be listed; give those hosts as targets", f.Name, hashed)
+				what := fmt.Sprintf("%d hashed entries name hosts that cannot be listed; give those hosts as targets", hashed)
+				if hashed == 1 {
+					what = "1 hashed entry names a host that cannot be listed; give that host as a target"
+				}
+				e.warnf("%s: %s", f.Name, what)
 			}
 			for _, h := range hosts {
 				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})

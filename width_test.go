@@ -159,6 +159,7 @@ func TestOutputFitsTheTerminal(t *testing.T) {
 		{"diagnose", "--client", "all", old},
 		{"diagnose", "--client", "all", "--pinned", file("host.keys"), plain},
 		{"lint", file("changed.keys")},
+		{"demo"},
 		{"--help"}, {"check", "--help"}, {"audit", "--help"}, {"sftp", "--help"}, {"sftp", "get", "--help"},
 	}
 	for _, width := range []int{80, 200} {
