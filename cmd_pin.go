@@ -554,6 +554,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 					what = "1 hashed entry names a host that cannot be listed; give that host as a target"
 				}
 				e.warnf("%s: %s", f.Name, what)
+				notes.Skipped = append(notes.Skipped, f.Name+": "+what)
 			}
 			for _, h := range hosts {
 				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
