@@ -126,6 +126,8 @@ need openssh-client ssh ssh-keyscan ssh-keygen sftp
 need dropbear-bin dropbear dropbearconvert
 # -race needs cgo, hence a C compiler.
 need gcc gcc
+# The bash completion test sources bash-completion, as users' shells do.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -gt 0 ]; then
 	pkgs_to_install=()
 	for p in "${missing[@]}"; do
