@@ -115,12 +115,12 @@ func SameKeys(results []*scan.Result) map[int][]string {
 func AuditTable(w io.Writer, a *AuditResult) error {
 	r := a.Scan
 	width := WidthOf(w)
-	head := safe(r.Target.String())
+	head := Safe(r.Target.String())
 	if r.Hello != nil {
-		head += "  " + safe(r.Hello.Banner.Raw)
+		head += "  " + Safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
-		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, safe(scan.Describe(r.Err))), width)+"\n")
+		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, Safe(scan.Describe(r.Err))), width)+"\n")
 		return err
 	}
 	if _, err := io.WriteString(w, wrapText(fmt.Sprintf("%s  (worst: %s)", head, a.Worst()), width)); err != nil {
@@ -128,7 +128,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	}
 	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIR", "REASON").under(4, "", true)
 	for _, f := range a.Findings() {
-		if err := t.Append([]string{string(f.Severity), string(f.Category), safe(f.Algorithm), shortDir(f.Direction), safe(f.Reason)}); err != nil {
+		if err := t.Append([]string{string(f.Severity), string(f.Category), Safe(f.Algorithm), shortDir(f.Direction), Safe(f.Reason)}); err != nil {
 			return err
 		}
 	}
@@ -162,10 +162,10 @@ func auditNotes(a *AuditResult) string {
 		b.WriteString("post-quantum kex: none offered\n")
 	}
 	for _, c := range a.Clones {
-		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", safe(c))
+		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", Safe(c))
 	}
 	for _, n := range r.NotRetrieved {
-		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", safe(n.Type), safe(n.Reason))
+		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", Safe(n.Type), Safe(n.Reason))
 	}
 	for i, f := range a.Report.Fixes {
 		if i == 0 {
@@ -189,17 +189,17 @@ func AuditPlain(w io.Writer, a *AuditResult) error {
 	name := plainField(a.Scan.Target.String())
 	var b strings.Builder
 	if a.Report == nil {
-		fmt.Fprintf(&b, "%s error - - - %s\n", name, safe(scan.Describe(a.Scan.Err)))
+		fmt.Fprintf(&b, "%s error - - - %s\n", name, Safe(scan.Describe(a.Scan.Err)))
 	} else {
 		for _, f := range a.Findings() {
-			fmt.Fprintf(&b, "%s %s %s %s %s %s\n", name, f.Severity, f.Category, plainField(f.Algorithm), plainField(shortDir(f.Direction)), safe(f.Reason))
+			fmt.Fprintf(&b, "%s %s %s %s %s %s\n", name, f.Severity, f.Category, plainField(f.Algorithm), plainField(shortDir(f.Direction)), Safe(f.Reason))
 		}
 		for _, l := range strings.Split(strings.TrimSpace(auditNotes(a)), "\n") {
 			l = strings.TrimSpace(l)
 			if l == "" || strings.HasSuffix(l, ":") {
 				continue
 			}
-			fmt.Fprintf(&b, "%s note - - - %s\n", name, safe(l))
+			fmt.Fprintf(&b, "%s note - - - %s\n", name, Safe(l))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

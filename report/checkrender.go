@@ -98,22 +98,22 @@ func checkRows(h *HostCheck) [][]string {
 	for _, k := range append(h.Keys[:len(h.Keys):len(h.Keys)], h.Hello...) {
 		pinned := ""
 		if k.Pinned != "" && k.Pinned != k.Presented {
-			pinned = safe(k.Pinned)
+			pinned = Safe(k.Pinned)
 			if len(k.Lines) > 0 && k.Type != "banner" && k.Type != "hassh_server" {
 				pinned += " (line " + joinInts(k.Lines) + ")"
 			}
 		}
-		rows = append(rows, []string{string(k.Status), safe(k.Type), safe(k.Presented), pinned, safe(k.Detail)})
+		rows = append(rows, []string{string(k.Status), Safe(k.Type), Safe(k.Presented), pinned, Safe(k.Detail)})
 	}
 	for _, f := range h.Policy {
 		if f.Severity == audit.Fail || f.Severity == audit.Warn {
-			rows = append(rows, []string{"policy-" + string(f.Severity), safe(f.Algorithm), "", "", safe(f.Reason)})
+			rows = append(rows, []string{"policy-" + string(f.Severity), Safe(f.Algorithm), "", "", Safe(f.Reason)})
 		}
 	}
 	for _, a := range h.Algos {
-		detail := safe(strings.Join(a.Algorithms, ", "))
+		detail := Safe(strings.Join(a.Algorithms, ", "))
 		if a.Kind == baseline.Reordered {
-			detail = "was: " + safe(strings.Join(a.Was, ", ")) + "\nnow: " + detail
+			detail = "was: " + Safe(strings.Join(a.Was, ", ")) + "\nnow: " + detail
 		}
 		rows = append(rows, []string{"algo-" + string(a.Kind), a.Field, "", "", detail})
 	}
@@ -127,7 +127,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 	t := newTable(w, "STATUS", "TYPE", "PRESENTED", "PINNED", "DETAIL").
 		under(4, "", true).under(3, "pinned", false).under(2, "presented", false)
 	for _, h := range hosts {
-		t.Group(safe(h.Name))
+		t.Group(Safe(h.Name))
 		for _, r := range checkRows(h) {
 			t.Append(r)
 		}
@@ -137,10 +137,10 @@ func CheckTable(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 	}
 	var b strings.Builder
 	for _, m := range notes.Malformed {
-		b.WriteString("malformed: " + safe(m) + "\n")
+		b.WriteString("malformed: " + Safe(m) + "\n")
 	}
 	for _, s := range notes.Skipped {
-		b.WriteString("skipped: " + safe(s) + "\n")
+		b.WriteString("skipped: " + Safe(s) + "\n")
 	}
 	b.WriteString(Summarize(hosts, notes).String() + "\n")
 	_, err := io.WriteString(w, wrapText(b.String(), WidthOf(w)))
@@ -157,10 +157,10 @@ func CheckPlain(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 		}
 	}
 	for _, m := range notes.Malformed {
-		fmt.Fprintf(&b, "- malformed - - - %s\n", safe(m))
+		fmt.Fprintf(&b, "- malformed - - - %s\n", Safe(m))
 	}
 	for _, s := range notes.Skipped {
-		fmt.Fprintf(&b, "- skipped - - - %s\n", safe(s))
+		fmt.Fprintf(&b, "- skipped - - - %s\n", Safe(s))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -200,13 +200,13 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 	if len(notes.Malformed) > 0 {
 		b.WriteString("\nMalformed pinned lines (OpenSSH skips them: a pin you think you have may not be there):\n\n")
 		for _, m := range notes.Malformed {
-			b.WriteString("- " + mdEscape(safe(m)) + "\n")
+			b.WriteString("- " + mdEscape(Safe(m)) + "\n")
 		}
 	}
 	if len(notes.Skipped) > 0 {
 		b.WriteString("\nNot checked:\n\n")
 		for _, s := range notes.Skipped {
-			b.WriteString("- " + mdEscape(safe(s)) + "\n")
+			b.WriteString("- " + mdEscape(Safe(s)) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -35,10 +35,10 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 	r := d.Probe
 	width := WidthOf(w)
 	if r.Err != nil {
-		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", safe(r.Target.String()), safe(scan.Describe(r.Err))), width))
+		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", Safe(r.Target.String()), Safe(scan.Describe(r.Err))), width))
 		return err
 	}
-	if _, err := io.WriteString(w, wrapText(fmt.Sprintf("%s  %s", safe(r.Target.String()), safe(r.Hello.Banner.Raw)), width)); err != nil {
+	if _, err := io.WriteString(w, wrapText(fmt.Sprintf("%s  %s", Safe(r.Target.String()), Safe(r.Hello.Banner.Raw)), width)); err != nil {
 		return err
 	}
 	for _, n := range d.Results {
@@ -47,7 +47,7 @@ func DiagnoseText(w io.Writer, d *Diagnosis) error {
 		}
 		t := newTable(w, "NEGOTIATION", "CHOSEN").wraps(1)
 		for _, c := range n.Choices {
-			t.Append([]string{string(c.Slot), safe(chosen(c))})
+			t.Append([]string{string(c.Slot), Safe(chosen(c))})
 		}
 		if err := t.Render(); err != nil {
 			return err
@@ -80,13 +80,13 @@ func failures(d *Diagnosis, n *negotiate.Result) string {
 	for _, f := range n.Failures {
 		fmt.Fprintf(&b, "%s: %s\n", f.Slot, f.Reason)
 		fmt.Fprintf(&b, "  client offers: %s\n", orNone(f.Client))
-		fmt.Fprintf(&b, "  server offers: %s\n", safe(orNone(f.Server)))
+		fmt.Fprintf(&b, "  server offers: %s\n", Safe(orNone(f.Server)))
 		if f.ClientCanFix {
-			fmt.Fprintf(&b, "  fix the client: %s\n", safe(f.ClientFix))
+			fmt.Fprintf(&b, "  fix the client: %s\n", Safe(f.ClientFix))
 		} else {
-			fmt.Fprintf(&b, "  the client cannot: %s\n", safe(f.ClientFix))
+			fmt.Fprintf(&b, "  the client cannot: %s\n", Safe(f.ClientFix))
 		}
-		fmt.Fprintf(&b, "  fix the server: %s\n", safe(f.ServerFix))
+		fmt.Fprintf(&b, "  fix the server: %s\n", Safe(f.ServerFix))
 	}
 	if p := d.Pitfalls[n.Client]; p != nil {
 		fmt.Fprintf(&b, "pinned-key pitfall: %s\n", p.Reason)
@@ -103,7 +103,7 @@ func DiagnosePlain(w io.Writer, d *Diagnosis) error {
 	name := plainField(d.Probe.Target.String())
 	var b strings.Builder
 	if d.Probe.Err != nil {
-		fmt.Fprintf(&b, "%s - error - %s\n", name, safe(scan.Describe(d.Probe.Err)))
+		fmt.Fprintf(&b, "%s - error - %s\n", name, Safe(scan.Describe(d.Probe.Err)))
 	}
 	for _, n := range d.Results {
 		v := "connects"
@@ -115,7 +115,7 @@ func DiagnosePlain(w io.Writer, d *Diagnosis) error {
 		}
 		for _, l := range strings.Split(strings.TrimSpace(failures(d, n)), "\n") {
 			if l = strings.TrimSpace(l); l != "" {
-				fmt.Fprintf(&b, "%s %s note - %s\n", name, n.Client, safe(l))
+				fmt.Fprintf(&b, "%s %s note - %s\n", name, n.Client, Safe(l))
 			}
 		}
 	}

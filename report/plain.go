@@ -36,7 +36,7 @@ func plainField(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return strings.ReplaceAll(safe(s), " ", `\x20`)
+	return strings.ReplaceAll(Safe(s), " ", `\x20`)
 }
 
 func splitLines(s string) []string {
@@ -62,12 +62,12 @@ type md struct {
 
 func (m *md) heading(s string) {
 	m.end()
-	fmt.Fprintf(&m.b, "### %s\n\n", mdEscape(safe(s)))
+	fmt.Fprintf(&m.b, "### %s\n\n", mdEscape(Safe(s)))
 }
 
 func (m *md) para(s string) {
 	m.end()
-	fmt.Fprintf(&m.b, "%s\n\n", mdEscape(safe(s)))
+	fmt.Fprintf(&m.b, "%s\n\n", mdEscape(Safe(s)))
 }
 
 func (m *md) header(cols ...string) {
@@ -95,7 +95,7 @@ func (m *md) flush(w io.Writer) error {
 }
 
 // mdCell is text a server or a file chose, made safe for a table cell.
-func mdCell(s string) string { return mdEscape(safe(s)) }
+func mdCell(s string) string { return mdEscape(Safe(s)) }
 
 // MarkdownCell is mdCell for the CLI's own tables.
 func MarkdownCell(s string) string { return mdCell(s) }
@@ -106,7 +106,7 @@ func code(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = safe(s)
+	s = Safe(s)
 	if strings.Contains(s, "`") {
 		return mdEscape(s)
 	}

@@ -21,9 +21,9 @@ func probeHead(r *scan.Result) string {
 // probeRows are the fields of one probe, one name per line in the lists.
 func probeRows(r *scan.Result) [][]string {
 	h := r.Hello
-	rows := [][]string{{"banner", safe(h.Banner.Raw)}, {"software", safe(h.Banner.Software)}}
+	rows := [][]string{{"banner", Safe(h.Banner.Raw)}, {"software", Safe(h.Banner.Software)}}
 	if h.Banner.Comment != "" {
-		rows = append(rows, []string{"comment", safe(h.Banner.Comment)})
+		rows = append(rows, []string{"comment", Safe(h.Banner.Comment)})
 	}
 	if h.PreambleLines > 0 {
 		kept := safeList(h.Preamble)
@@ -47,9 +47,9 @@ func probeRows(r *scan.Result) [][]string {
 // ProbeTable renders one probe result: the banner, hasshServer and every
 // name-list in the server's order, one name per line.
 func ProbeTable(w io.Writer, r *scan.Result) error {
-	head := safe(probeHead(r))
+	head := Safe(probeHead(r))
 	if r.Err != nil {
-		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, safe(scan.Describe(r.Err))), WidthOf(w))+"\n")
+		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, Safe(scan.Describe(r.Err))), WidthOf(w))+"\n")
 		return err
 	}
 	if _, err := io.WriteString(w, wrapText(head, WidthOf(w))); err != nil {
@@ -71,7 +71,7 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 func ProbePlain(w io.Writer, r *scan.Result) error {
 	name := plainField(r.Target.String())
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s error %s %s\n", name, ErrorKind(r.Err), safe(scan.Describe(r.Err)))
+		_, err := fmt.Fprintf(w, "%s error %s %s\n", name, ErrorKind(r.Err), Safe(scan.Describe(r.Err)))
 		return err
 	}
 	for _, row := range probeRows(r) {

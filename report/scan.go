@@ -14,13 +14,13 @@ import (
 func scanRows(r *scan.Result) [][]string {
 	var rows [][]string
 	for _, k := range r.Keys {
-		rows = append(rows, []string{safe(k.Type), strconv.Itoa(k.Bits), k.SHA256, safeList(strings.Split(certNote(k.Cert), "\n"))})
+		rows = append(rows, []string{Safe(k.Type), strconv.Itoa(k.Bits), k.SHA256, safeList(strings.Split(certNote(k.Cert), "\n"))})
 	}
 	for _, n := range r.NotRetrieved {
-		rows = append(rows, []string{safe(n.Type), "", "(not retrieved)", safe(n.Reason)})
+		rows = append(rows, []string{Safe(n.Type), "", "(not retrieved)", Safe(n.Reason)})
 	}
 	if r.Err != nil && len(r.NotRetrieved) == 0 {
-		rows = append(rows, []string{"(error)", "", "", "error: " + safe(scan.Describe(r.Err))})
+		rows = append(rows, []string{"(error)", "", "", "error: " + Safe(scan.Describe(r.Err))})
 	}
 	return rows
 }
@@ -31,7 +31,7 @@ func scanRows(r *scan.Result) [][]string {
 func ScanTable(w io.Writer, results []*scan.Result) error {
 	t := newTable(w, "TYPE", "BITS", "FINGERPRINT", "NOTE").under(3, "", true).under(2, "sha256", false)
 	for _, r := range results {
-		t.Group(safe(probeHead(r)))
+		t.Group(Safe(probeHead(r)))
 		for _, row := range scanRows(r) {
 			t.Append(row)
 		}
