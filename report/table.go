@@ -116,13 +116,24 @@ func (t *table) natural(i int) int {
 	return n
 }
 
+func (t *table) empty(i int) bool {
+	for _, r := range t.rows {
+		if r.group == "" && r.cells[i] != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // layout decides which columns stay in the row and how wide each is.
 func (t *table) layout(width, indent int) (inline []bool, widths []int) {
 	n := len(t.cols)
 	inline, widths = make([]bool, n), make([]int, n)
 	nat := make([]int, n)
-	for i := range t.cols {
-		inline[i], nat[i] = true, t.natural(i)
+	for i, c := range t.cols {
+		// A column that may leave its rows and has nothing in any of them
+		// is left out, header and all.
+		inline[i], nat[i] = !c.wide || !t.empty(i), t.natural(i)
 	}
 	for {
 		fixed, flexN, count := indent, 0, 0
