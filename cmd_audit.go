@@ -90,6 +90,10 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	threshold, err := audit.ParseSeverity(cmd.String("fail-on"))
 	if err != nil || (threshold != audit.Fail && threshold != audit.Warn && threshold != audit.Unknown) {
 		return &usageError{msg: fmt.Sprintf("--fail-on %q: want fail, unknown or warn", cmd.String("fail-on"))}
@@ -157,9 +161,14 @@ func (e *env) runAudit(ctx context.Context, cmd *cli.Command) error {
 		if w := a.Worst(); w != "" && w.AtLeast(threshold) {
 			findings = true
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, report.NewAuditRecord(a))
-		} else {
+		case report.FormatPlain:
+			err = report.AuditPlain(e.stdout, a)
+		case report.FormatMarkdown:
+			err = report.AuditMarkdown(e.stdout, a)
+		default:
 			err = report.AuditTable(e.stdout, a)
 		}
 		if err != nil {
@@ -337,6 +346,10 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	names := cmd.StringSlice("client")
 	if len(names) == 0 {
 		names = []string{"xcrypto"}
@@ -392,9 +405,14 @@ func (e *env) runDiagnose(ctx context.Context, cmd *cli.Command) error {
 				}
 			}
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, report.NewDiagnoseRecord(d))
-		} else {
+		case report.FormatPlain:
+			err = report.DiagnosePlain(e.stdout, d)
+		case report.FormatMarkdown:
+			err = report.DiagnoseMarkdown(e.stdout, d)
+		default:
 			err = report.DiagnoseText(e.stdout, d)
 		}
 		if err != nil {

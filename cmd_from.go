@@ -131,7 +131,7 @@ func (e *env) fromResults(ctx context.Context, cmd *cli.Command, mode fromMode) 
 		return slices.Clone(results), nil
 	}
 	if keyless > 0 {
-		e.warnf("%d records hold no keys (written by probe or audit --no-keys): their hello is rated, not their host keys", keyless)
+		e.warnf("%s no keys (written by probe or audit --no-keys): their hello is rated, not their host keys", report.Plural(keyless, "record")+map[bool]string{true: " holds", false: " hold"}[keyless == 1])
 	}
 	if len(named) > 0 {
 		// In the order the targets were named, as a scan of them would

@@ -187,7 +187,7 @@ func TestFromTamperedRecord(t *testing.T) {
 	if r.code != exitFindings || len(recs) != 1 || recs[0].row(t, "ssh-ed25519").Status != "changed" {
 		t.Errorf("a swapped key: %s", r)
 	}
-	if !strings.Contains(r.stderr, "1 of 1 hosts drifted") {
+	if !strings.Contains(r.stderr, "1 of 1 host drifted") {
 		t.Errorf("stderr %q", r.stderr)
 	}
 
@@ -263,7 +263,7 @@ func TestFromFiltersAndBadInput(t *testing.T) {
 		t.Errorf("check of a probe record: %s", r)
 	}
 	r = sshpin("audit", "--from", probes, f.targets[0])
-	if r.code != exitFindings || !strings.Contains(r.stderr, "1 records hold no keys") || !strings.Contains(r.stdout, "diffie-hellman-group14-sha1") {
+	if r.code != exitFindings || !strings.Contains(r.stderr, "1 record holds no keys") || !strings.Contains(r.stdout, "diffie-hellman-group14-sha1") {
 		t.Errorf("audit of a probe record: %s", r)
 	}
 }
@@ -295,7 +295,7 @@ func TestFromInterruptedStdin(t *testing.T) {
 	if n := strings.Count(stdout.String(), "\n"); n != 1 || !strings.Contains(stdout.String(), `"worst"`) && !strings.Contains(stdout.String(), `"error"`) {
 		t.Errorf("stdout %q, want the one record read, rated", &stdout)
 	}
-	if !strings.Contains(stderr.String(), "interrupted: 1 of 1 targets done") {
+	if !strings.Contains(stderr.String(), "interrupted: 1 of 1 target done") {
 		t.Errorf("stderr %q", &stderr)
 	}
 }

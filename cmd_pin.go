@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -56,6 +57,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	path := cmd.String("pinned")
 	results := e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
 	if ctx.Err() != nil {
@@ -93,6 +98,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	refused, failed := 0, 0
 	var pinned []*scan.Result
+	var md strings.Builder
+	if format == report.FormatMarkdown {
+		md.WriteString("| target | status | type | fingerprint | note |\n|---|---|---|---|---|\n")
+	}
 	for _, o := range outcomes {
 		switch o.status {
 		case "refused":
@@ -102,12 +111,28 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		default:
 			pinned = append(pinned, o.r)
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			err = report.WriteJSON(e.stdout, o.record())
-		} else {
-			_, err = fmt.Fprintln(e.stdout, o.text())
+		case report.FormatPlain:
+			for _, l := range o.plain() {
+				if _, err = fmt.Fprintln(e.stdout, strings.Join(l, " ")); err != nil {
+					break
+				}
+			}
+		case report.FormatMarkdown:
+			for _, l := range o.plain() {
+				fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", report.MarkdownCell(l[0]), l[1], report.MarkdownCell(l[2]), report.MarkdownCell(l[3]), report.MarkdownCell(strings.Join(l[4:], " ")))
+			}
+		default:
+			_, err = io.WriteString(e.stdout, report.Wrap(o.text()+"\n", report.WidthOf(e.stdout)))
 		}
 		if err != nil {
+			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+		}
+	}
+	if format == report.FormatMarkdown {
+		if _, err := io.WriteString(e.stdout, md.String()); err != nil {
 			return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
 		}
 	}
@@ -118,9 +143,9 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	switch {
 	case refused > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts refused: a pinned key changed or is revoked", refused, len(results))}
+		return &exitError{exitFindings, fmt.Errorf("%d of %s refused: a pinned key changed or is revoked", refused, report.Plural(len(results), "host"))}
 	case failed > 0:
-		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be pinned", failed, len(results))}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s could not be pinned", failed, report.Plural(len(results), "host"))}
 	}
 	return nil
 }
@@ -201,6 +226,57 @@ func (o *pinOutcome) text() string {
 	return t
 }
 
+// plain is o as lines of fields: target, status, key type, fingerprint,
+// then a note as free text; "-" for an empty field.
+func (o *pinOutcome) plain() [][]string {
+	name := plainName(o.r.Target.String())
+	var out [][]string
+	add := func(status, typ, fp, note string) {
+		out = append(out, []string{name, status, orDash(typ), orDash(fp), report.Safe(note)})
+	}
+	switch {
+	case o.status == "failed" && o.r.Err != nil:
+		add("failed", "", "", scan.Describe(o.r.Err))
+	case o.status == "failed":
+		add("failed", "", "", "no plain host key")
+	case o.status == "refused" && o.change == nil:
+		add("refused", "", "", o.why)
+	}
+	if o.change != nil {
+		for _, k := range o.change.Added {
+			if o.status == "pinned" {
+				add("added", k.Type(), ssh.FingerprintSHA256(k), "")
+			}
+		}
+		for _, l := range o.change.Unchanged {
+			add("unchanged", l.Key.Type(), ssh.FingerprintSHA256(l.Key), fmt.Sprintf("line %d", l.Num))
+		}
+		for _, r := range o.change.Replaced {
+			if r.New == nil {
+				continue
+			}
+			if o.status == "refused" {
+				add("refused", r.Old.Key.Type(), ssh.FingerprintSHA256(r.New), fmt.Sprintf("pinned at line %d: %s", r.Old.Num, ssh.FingerprintSHA256(r.Old.Key)))
+			} else {
+				add("replaced", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), fmt.Sprintf("line %d", r.Old.Num))
+			}
+		}
+	}
+	for _, n := range o.r.NotRetrieved {
+		add("not-retrieved", n.Type, "", n.Reason)
+	}
+	return out
+}
+
+func plainName(s string) string { return strings.ReplaceAll(report.Safe(s), " ", `\x20`) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return report.Safe(s)
+}
+
 // pinRecord is pin's JSON line for one target.
 type pinRecord struct {
 	report.Record
@@ -264,13 +340,35 @@ func readBaseline(path string) (*baseline.File, error) {
 
 func pinText(name string, ch *knownhosts.Change) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d new, %d already pinned", name, len(ch.Added), len(ch.Unchanged))
+	// A key that takes a changed key's place is "replaced", not "new":
+	// the person who ran --replace should read back what they did.
+	replacing := map[string]bool{}
+	for _, r := range ch.Replaced {
+		if r.New != nil {
+			replacing[string(r.New.Marshal())] = true
+		}
+	}
+	fresh := 0
 	for _, k := range ch.Added {
-		fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
+		if !replacing[string(k.Marshal())] {
+			fresh++
+		}
+	}
+	fmt.Fprintf(&b, "%s: %d new", name, fresh)
+	if n := len(ch.Added) - fresh; n > 0 {
+		fmt.Fprintf(&b, ", %d replaced", n)
+	}
+	fmt.Fprintf(&b, ", %d already pinned", len(ch.Unchanged))
+	for _, k := range ch.Added {
+		if !replacing[string(k.Marshal())] {
+			fmt.Fprintf(&b, "\n  + %s %s", k.Type(), ssh.FingerprintSHA256(k))
+		}
 	}
 	for _, r := range ch.Replaced {
 		if r.New != nil {
-			fmt.Fprintf(&b, "\n  - %s %s (%s, replaced)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
+			fmt.Fprintf(&b, "\n  %s replaced (%s):", r.Old.Key.Type(), report.Safe(r.Old.Pos()))
+			fmt.Fprintf(&b, "\n    was: %s", ssh.FingerprintSHA256(r.Old.Key))
+			fmt.Fprintf(&b, "\n    now: %s", ssh.FingerprintSHA256(r.New))
 		}
 	}
 	return b.String()
@@ -283,8 +381,10 @@ func conflictText(name string, ch *knownhosts.Change) string {
 		if r.New == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\n  - %s %s (pinned at %s)", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), report.Safe(r.Old.Pos()))
-		fmt.Fprintf(&b, "\n  + %s %s (the server proved this)", r.New.Type(), ssh.FingerprintSHA256(r.New))
+		// One fingerprint a line, labelled, so that 80 columns hold them.
+		fmt.Fprintf(&b, "\n  %s changed (pinned at %s):", r.Old.Key.Type(), report.Safe(r.Old.Pos()))
+		fmt.Fprintf(&b, "\n    pinned:    %s", ssh.FingerprintSHA256(r.Old.Key))
+		fmt.Fprintf(&b, "\n    presented: %s", ssh.FingerprintSHA256(r.New))
 		if r.Shared {
 			b.WriteString("\n    that line pins other hosts too: edit it by hand")
 		}
@@ -324,7 +424,6 @@ Examples:
   sshpin check --pinned host.keys --from fleet.jsonl`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pinned", Usage: "the pinned `FILE`; default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and /etc/ssh/ssh_known_hosts", TakesFile: true},
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, json or markdown"},
 			&cli.StringFlag{Name: "baseline", Usage: "also report algorithm drift against the baseline `FILE` written by pin --baseline", TakesFile: true},
 			&cli.StringFlag{Name: "policy", Usage: "also check the algorithms against a built-in policy `NAME` (" + strings.Join(audit.BuiltinPolicies(), ", ") + ") or a policy FILE; a fail is drift"},
 			&cli.BoolFlag{Name: "trust-on-first-use", Usage: "pin the keys of hosts the file knows nothing about (never on a mismatch)"},
@@ -365,12 +464,9 @@ func defaultPinned() ([]string, error) {
 }
 
 func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
-	format := cmd.String("format")
-	if cmd.Bool("json") {
-		format = "json"
-	}
-	if format != "table" && format != "json" && format != "markdown" {
-		return &usageError{msg: fmt.Sprintf("--format %q: want table, json or markdown", format)}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
 	}
 	opts, err := scanOptions(cmd)
 	if err != nil {
@@ -392,13 +488,15 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	// OpenSSH would skip is not a clean bill of health: the run ends with 2
 	// unless there is drift to report. Counting them is cheap; a full lint
 	// is not, on a large file, and is lint's job.
-	malformed := 0
+	var notes report.CheckNotes
 	for _, f := range files {
-		if n := invalidLines(f); n > 0 {
-			malformed += n
-			e.warnf("%s has %d malformed lines; the rest is used (sshpin lint %s)", f.Name, n, f.Name)
+		bad := invalidLines(f)
+		for _, l := range bad {
+			e.warnf("%s", l)
 		}
+		notes.Malformed = append(notes.Malformed, bad...)
 	}
+	malformed := len(notes.Malformed)
 	policy, err := e.loadPolicy(cmd.String("policy"))
 	if err != nil {
 		return err
@@ -428,10 +526,27 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 				return &exitError{exitFailure, err}
 			}
 			if hashed > 0 {
-				e.warnf("%s: %d hashed entries name hosts that cannot be listed; give those hosts as targets", f.Name, hashed)
+				what := fmt.Sprintf("%d hashed entries name hosts that cannot be listed; give those hosts as targets", hashed)
+				if hashed == 1 {
+					what = "1 hashed entry names a host that cannot be listed; give that host as a target"
+				}
+				e.warnf("%s: %s", f.Name, what)
+				notes.Skipped = append(notes.Skipped, f.Name+": "+what)
 			}
 			for _, h := range hosts {
 				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
+			}
+			// Hosts pinned only through a CA: those a line names are
+			// checked (their certificate must verify); a pattern names no
+			// host, and is said to be skipped rather than silently passed.
+			named, unnamed := f.Authorities()
+			for _, h := range named {
+				targets = append(targets, target.Target{Raw: h.String(), Host: h.Host, Port: h.Port})
+			}
+			for _, l := range unnamed {
+				why := fmt.Sprintf("%s:%d: @cert-authority for %s names no host to check (a pattern or hashed): give its hosts as targets", f.Name, l.Num, strings.Join(l.Hosts, ","))
+				notes.Skipped = append(notes.Skipped, why)
+				e.warnf("skipped: %s", why)
 			}
 		}
 		if len(targets) == 0 {
@@ -458,6 +573,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 				e.warnf("%s: not trusted on first use: %s", r.Target, strings.TrimPrefix(err.Error(), "knownhosts: "))
 			} else if m, err := set.Lookup(r.Target.Host, r.Target.Port); err == nil {
 				h = report.Check(m, r)
+				h.MarkTrusted(writePath)
 			}
 		}
 		if policy != nil && r.Hello != nil && r.Hello.KexInit != nil {
@@ -466,6 +582,7 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
 			if bh := base.Host(r.Target.String()); bh != nil {
 				h.Algos = bh.Diff(r.Hello.KexInit)
+				h.Hello = report.HelloDrift(bh, r.Hello)
 			} else {
 				e.warnf("%s: not in the baseline %s; algorithms not checked", r.Target, base.Name)
 			}
@@ -477,17 +594,19 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			unverified++
 		}
 		checks = append(checks, h)
-		if format == "json" {
+		if format == report.FormatJSON {
 			if err := report.WriteJSON(e.stdout, report.NewCheckRecord(h)); err != nil {
 				return &exitError{exitFailure, err}
 			}
 		}
 	}
 	switch format {
-	case "table":
-		err = report.CheckTable(e.stdout, checks)
-	case "markdown":
-		err = report.CheckMarkdown(e.stdout, checks)
+	case report.FormatTable:
+		err = report.CheckTable(e.stdout, checks, notes)
+	case report.FormatPlain:
+		err = report.CheckPlain(e.stdout, checks, notes)
+	case report.FormatMarkdown:
+		err = report.CheckMarkdown(e.stdout, checks, notes)
 	}
 	if err != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
@@ -496,23 +615,33 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 	case ctx.Err() != nil:
 		return outcome(ctx, results)
 	case drift > 0:
-		return &exitError{exitFindings, fmt.Errorf("%d of %d hosts drifted from their pins", drift, total)}
+		return &exitError{exitFindings, fmt.Errorf("%d of %s drifted from their pins", drift, report.Plural(total, "host"))}
 	case unverified > 0:
-		return &exitError{exitFailure, fmt.Errorf("%d of %d hosts could not be verified", unverified, total)}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s could not be verified", unverified, report.Plural(total, "host"))}
 	case malformed > 0:
-		return &exitError{exitFailure, fmt.Errorf("the pinned file has %d malformed lines: fix them (sshpin lint shows where)", malformed)}
+		return &exitError{exitFailure, fmt.Errorf("the pinned file has %s (listed above): OpenSSH skips them, so a pin you think you have may not be there", report.Plural(malformed, "malformed line"))}
 	}
 	return nil
 }
 
-func invalidLines(f *knownhosts.File) int {
-	n := 0
+// invalidLines names each line of f OpenSSH would skip, as
+// "file:line: what is wrong".
+func invalidLines(f *knownhosts.File) []string {
+	var out []string
 	for _, l := range f.Lines {
-		if l.Kind == knownhosts.Invalid {
-			n++
+		if l.Kind != knownhosts.Invalid {
+			continue
 		}
+		msg := "malformed line"
+		var se *knownhosts.SyntaxError
+		if errors.As(l.Err, &se) {
+			msg = se.Msg
+		} else if l.Err != nil {
+			msg = strings.TrimPrefix(l.Err.Error(), "knownhosts: ")
+		}
+		out = append(out, fmt.Sprintf("%s:%d: %s", f.Name, l.Num, msg))
 	}
-	return n
+	return out
 }
 
 // trustOnFirstUse pins an unknown host's keys, loudly, with the one rule
@@ -521,9 +650,17 @@ func invalidLines(f *knownhosts.File) int {
 func (e *env) trustOnFirstUse(set *knownhosts.Set, path string, r *scan.Result) error {
 	added, err := set.TrustOnFirstUse(path, r.Target.Host, r.Target.Port, plainKeys(r)...)
 	if err == nil && added > 0 {
-		e.warnf("warning: trusted %s on first use: pinned %d keys into %s without verification", r.Target, added, path)
+		e.warnf("warning: trusted %s on first use: pinned %s into %s without verification", r.Target, report.Plural(added, "key"), path)
 	}
 	return err
+}
+
+// lintRecord is one problem lint found, as a JSON line.
+type lintRecord struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
 }
 
 func errorCount(ps []knownhosts.Problem) int {
@@ -554,7 +691,15 @@ Examples:
 			if !cmd.Args().Present() {
 				return &usageError{msg: "no file given", hint: "sshpin lint FILE..."}
 			}
+			format, err := outputFormat(cmd)
+			if err != nil {
+				return err
+			}
 			errs := 0
+			var md strings.Builder
+			if format == report.FormatMarkdown {
+				md.WriteString("| file | line | severity | problem |\n|---|---|---|---|\n")
+			}
 			for _, p := range cmd.Args().Slice() {
 				f, err := knownhosts.ReadFile(p)
 				if err != nil {
@@ -562,12 +707,29 @@ Examples:
 				}
 				problems := f.Lint()
 				for _, pr := range problems {
-					fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", pr.File, pr.Line, pr.Severity, report.Safe(pr.Msg))
+					switch format {
+					case report.FormatJSON:
+						err = report.WriteJSON(e.stdout, lintRecord{File: pr.File, Line: pr.Line, Severity: string(pr.Severity), Message: pr.Msg})
+					case report.FormatMarkdown:
+						fmt.Fprintf(&md, "| %s | %d | %s | %s |\n", report.MarkdownCell(pr.File), pr.Line, pr.Severity, report.MarkdownCell(pr.Msg))
+					case report.FormatPlain:
+						_, err = fmt.Fprintf(e.stdout, "%s:%d: %s: %s\n", report.Safe(pr.File), pr.Line, pr.Severity, report.Safe(pr.Msg))
+					default:
+						_, err = io.WriteString(e.stdout, report.Wrap(fmt.Sprintf("%s:%d: %s: %s\n", report.Safe(pr.File), pr.Line, pr.Severity, report.Safe(pr.Msg)), report.WidthOf(e.stdout)))
+					}
+					if err != nil {
+						return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+					}
 				}
 				errs += errorCount(problems)
 			}
+			if format == report.FormatMarkdown {
+				if _, err := io.WriteString(e.stdout, md.String()); err != nil {
+					return &exitError{exitFailure, fmt.Errorf("writing output: %w", err)}
+				}
+			}
 			if errs > 0 {
-				return &exitError{exitFindings, fmt.Errorf("%d errors", errs)}
+				return &exitError{exitFindings, fmt.Errorf("%s", report.Plural(errs, "error"))}
 			}
 			return nil
 		},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/target"
@@ -73,8 +76,8 @@ Examples:
 			if cmd.Bool("hash") && !cmd.Bool("known-hosts") {
 				return &usageError{msg: "--hash goes with --known-hosts", hint: "sshpin scan --known-hosts --hash TARGET"}
 			}
-			if cmd.Bool("known-hosts") && cmd.Bool("json") {
-				return &usageError{msg: "--known-hosts and --json are two different outputs: choose one"}
+			if cmd.Bool("known-hosts") && (cmd.Bool("json") || cmd.IsSet("format")) {
+				return &usageError{msg: "--known-hosts is an output of its own: it goes with neither --json nor --format"}
 			}
 			if cmd.Bool("legacy") {
 				e.warnf("warning: --legacy enables diffie-hellman-group1/group14-sha1, 3des-cbc, aes128-cbc, hmac-sha1, ssh-rsa and ssh-dss; keys are still proved, but a server that needs them needs fixing")
@@ -91,6 +94,10 @@ type targetList struct {
 	e     *env
 	args  []target.Target
 	files []string
+	// merged counts the duplicates the last each skipped: a target named
+	// twice is worked on once (a second scan would only cost the server
+	// another connection and the report a second copy).
+	merged int
 }
 
 // targetList parses the command line's targets; a run with neither
@@ -117,6 +124,22 @@ func noTargets(cmd *cli.Command) error {
 // each calls fn for every target in order, reading files as it goes; an
 // error from fn stops it and is returned as is.
 func (l *targetList) each(fn func(target.Target) error) error {
+	// A hash of each host:port, not the targets themselves: a list of
+	// millions is still not held whole. maphash's 64 bits make a collision
+	// (a distinct target taken for a duplicate) vanishingly unlikely.
+	seed := maphash.MakeSeed()
+	seen := map[uint64]struct{}{}
+	l.merged = 0
+	inner := fn
+	fn = func(t target.Target) error {
+		h := maphash.String(seed, strings.ToLower(t.Host)+"\x00"+strconv.Itoa(t.Port))
+		if _, dup := seen[h]; dup {
+			l.merged++
+			return nil
+		}
+		seen[h] = struct{}{}
+		return inner(t)
+	}
 	for _, t := range l.args {
 		if err := fn(t); err != nil {
 			return err
@@ -217,6 +240,7 @@ func (e *env) gatherTargets(cmd *cli.Command) ([]target.Target, error) {
 	if err := l.each(func(t target.Target) error { out = append(out, t); return nil }); err != nil {
 		return nil, &exitError{exitFailure, err}
 	}
+	e.sayMerged(l.merged)
 	if len(out) == 0 {
 		return nil, noTargets(cmd)
 	}
@@ -344,12 +368,12 @@ type tally struct {
 func (t tally) outcome(ctx context.Context) error {
 	if ctx.Err() != nil {
 		if t.total < 0 {
-			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d targets done", t.done)}
+			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %s done", report.Plural(t.done, "target"))}
 		}
-		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %d targets done", t.done, t.total)}
+		return &exitError{exitInterrupted, fmt.Errorf("interrupted: %d of %s done", t.done, report.Plural(t.total, "target"))}
 	}
 	if t.failed > 0 {
-		return &exitError{exitFailure, fmt.Errorf("%d of %d targets failed", t.failed, t.total)}
+		return &exitError{exitFailure, fmt.Errorf("%d of %s failed", t.failed, report.Plural(t.total, "target"))}
 	}
 	return nil
 }
@@ -388,13 +412,24 @@ func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, tot
 			p.add(r.Err != nil)
 		}
 	}
+	dropped := 0
 	err := scan.Stream(ctx, src, scan.Flow{Max: n}, do, func(i int, r *scan.Result) {
 		t.done++
 		if r.Err != nil {
 			t.failed++
+			switch kexinit.KindOf(r.Err) {
+			case kexinit.KindClosed, kexinit.KindDisconnect:
+				dropped++
+			}
 		}
 		emit(i, r)
 	})
+	if dropped > 0 && ctx.Err() == nil {
+		// sshd's MaxStartups and PerSourcePenalties drop connections
+		// from a source that opens too many: the cure is on this side.
+		e.hintf("%s closed the connection early; a server that drops connections under load is spared by --pace 1s or a lower --concurrency (now %d)",
+			report.Plural(dropped, "target"), n)
+	}
 	return t, err
 }
 
@@ -462,7 +497,11 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		total = mine
 	}
 
-	jsonOut, khOut := cmd.Bool("json"), cmd.Bool("known-hosts")
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	jsonOut, khOut := format == report.FormatJSON, cmd.Bool("known-hosts")
 	var werr error
 	var held []*scan.Result // the scan table's results, in input order
 	pending := map[int]*scan.Result{}
@@ -474,9 +513,13 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 			switch {
 			case jsonOut:
 				werr = firstErr(werr, report.WriteJSON(e.stdout, report.NewRecord(r, withKeys)))
+			case withKeys && format == report.FormatPlain:
+				werr = firstErr(werr, report.ScanPlain(e.stdout, []*scan.Result{r}))
 			case khOut:
 				werr = firstErr(werr, report.WriteKnownHosts(e.stdout, r, cmd.Bool("hash")))
-				if r.Err != nil {
+				// Each reason once: a result that failed for want of the
+				// keys it lists as not retrieved says so in those lines.
+				if r.Err != nil && !notRetrievedSaysIt(r) {
 					e.warnf("%s: %s", r.Target.String(), scan.Describe(r.Err))
 				}
 				for _, n := range r.NotRetrieved {
@@ -490,7 +533,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 			default:
 				pending[i] = r
 				for pending[next] != nil {
-					werr = firstErr(werr, report.ProbeTable(e.stdout, pending[next]))
+					werr = firstErr(werr, probeOut(e.stdout, format, pending[next]))
 					delete(pending, next)
 					next++
 				}
@@ -498,10 +541,15 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		})
 	// What an interrupt left behind a gap, still in input order.
 	for _, i := range slices.Sorted(maps.Keys(pending)) {
-		werr = firstErr(werr, report.ProbeTable(e.stdout, pending[i]))
+		werr = firstErr(werr, probeOut(e.stdout, format, pending[i]))
 	}
 	if withKeys && !jsonOut && !khOut {
-		werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(held)))
+		switch format {
+		case report.FormatTable:
+			werr = firstErr(werr, report.ScanTable(e.stdout, nonNil(held)))
+		case report.FormatMarkdown:
+			werr = firstErr(werr, report.ScanMarkdown(e.stdout, nonNil(held)))
+		}
 	}
 	if werr != nil {
 		return &exitError{exitFailure, fmt.Errorf("writing output: %w", werr)}
@@ -515,10 +563,36 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 	if read.Load() == 0 {
 		return noTargets(cmd)
 	}
+	e.sayMerged(list.merged)
 	if t.total < 0 {
 		t.total = t.done
 	}
 	return t.outcome(ctx)
+}
+
+func (e *env) sayMerged(n int) {
+	if n > 0 {
+		e.warnf("%s merged: each target is worked on once", report.Plural(n, "duplicate target"))
+	}
+}
+
+// notRetrievedSaysIt reports whether r's error is only the sum of its
+// not-retrieved key types, which are reported one by one.
+func notRetrievedSaysIt(r *scan.Result) bool {
+	var nk *scan.NoKeyError
+	var ie *scan.IncompleteError
+	return len(r.NotRetrieved) > 0 && (errors.As(r.Err, &nk) || errors.As(r.Err, &ie))
+}
+
+// probeOut renders one probe in a human format.
+func probeOut(w io.Writer, f report.Format, r *scan.Result) error {
+	switch f {
+	case report.FormatPlain:
+		return report.ProbePlain(w, r)
+	case report.FormatMarkdown:
+		return report.ProbeMarkdown(w, r)
+	}
+	return report.ProbeTable(w, r)
 }
 
 func firstErr(a, b error) error {

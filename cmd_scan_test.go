@@ -142,7 +142,8 @@ func TestInterruptPrintsTableSoFar(t *testing.T) {
 // Targets stream in: a target on standard input is scanned and printed
 // while the input is still open, before the list has an end.
 func TestTargetsStreamFromStdin(t *testing.T) {
-	good := demoTarget(t)
+	// Two servers: a target named twice would be worked on once.
+	goods := []string{demoTarget(t), demoTarget(t)}
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	codeCh := make(chan int, 1)
@@ -152,7 +153,7 @@ func TestTargetsStreamFromStdin(t *testing.T) {
 		outW.Close()
 	}()
 	out := bufio.NewReader(outR)
-	for i := range 2 {
+	for i, good := range goods {
 		fmt.Fprintln(inW, good)
 		line, err := out.ReadString('\n')
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -95,7 +96,9 @@ func (e *env) hintf(format string, args ...any) {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	// Human output is laid out for the terminal's width; the renderers
+	// read it from the writer.
+	e := &env{stdin: stdin, stdout: &report.Sized{Writer: stdout, Width: terminalWidth(stdout, os.Getenv)}, stderr: stderr}
 	root := e.rootCommand()
 	err := root.Run(ctx, args)
 	var ee *exitError
@@ -122,10 +125,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// bareDuration matches urfave/cli's error for --timeout 5: the flag
+// package's error is text only, so its text is all there is to read.
+var bareDuration = regexp.MustCompile(`invalid value "([0-9.]+)" for flag -+([a-z-]+): time: missing unit`)
+
 // onUsageError keeps urfave/cli from printing the whole help page on a
 // typo: one line, one hint, exit 2. It is per command, so every command of
 // the tree gets it.
 func onUsageError(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	if m := bareDuration.FindStringSubmatch(err.Error()); m != nil {
+		// The one slip worth naming: a duration without its unit.
+		return &usageError{msg: fmt.Sprintf("--%s %s: a duration needs its unit", m[2], m[1]), hint: fmt.Sprintf("write --%s %ss (or %sms, %sm)", m[2], m[1], m[1], m[1])}
+	}
 	return &usageError{msg: err.Error(), hint: "run 'sshpin --help' or 'sshpin COMMAND --help'"}
 }
 
@@ -138,6 +149,8 @@ func setUsageErrors(c *cli.Command) {
 
 func (e *env) rootCommand() *cli.Command {
 	root := e.commandTree()
+	refuseUnusedFlags(root)
+	fitHelp()
 	setUsageErrors(root)
 	return root
 }
@@ -158,7 +171,14 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 		ErrWriter:       e.stderr,
 		Reader:          e.stdin,
 		HideHelpCommand: true,
-		ExitErrHandler:  func(context.Context, *cli.Command, error) {},
+		// sshpin completion bash|zsh|fish prints the script; the shell
+		// then asks sshpin itself for the words (--generate-shell-completion).
+		EnableShellCompletion: true,
+		ConfigureShellCompletionCommand: func(c *cli.Command) {
+			c.Hidden = false
+			c.Usage = "print the shell completion script for bash, zsh, fish or pwsh"
+		},
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			if cmd.Args().Present() {
 				return &usageError{msg: fmt.Sprintf("unknown command %q", cmd.Args().First()), hint: "run 'sshpin --help' for the list"}
@@ -170,7 +190,8 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			&cli.IntFlag{Name: "concurrency", Value: 64, Usage: "targets worked on at once (capped to what the open-file limit allows)"},
 			&cli.StringFlag{Name: "shard", Usage: "work on share `I/N` of the targets only (1 <= I <= N): N runs with the same list split it exactly"},
 			&cli.DurationFlag{Name: "pace", Usage: "least time between two connections to one target (stays under sshd's PerSourcePenalties)"},
-			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "output `FORMAT`: table, plain (one record per line), markdown or json"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON Lines on stdout, one object per target (--format json)"},
 			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "read targets from `FILE`, one per line (- for stdin)", TakesFile: true},
 		},
 		Commands: []*cli.Command{
@@ -183,6 +204,23 @@ Exit status: 0 all good, 1 findings, 2 could not do the job, 130 interrupted.`,
 			e.diagnoseCommand(),
 			e.demoCommand(),
 			e.sftpCommand(),
+			e.versionCommand(),
+			e.manCommand(),
+		},
+	}
+}
+
+// versionCommand makes 'sshpin version' say what --version says.
+func (e *env) versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print sshpin's version (as --version does)",
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Present() {
+				return &usageError{msg: "sshpin version takes no argument"}
+			}
+			cli.ShowVersion(cmd.Root())
+			return nil
 		},
 	}
 }

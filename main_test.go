@@ -23,8 +23,17 @@ func TestMain(m *testing.M) {
 // TestScript runs the CLI end to end from testdata/script/*.txtar against
 // sshpin's own demo server on loopback.
 func TestScript(t *testing.T) {
+	repo, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// $REPO is the checkout, for scripts that run its files (ci/).
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("REPO", repo)
+			return nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// demo-server [NAME] starts the embedded server and sets $NAME
 			// (default DEMO) to its host:port and $NAME_PORT to its port.

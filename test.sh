@@ -132,6 +132,8 @@ need openssh-sftp-server /usr/lib/openssh/sftp-server
 need ncat ncat
 # -race needs cgo, hence a C compiler.
 need gcc gcc
+# The bash completion test sources bash-completion, as users' shells do.
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -gt 0 ]; then
 	pkgs_to_install=()
 	for p in "${missing[@]}"; do

@@ -99,17 +99,48 @@ func TestDiff(t *testing.T) {
 	}
 	got := h.Diff(k)
 	want := []Change{
-		{"kex_algorithms", Reordered, []string{"b", "a", "c"}},
-		{"encryption_algorithms_client_to_server", Added, []string{"z"}},
-		{"encryption_algorithms_client_to_server", Removed, []string{"y"}},
+		{Field: "kex_algorithms", Kind: Reordered, Algorithms: []string{"b", "a", "c"}, Was: []string{"a", "b", "c"}},
+		{Field: "encryption_algorithms_client_to_server", Kind: Added, Algorithms: []string{"z"}},
+		{Field: "encryption_algorithms_client_to_server", Kind: Removed, Algorithms: []string{"y"}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}
 	for i := range want {
-		if got[i].Field != want[i].Field || got[i].Kind != want[i].Kind || !slices.Equal(got[i].Algorithms, want[i].Algorithms) {
+		if got[i].Field != want[i].Field || got[i].Kind != want[i].Kind || !slices.Equal(got[i].Algorithms, want[i].Algorithms) || !slices.Equal(got[i].Was, want[i].Was) {
 			t.Errorf("change %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+func TestHelloChanged(t *testing.T) {
+	all := map[string][]string{}
+	for _, f := range hasshLists {
+		all[f] = []string{"x"}
+	}
+	tests := []struct {
+		name          string
+		h             Host
+		banner, hassh string
+		wantBanner    bool
+		wantHassh     bool
+	}{
+		{"same", Host{Banner: "SSH-2.0-OpenSSH_9.6", HasshServer: "aa"}, "SSH-2.0-OpenSSH_9.6", "aa", false, false},
+		{"upgraded", Host{Banner: "SSH-2.0-OpenSSH_9.6", HasshServer: "aa"}, "SSH-2.0-OpenSSH_9.7", "bb", true, true},
+		{"not recorded", Host{}, "SSH-2.0-OpenSSH_9.7", "bb", false, false},
+		{"tinysshd suffix", Host{Banner: "SSH-2.0-tinysshd_20240101_kH3qZ9"}, "SSH-2.0-tinysshd_20240101_p0Wx2L", "", false, false},
+		{"tinysshd upgraded", Host{Banner: "SSH-2.0-tinysshd_20240101_kH3qZ9"}, "SSH-2.0-tinysshd_20250101_p0Wx2L", "", true, false},
+		{"lists tell it", Host{HasshServer: "aa", Lists: all}, "", "bb", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.h.BannerChanged(tt.banner); got != tt.wantBanner {
+				t.Errorf("BannerChanged = %v", got)
+			}
+			if got := tt.h.HasshChanged(tt.hassh); got != tt.wantHassh {
+				t.Errorf("HasshChanged = %v", got)
+			}
+		})
 	}
 }
 

@@ -140,21 +140,23 @@ func SameKeys(results []*scan.Result) map[int][]string {
 
 // AuditTable renders one target's audit for a person: every finding in the
 // server's order, then Terrapin, post-quantum readiness, key reuse and the
-// sshd_config lines that would fix what failed.
+// sshd_config lines that would fix what failed. A reason goes on a line of
+// its own under its row when the row would not fit.
 func AuditTable(w io.Writer, a *AuditResult) error {
 	r := a.Scan
-	head := r.Target.String()
+	width := WidthOf(w)
+	head := Safe(r.Target.String())
 	if r.Hello != nil {
 		head += "  " + Safe(r.Hello.Banner.Raw)
 	}
 	if a.Report == nil {
-		_, err := fmt.Fprintf(w, "%s: error: %s\n\n", head, Safe(scan.Describe(r.Err)))
+		_, err := io.WriteString(w, wrapText(fmt.Sprintf("%s: error: %s", head, Safe(scan.Describe(r.Err))), width)+"\n")
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "%s  (worst: %s)\n", head, a.Worst()); err != nil {
+	if _, err := io.WriteString(w, wrapText(fmt.Sprintf("%s  (worst: %s)", head, a.Worst()), width)); err != nil {
 		return err
 	}
-	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIRECTION", "REASON")
+	t := newTable(w, "RATING", "CATEGORY", "ALGORITHM", "DIR", "REASON").under(4, "", true)
 	for _, f := range a.Findings() {
 		if err := t.Append([]string{string(f.Severity), string(f.Category), Safe(f.Algorithm), shortDir(f.Direction), Safe(f.Reason)}); err != nil {
 			return err
@@ -163,6 +165,13 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
+	_, err := io.WriteString(w, wrapText(auditNotes(a), width)+"\n")
+	return err
+}
+
+// auditNotes are the lines after the table.
+func auditNotes(a *AuditResult) string {
+	r := a.Scan
 	var b strings.Builder
 	tp := a.Report.Terrapin
 	switch {
@@ -184,9 +193,9 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		fmt.Fprintf(&b, "policy %s: %s", Safe(v.Policy), v.Result)
 		switch {
 		case v.Result == audit.PolicyFailed:
-			fmt.Fprintf(&b, " (%d findings)", v.Failures)
+			fmt.Fprintf(&b, " (%s)", plural(v.Failures, "finding"))
 		case v.Unchecked > 0:
-			fmt.Fprintf(&b, " (%d items could not be checked)", v.Unchecked)
+			fmt.Fprintf(&b, " (%s could not be checked)", plural(v.Unchecked, "item"))
 		}
 		b.WriteString("\n")
 	}
@@ -196,7 +205,7 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		b.WriteString("post-quantum kex: none offered\n")
 	}
 	for _, c := range a.Clones {
-		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", c)
+		fmt.Fprintf(&b, "same host key as: %s (cloned image? each machine needs its own keys)\n", Safe(c))
 	}
 	for _, n := range r.NotRetrieved {
 		fmt.Fprintf(&b, "key not retrieved: %s: %s\n", Safe(n.Type), Safe(n.Reason))
@@ -223,7 +232,29 @@ func AuditTable(w io.Writer, a *AuditResult) error {
 		}
 		fmt.Fprintf(&b, "  %s: %s\n", x.Kind, Safe(x.Text))
 	}
-	b.WriteString("\n")
+	return b.String()
+}
+
+// AuditPlain is one line per finding: target, rating, category,
+// algorithm, direction, then the reason as free text; then one line per
+// note (terrapin, post-quantum, same-key, not-retrieved, fix).
+func AuditPlain(w io.Writer, a *AuditResult) error {
+	name := plainField(a.Scan.Target.String())
+	var b strings.Builder
+	if a.Report == nil {
+		fmt.Fprintf(&b, "%s error - - - %s\n", name, Safe(scan.Describe(a.Scan.Err)))
+	} else {
+		for _, f := range a.Findings() {
+			fmt.Fprintf(&b, "%s %s %s %s %s %s\n", name, f.Severity, f.Category, plainField(f.Algorithm), plainField(shortDir(f.Direction)), Safe(f.Reason))
+		}
+		for _, l := range strings.Split(strings.TrimSpace(auditNotes(a)), "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasSuffix(l, ":") {
+				continue
+			}
+			fmt.Fprintf(&b, "%s note - - - %s\n", name, Safe(l))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -249,6 +280,32 @@ func gexLine(gx *audit.GroupExchange) string {
 		parts = append(parts, part("smallest given", gx.Smallest))
 	}
 	return "group exchange moduli: " + strings.Join(parts, ", ") + "\n"
+}
+
+// AuditMarkdown is one section per target.
+func AuditMarkdown(w io.Writer, a *AuditResult) error {
+	m := &md{}
+	head := a.Scan.Target.String()
+	if a.Report == nil {
+		m.heading(head)
+		m.para("error: " + scan.Describe(a.Scan.Err))
+		return m.flush(w)
+	}
+	m.heading(fmt.Sprintf("%s (worst: %s)", head, a.Worst()))
+	if a.Scan.Hello != nil {
+		m.para(a.Scan.Hello.Banner.Raw)
+	}
+	m.header("rating", "category", "algorithm", "direction", "reason")
+	for _, f := range a.Findings() {
+		rating := string(f.Severity)
+		if f.Severity == audit.Fail {
+			rating = "**fail**"
+		}
+		m.row(rating, string(f.Category), code(f.Algorithm), shortDir(f.Direction), mdCell(f.Reason))
+	}
+	m.end()
+	m.b.WriteString("```\n" + auditNotes(a) + "```\n\n")
+	return m.flush(w)
 }
 
 func shortDir(d string) string {

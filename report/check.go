@@ -10,6 +10,7 @@ import (
 
 	"github.com/sshpin/sshpin/audit"
 	"github.com/sshpin/sshpin/baseline"
+	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/scan"
 )
@@ -27,12 +28,25 @@ const (
 	StatusCertInvalid Status = "cert-invalid"  // a pinned CA's certificate that does not verify
 	StatusUnpinned    Status = "unpinned-host" // nothing in the file vouches for the host
 	StatusUnverified  Status = "unverified"    // the host or a pinned type could not be checked
+	// StatusTrusted is a key pinned by this very run (--trust-on-first-use):
+	// it matches its pin because the pin was just written from it, which
+	// proves nothing about the server. Never counted as ok.
+	StatusTrusted Status = "trusted-first-use"
+	// StatusBanner and StatusHassh are hello drift against a baseline: the
+	// server's software, or its algorithm offer as a whole, changed.
+	StatusBanner Status = "banner-changed"
+	StatusHassh  Status = "hassh-changed"
 )
+
+// Statuses are every status check can give a key or a host, for the
+// documentation test.
+var Statuses = []Status{StatusOK, StatusChanged, StatusNew, StatusMissing, StatusRevoked, StatusCertOK,
+	StatusCertInvalid, StatusUnpinned, StatusUnverified, StatusTrusted, StatusBanner, StatusHassh}
 
 // Drift reports whether s is a finding: everything but ok, cert-ok and
 // unverified (which is a failure to check, not a finding).
 func (s Status) Drift() bool {
-	return s != StatusOK && s != StatusCertOK && s != StatusUnverified
+	return s != StatusOK && s != StatusCertOK && s != StatusUnverified && s != StatusTrusted
 }
 
 // KeyCheck is one row of a check.
@@ -51,12 +65,14 @@ type HostCheck struct {
 	Name   string // the host as the pinned file names it
 	Keys   []KeyCheck
 	Algos  []baseline.Change // with a baseline: algorithm drift
+	Hello  []KeyCheck        // with a baseline: banner-changed, hassh-changed
 	Policy []audit.Finding   // with a policy: its verdicts; a fail is drift
 }
 
 // Drift reports whether any key or algorithm finding is drift.
 func (h *HostCheck) Drift() bool {
 	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status.Drift() }) ||
+		len(h.Hello) > 0 ||
 		slices.ContainsFunc(h.Algos, func(a baseline.Change) bool { return a.Kind != baseline.Reordered }) ||
 		slices.ContainsFunc(h.Policy, func(f audit.Finding) bool { return f.Severity == audit.Fail })
 }
@@ -65,6 +81,23 @@ func (h *HostCheck) Drift() bool {
 // not be checked.
 func (h *HostCheck) Unverified() bool {
 	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusUnverified })
+}
+
+// Trusted reports whether the host's keys were pinned by this run on first
+// use.
+func (h *HostCheck) Trusted() bool {
+	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusTrusted })
+}
+
+// MarkTrusted turns the ok rows of a host just pinned on first use into
+// trusted-first-use rows: they match because they were just written.
+func (h *HostCheck) MarkTrusted(path string) {
+	for i, k := range h.Keys {
+		if k.Status == StatusOK {
+			h.Keys[i].Status = StatusTrusted
+			h.Keys[i].Detail = "pinned into " + path + " by this run, on first use: not verified. Check it out of band"
+		}
+	}
 }
 
 // Check diffs what a server proved against what the pinned file says of it.
@@ -228,7 +261,8 @@ func notRetrieved(r *scan.Result, typ string) *scan.NotRetrieved {
 // presents a key of type typ (ssh-rsa for every RSA signature algorithm).
 func offers(algos []string, typ string) bool {
 	for _, a := range algos {
-		if a == typ || (typ == ssh.KeyAlgoRSA && (a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512)) {
+		if a == typ || (typ == ssh.KeyAlgoRSA && (a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512 ||
+			strings.HasPrefix(a, "ssh-rsa-sha") && strings.HasSuffix(a, "@ssh.com"))) {
 			return true
 		}
 	}
@@ -267,4 +301,22 @@ func joinInts(n []int) string {
 		s[i] = fmt.Sprint(v)
 	}
 	return strings.Join(s, ",")
+}
+
+// HelloDrift compares a server's version line and hasshServer with its
+// baseline: software or configuration that changed is drift a person
+// wants to know about, even when every key still matches.
+func HelloDrift(bh *baseline.Host, hello *kexinit.Hello) []KeyCheck {
+	var out []KeyCheck
+	if bh.BannerChanged(hello.Banner.Raw) {
+		out = append(out, KeyCheck{Status: StatusBanner, Type: "banner", Pinned: bh.Banner, Presented: hello.Banner.Raw,
+			Detail: "the server's version line changed: other software, or another version of it"})
+	}
+	if hello.KexInit != nil {
+		if now := hello.KexInit.HasshServer(); bh.HasshChanged(now) {
+			out = append(out, KeyCheck{Status: StatusHassh, Type: "hassh_server", Pinned: bh.HasshServer, Presented: now,
+				Detail: "the server's algorithm offer changed (its hasshServer differs; the baseline keeps no list to say which)"})
+		}
+	}
+	return out
 }

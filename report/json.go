@@ -17,20 +17,23 @@ import (
 // Record is one target's JSON Lines object. Field names are fixed by the
 // user contract; fields beyond it are additions, never renames.
 type Record struct {
-	Target       string              `json:"target"`
-	Host         string              `json:"host"`
-	Port         int                 `json:"port"`
-	Address      string              `json:"address,omitempty"`
-	Error        string              `json:"error,omitempty"`
-	ErrorKind    string              `json:"error_kind,omitempty"`
-	Banner       string              `json:"banner,omitempty"`
-	BannerParts  *kexinit.Banner     `json:"banner_parts,omitempty"`
-	Preamble     []string            `json:"preamble,omitempty"`
-	HasshServer  string              `json:"hassh_server,omitempty"`
-	KexInit      *kexinit.KexInit    `json:"kexinit,omitempty"`
-	Keys         []scan.Key          `json:"keys,omitempty"`
-	NotRetrieved []scan.NotRetrieved `json:"not_retrieved,omitempty"`
-	Connections  int                 `json:"connections"`
+	Target      string          `json:"target"`
+	Host        string          `json:"host"`
+	Port        int             `json:"port"`
+	Address     string          `json:"address,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	ErrorKind   string          `json:"error_kind,omitempty"`
+	Banner      string          `json:"banner,omitempty"`
+	BannerParts *kexinit.Banner `json:"banner_parts,omitempty"`
+	Preamble    []string        `json:"preamble,omitempty"`
+	// PreambleLines is how many lines came before the version line: the
+	// server may send more than preamble keeps.
+	PreambleLines int                 `json:"preamble_lines,omitempty"`
+	HasshServer   string              `json:"hassh_server,omitempty"`
+	KexInit       *kexinit.KexInit    `json:"kexinit,omitempty"`
+	Keys          []scan.Key          `json:"keys,omitempty"`
+	NotRetrieved  []scan.NotRetrieved `json:"not_retrieved,omitempty"`
+	Connections   int                 `json:"connections"`
 }
 
 // NewRecord builds r's JSON object. withKeys is false for probe, whose
@@ -52,6 +55,7 @@ func NewRecord(r *scan.Result, withKeys bool) Record {
 		b := h.Banner
 		rec.BannerParts = &b
 		rec.Preamble = h.Preamble
+		rec.PreambleLines = h.PreambleLines
 		if h.KexInit != nil {
 			rec.HasshServer = h.KexInit.HasshServer()
 			rec.KexInit = h.KexInit

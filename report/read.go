@@ -108,18 +108,19 @@ func (rd *Reader) Read(r io.Reader, name string, fn func(Loaded) error) error {
 // recordIn is what a record is read back from: the facts, none of what
 // is derived from them.
 type recordIn struct {
-	Target       string              `json:"target"`
-	Host         *string             `json:"host"`
-	Port         *int                `json:"port"`
-	Address      string              `json:"address"`
-	Error        string              `json:"error"`
-	ErrorKind    string              `json:"error_kind"`
-	Banner       *string             `json:"banner"`
-	Preamble     []string            `json:"preamble"`
-	KexInit      *kexinit.KexInit    `json:"kexinit"`
-	Keys         []keyIn             `json:"keys"`
-	NotRetrieved []scan.NotRetrieved `json:"not_retrieved"`
-	Connections  int                 `json:"connections"`
+	Target        string              `json:"target"`
+	Host          *string             `json:"host"`
+	Port          *int                `json:"port"`
+	Address       string              `json:"address"`
+	Error         string              `json:"error"`
+	ErrorKind     string              `json:"error_kind"`
+	Banner        *string             `json:"banner"`
+	Preamble      []string            `json:"preamble"`
+	PreambleLines int                 `json:"preamble_lines"`
+	KexInit       *kexinit.KexInit    `json:"kexinit"`
+	Keys          []keyIn             `json:"keys"`
+	NotRetrieved  []scan.NotRetrieved `json:"not_retrieved"`
+	Connections   int                 `json:"connections"`
 }
 
 type keyIn struct {
@@ -157,7 +158,7 @@ func ParseRecord(line []byte) (r *scan.Result, keyed bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("banner: %s", strings.TrimPrefix(err.Error(), "kexinit: "))
 		}
-		r.Hello = &kexinit.Hello{Banner: b, Preamble: in.Preamble, PreambleLines: len(in.Preamble)}
+		r.Hello = &kexinit.Hello{Banner: b, Preamble: in.Preamble, PreambleLines: max(in.PreambleLines, len(in.Preamble))}
 		if k := in.KexInit; k != nil {
 			for _, l := range k.Lists() {
 				if *l == nil {

@@ -17,6 +17,11 @@ type family struct {
 
 var rsaFamily = map[string]string{
 	ssh.KeyAlgoRSASHA512: ssh.KeyAlgoRSA, ssh.KeyAlgoRSASHA256: ssh.KeyAlgoRSA, ssh.KeyAlgoRSA: ssh.KeyAlgoRSA,
+	// AsyncSSH's (and Tectia's) RSA signature names, for the same RSA key:
+	// x/crypto speaks none of them, and the key is collected once, through
+	// rsa-sha2-*, not reported four times as not retrieved.
+	"ssh-rsa-sha224@ssh.com": ssh.KeyAlgoRSA, "ssh-rsa-sha256@ssh.com": ssh.KeyAlgoRSA,
+	"ssh-rsa-sha384@ssh.com": ssh.KeyAlgoRSA, "ssh-rsa-sha512@ssh.com": ssh.KeyAlgoRSA,
 	ssh.CertAlgoRSASHA512v01: ssh.CertAlgoRSAv01, ssh.CertAlgoRSASHA256v01: ssh.CertAlgoRSAv01, ssh.CertAlgoRSAv01: ssh.CertAlgoRSAv01,
 }
 

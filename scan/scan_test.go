@@ -111,14 +111,14 @@ func serverConfig(keys ...ssh.Signer) *ssh.ServerConfig {
 }
 
 func TestFamilies(t *testing.T) {
-	got := families([]string{"rsa-sha2-512", "ssh-ed25519", "rsa-sha2-256", "ecdsa-sha2-nistp256", "ssh-rsa",
+	got := families([]string{"rsa-sha2-512", "ssh-ed25519", "ssh-rsa-sha224@ssh.com", "rsa-sha2-256", "ssh-rsa-sha512@ssh.com", "ecdsa-sha2-nistp256", "ssh-rsa",
 		"ecdsa-sha2-nistp384", "ssh-ed25519-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com"})
 	var names []string
 	for _, f := range got {
 		names = append(names, f.name+"="+strings.Join(f.offered, "+"))
 	}
 	want := []string{
-		"ssh-rsa=rsa-sha2-512+rsa-sha2-256+ssh-rsa",
+		"ssh-rsa=rsa-sha2-512+ssh-rsa-sha224@ssh.com+rsa-sha2-256+ssh-rsa-sha512@ssh.com+ssh-rsa",
 		"ssh-ed25519=ssh-ed25519",
 		"ecdsa-sha2-nistp256=ecdsa-sha2-nistp256",
 		"ecdsa-sha2-nistp384=ecdsa-sha2-nistp384",
