@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
@@ -129,7 +130,13 @@ func refuseUnusedFlags(root *cli.Command) {
 // tab: the tab is aligned after the wrapping, to the longest name of the
 // lines around it, so that a line wrapped to fit came out wider than the
 // terminal by that padding (206 columns at 200, in sftp's help).
-func fitHelp() {
+func fitHelp() { fitHelpOnce.Do(setHelp) }
+
+// fitHelpOnce: urfave/cli's printers are globals, and runs (the tests')
+// may be concurrent.
+var fitHelpOnce sync.Once
+
+func setHelp() {
 	stringer := cli.FlagStringer
 	cli.FlagStringer = func(f cli.Flag) string {
 		return strings.Replace(stringer(f), "\t", "\n", 1)
