@@ -22,9 +22,9 @@ import (
 func Update(path string, fn func(*File) error) error {
 	name := path
 	path = resolve(path)
-	unlock, err := lock(path + ".lock")
+	unlock, err := atomicfile.Lock(path + ".lock")
 	if err != nil {
-		return err
+		return fmt.Errorf("knownhosts: lock %s: %w", path+".lock", err)
 	}
 	defer unlock()
 	if err := removeTemps(path); err != nil {

@@ -195,7 +195,7 @@ func (c *Checker) check(cs tls.ConnectionState, addr string) (*Verified, error) 
 // path+".lock" (as knownhosts writes). The file is read again first: a pin
 // another run wrote since Load is checked, never written over.
 func trust(path, addr string, f Fingerprints) (*Pin, error) {
-	unlock, err := lock(path + ".lock")
+	unlock, err := atomicfile.Lock(path + ".lock")
 	if err != nil {
 		return nil, &TrustError{Path: path, Err: err}
 	}

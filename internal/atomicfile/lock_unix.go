@@ -78,3 +78,25 @@ func sameFile(f *os.File, name string) bool {
 	b, err := os.Lstat(name)
 	return err == nil && os.SameFile(a, b)
 }
+
+// Lock takes an exclusive flock on path, creating it if needed, and
+// returns the release: the writers of one file (knownhosts, tlspin) go one
+// after the other, and each reads what the one before wrote. flock needs
+// no write access, so a lock file another user made still works.
+func Lock(path string) (release func(), err error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(fh.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return func() { fh.Close() }, nil
+}
