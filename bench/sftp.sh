@@ -8,7 +8,8 @@
 #                                 2000 files of a few bytes each (round trips)
 #
 # Each round runs every client once, in turn, so that a machine busy with
-# something else slows them alike; the table shows each one's best round.
+# something else slows them alike; the table shows each one's median round
+# and every round's seconds, and the load average before and after.
 #
 # What is compared with what. sshpin's put writes to a temporary name,
 # has every write acknowledged, fsyncs (fsync@openssh.com), checks the
@@ -146,9 +147,10 @@ pin=(-F none --pinned "$work/host.keys" -i "$work/id_ed25519" --no-agent --timeo
 ossh=(-q -b - -i "$work/id_ed25519" -P "$port" -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityAgent=none
 	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/host.keys" -o GlobalKnownHostsFile=/dev/null -F /dev/null)
 now() { date +%s.%N; }
-# timed NAME CMD...: times CMD once and keeps NAME's best time, after
-# writing the page cache out (untimed), so that no run pays for another's.
-declare -A best
+# timed NAME CMD...: times CMD once and adds the time to NAME's list,
+# after writing the page cache out (untimed), so that no run pays for
+# another's. The table shows each NAME's median (of ROUNDS runs).
+declare -A times
 timed() {
 	local name=$1 t0 t1 d
 	shift
@@ -157,8 +159,18 @@ timed() {
 	"$@" >/dev/null
 	t1=$(now)
 	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	if [ -z "${best[$name]:-}" ] || awk -v d="$d" -v b="${best[$name]}" 'BEGIN { exit !(d < b) }'; then best[$name]=$d; fi
-	printf 'bench: %-16s %7.3f s\n' "$name" "$d" >&2
+	times[$name]="${times[$name]:-} $d"
+	printf 'bench: %-18s %7.3f s (load %s)\n' "$name" "$d" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+}
+# median NAME: the median of NAME's times (the mean of the middle two
+# when there is an even number of them).
+median() {
+	printf '%s\n' ${times[$1]} | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+machine() {
+	echo "median of $rounds rounds, run in turn; $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r), shared by the clients and sshd"
+	echo "load average (1, 5, 15 min) before: $load0; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 # sftp_batch 'COMMANDS' [SFTP OPTIONS...]
 sftp_batch() {
@@ -166,12 +178,12 @@ sftp_batch() {
 	shift
 	printf '%b\n' "$cmds" | inns "$cns" sftp "${ossh[@]}" "$@" "$user@$addr"
 }
-# row OP NAME LABEL: NAME's figure (value turns its best time into the
+# row OP NAME LABEL: NAME's figure (value turns its median time into the
 # column's unit), and sshpin's speed over NAME's for OP.
 row() {
 	local ratio=
-	case $2 in sshpin-*) ;; *) ratio=$(awk -v a="${best[sshpin-$1]}" -v b="${best[$2]}" 'BEGIN { printf "%.2f", b / a }') ;; esac
-	printf '| %s | %s | %s |\n' "$3" "$(value "${best[$2]}")" "$ratio"
+	case $2 in sshpin-*) ;; *) ratio=$(awk -v a="$(median "sshpin-$1")" -v b="$(median "$2")" 'BEGIN { printf "%.2f", b / a }') ;; esac
+	printf '| %s | %s | %s | %s |\n' "$3" "$(value "$(median "$2")")" "$ratio" "${times[$2]# }"
 }
 
 # The small-files mode: a directory of FILES files of a few bytes, put -r
@@ -206,7 +218,7 @@ if [ -n "$files" ]; then
 		same "$work/got/many"
 	done
 	value() { echo "$1"; }
-	printf '\n| %s files of a few bytes over %s | seconds | sshpin ÷ it (speed) |\n|---|---|---|\n' "$files" "$addr"
+	printf '\n| %s files of a few bytes over %s | seconds | sshpin ÷ it (speed) | s, each round |\n|---|---|---|---|\n' "$files" "$addr"
 	row put sshpin-put 'sshpin put -r: fsync, size, rename'
 	row put sshpin-verify-put 'sshpin put -r --verify: also every file read back'
 	row put sftp-put 'sftp put -r'
@@ -215,7 +227,7 @@ if [ -n "$files" ]; then
 	row get sftp-get 'sftp get -r'
 	row get sftp-f-get 'sftp get -r -f (fsync, as sshpin)'
 	echo
-	echo "best of $rounds rounds; $(nproc) CPUs shared by the clients and sshd"
+	machine
 	exit 0
 fi
 
@@ -263,7 +275,7 @@ ciphers=$(grep -o 'kex: client->server cipher: [^ ]*' "$work/sshd.log" | awk '{p
 value() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 over="127.0.0.1"
 [ -n "$link" ] && over="a ${link} Mbit/s full-duplex link (veth + tbf, two network namespaces)"
-printf '\n| %s MiB over %s | MB/s | sshpin ÷ it |\n|---|---|---|\n' "$size_mib" "$over"
+printf '\n| %s MiB over %s | MB/s | sshpin ÷ it | s, each round |\n|---|---|---|---|\n' "$size_mib" "$over"
 row put sshpin-put 'sshpin put: fsync, size, rename'
 row put sshpin-verify-put 'sshpin put --verify: also every byte read back'
 row put sftp-put 'sftp put'
@@ -275,4 +287,5 @@ row get sftp-get 'sftp get'
 row get sftp-gcm-get 'sftp -c aes128-gcm@openssh.com get'
 row get sftp-f-get 'sftp get -f (fsync, as sshpin)'
 echo
-echo "best of $rounds rounds; $(nproc) CPUs shared by the clients and sshd; ciphers sshd negotiated: $ciphers"
+machine
+echo "ciphers sshd negotiated: $ciphers"
