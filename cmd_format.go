@@ -145,3 +145,37 @@ func setHelp() {
 		cli.HelpPrinterCustom(out, templ, data, map[string]any{"wrapAt": func() int { return report.WidthOf(out) }})
 	}
 }
+
+// stderrWidth is the width messages wrap to: COLUMNS when set, else the
+// terminal's when stderr is one, else 0: a message that goes to a log or
+// a pipe stays one line, for grep.
+func stderrWidth(stderr io.Writer, getenv func(string) string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 0
+}
+
+// messageLines is one stderr message after prefix, wrapped to width
+// (none when 0), continuation lines aligned under its text.
+func messageLines(prefix, msg string, width int) string {
+	lead := len(msg) - len(strings.TrimLeft(msg, " "))
+	prefix += msg[:lead]
+	if width <= 0 {
+		return prefix + msg[lead:] + "\n"
+	}
+	var b strings.Builder
+	cont := strings.Repeat(" ", len(prefix))
+	for i, l := range report.WrapLine(msg[lead:], max(width-len(prefix), 20)) {
+		if i > 0 {
+			prefix = cont
+		}
+		b.WriteString(prefix + l + "\n")
+	}
+	return b.String()
+}

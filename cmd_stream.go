@@ -178,7 +178,10 @@ func (e *env) streamError(ctx context.Context, err error, st sftpx.Stream) (exit
 	refused := func(what string, got tlspin.Fingerprints) string {
 		why := "refused before SFTP, nothing was sent: " + what
 		e.warnf("%s: %s", name, why)
-		e.warnf("  presented: certificate %s (%s), public key spki %s", got.Cert, got.Cert.OpenSSL(), got.SPKI)
+		// One fingerprint a line: side by side they were 220 columns.
+		e.warnf("  presented: certificate %s", got.Cert)
+		e.warnf("             (%s)", got.Cert.OpenSSL())
+		e.warnf("             public key spki %s", got.SPKI)
 		return why
 	}
 	switch {

@@ -73,11 +73,18 @@ func (e *env) runTLSScan(ctx context.Context, cmd *cli.Command) error {
 	if timeout <= 0 {
 		return &usageError{msg: "--timeout must be positive"}
 	}
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
 	targets, err := e.gatherTargets(cmd)
 	if err != nil {
 		return err
 	}
 	failed := 0
+	if format == report.FormatMarkdown {
+		fmt.Fprintf(e.stdout, "| target | address | subject | certificate SHA-256 | public key (SPKI) SHA-256 | not after |\n|---|---|---|---|---|---|\n")
+	}
 	for _, t := range targets {
 		if ctx.Err() != nil {
 			return &exitError{exitInterrupted, errors.New("interrupted")}
@@ -88,9 +95,14 @@ func (e *env) runTLSScan(ctx context.Context, cmd *cli.Command) error {
 		if err != nil {
 			failed++
 			rec.Error = err.Error()
-			if cmd.Bool("json") {
+			switch format {
+			case report.FormatJSON:
 				report.WriteJSON(e.stdout, rec)
-			} else {
+			case report.FormatPlain:
+				fmt.Fprintf(e.stdout, "%s %s error %s\n", report.PlainField(t.String()), report.PlainField(addr), report.PlainField(err.Error()))
+			case report.FormatMarkdown:
+				fmt.Fprintf(e.stdout, "| %s | %s | error: %s | | | |\n", report.MarkdownCell(t.String()), report.MarkdownCell(addr), report.MarkdownCell(err.Error()))
+			default:
 				e.warnf("%s: %s", t, err)
 			}
 			continue
@@ -100,11 +112,20 @@ func (e *env) runTLSScan(ctx context.Context, cmd *cli.Command) error {
 		for _, c := range chain[1:] {
 			rec.Chain = append(rec.Chain, factsOf(c))
 		}
-		if cmd.Bool("json") {
+		switch format {
+		case report.FormatJSON:
 			report.WriteJSON(e.stdout, rec)
-			continue
+		case report.FormatPlain:
+			// One record per line: target address kind sum subject.
+			for _, k := range []struct{ kind, sum string }{{"cert", leaf.CertSHA256}, {"spki", leaf.SPKISHA256}} {
+				fmt.Fprintf(e.stdout, "%s %s %s %s %s\n", report.PlainField(t.String()), report.PlainField(addr), k.kind, k.sum, report.PlainField(leaf.Subject))
+			}
+		case report.FormatMarkdown:
+			fmt.Fprintf(e.stdout, "| %s | %s | %s | `%s` | `%s` | %s |\n", report.MarkdownCell(t.String()), report.MarkdownCell(addr),
+				report.MarkdownCell(leaf.Subject), leaf.CertSHA256, leaf.SPKISHA256, leaf.NotAfter)
+		default:
+			e.printTLSFacts(t, addr, leaf, chain[0])
 		}
-		e.printTLSFacts(t, addr, leaf, chain[0])
 	}
 	if failed > 0 {
 		return &exitError{exitFailure, fmt.Errorf("%d of %d targets could not be read", failed, len(targets))}
@@ -117,9 +138,21 @@ func (e *env) runTLSScan(ctx context.Context, cmd *cli.Command) error {
 // chose (names) goes through report.Safe, so that a comment stays one line.
 func (e *env) printTLSFacts(t target.Target, addr string, f tlsFacts, c *x509.Certificate) {
 	w := e.stdout
-	fmt.Fprintf(w, "# %s (%s): TLS certificate\n", t, addr)
-	fmt.Fprintf(w, "#   subject:    %s\n", report.Safe(f.Subject))
-	fmt.Fprintf(w, "#   issuer:     %s\n", report.Safe(f.Issuer))
+	width := report.WidthOf(w)
+	// comment writes "#   label value", every line of it a comment (a
+	// line that is not would be read as a pin), wrapped to the width.
+	comment := func(label, value string) {
+		prefix := fmt.Sprintf("#   %-12s", label)
+		for i, l := range report.WrapLine(report.Safe(value), max(width-len(prefix), 16)) {
+			if i > 0 {
+				prefix = "#" + strings.Repeat(" ", len(prefix)-1)
+			}
+			fmt.Fprintln(w, strings.TrimRight(prefix+l, " "))
+		}
+	}
+	fmt.Fprintf(w, "# %s\n", report.Safe(fmt.Sprintf("%s (%s): TLS certificate", t, addr)))
+	comment("subject:", f.Subject)
+	comment("issuer:", f.Issuer)
 	var names []string
 	for _, n := range f.DNSNames {
 		names = append(names, "DNS:"+n)
@@ -128,7 +161,7 @@ func (e *env) printTLSFacts(t target.Target, addr string, f tlsFacts, c *x509.Ce
 		names = append(names, "IP:"+n)
 	}
 	if len(names) > 0 {
-		fmt.Fprintf(w, "#   names:      %s\n", report.Safe(strings.Join(names, ", ")))
+		comment("names:", strings.Join(names, ", "))
 	}
 	valid := ""
 	now := time.Now()
@@ -138,13 +171,20 @@ func (e *env) printTLSFacts(t target.Target, addr string, f tlsFacts, c *x509.Ce
 	case now.After(c.NotAfter):
 		valid = "  (expired)"
 	}
-	fmt.Fprintf(w, "#   valid:      %s to %s%s\n", f.NotBefore, f.NotAfter, valid)
+	comment("valid:", f.NotBefore+" to "+f.NotAfter+valid)
 	if f.SelfSigned {
 		fmt.Fprintf(w, "#   self-signed\n")
 	}
-	fmt.Fprintf(w, "#   certificate sha256 Fingerprint=%s\n", f.CertOpenSSL)
-	fmt.Fprintf(w, "#   certificate %s\n", f.CertSHA256)
-	fmt.Fprintf(w, "#   public key  %s  (spki, hex %s)\n", f.SPKISHA256, f.SPKISHA256Hx)
+	comment("certificate", f.CertSHA256)
+	// openssl x509 -fingerprint -sha256's form; where it does not fit,
+	// 16 bytes a line (it is compared by eye, the pin line is copied).
+	openssl := f.CertOpenSSL
+	if width < 16+len(openssl) && len(openssl) == 95 {
+		openssl = openssl[:48] + " " + openssl[48:]
+	}
+	comment("  openssl", openssl)
+	comment("public key", f.SPKISHA256+" (spki)")
+	comment("  spki hex", f.SPKISHA256Hx)
 	fmt.Fprintf(w, "%s\n", f.Pin)
 }
 

@@ -81,24 +81,27 @@ type env struct {
 	stdout, stderr io.Writer
 	// streamWarned: the run said once that a bare stream is unverified.
 	streamWarned bool
+	// errWidth is the width messages are wrapped to on stderr; 0 (a
+	// pipe or file, and no COLUMNS) keeps each message on one line.
+	errWidth int
 }
 
 // warnf is the one voice on stderr.
 // Messages often quote what a server sent (a banner, an algorithm name), so
 // control characters are escaped here, once for every message.
 func (e *env) warnf(format string, args ...any) {
-	fmt.Fprintln(e.stderr, "sshpin: "+report.Safe(fmt.Sprintf(format, args...)))
+	fmt.Fprint(e.stderr, messageLines("sshpin: ", report.Safe(fmt.Sprintf(format, args...)), e.errWidth))
 }
 
 // hintf escapes as warnf does: hints quote what the user typed.
 func (e *env) hintf(format string, args ...any) {
-	fmt.Fprintln(e.stderr, "sshpin: hint: "+report.Safe(fmt.Sprintf(format, args...)))
+	fmt.Fprint(e.stderr, messageLines("sshpin: hint: ", report.Safe(fmt.Sprintf(format, args...)), e.errWidth))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Human output is laid out for the terminal's width; the renderers
 	// read it from the writer.
-	e := &env{stdin: stdin, stdout: &report.Sized{Writer: stdout, Width: terminalWidth(stdout, os.Getenv)}, stderr: stderr}
+	e := &env{stdin: stdin, stdout: &report.Sized{Writer: stdout, Width: terminalWidth(stdout, os.Getenv)}, stderr: stderr, errWidth: stderrWidth(stderr, os.Getenv)}
 	root := e.rootCommand()
 	err := root.Run(ctx, args)
 	var ee *exitError

@@ -397,3 +397,13 @@ func hardBreak(s string, width int) []string {
 	}
 	return out
 }
+
+// WrapLine breaks s into lines no wider than width, at spaces and commas,
+// or where the width ends for a word longer than it: for the CLI's own
+// line-by-line output (a pin file's comments), where every line needs a
+// prefix of its own.
+func WrapLine(s string, width int) []string { return wrapLine(s, width, true) }
+
+// PlainField is a field of a plain record: escaped, spaces written \x20,
+// "-" for nothing.
+func PlainField(s string) string { return plainField(s) }
