@@ -89,10 +89,9 @@ func (r *readdirIDs) sent(p []byte) {
 	if len(p) < 9 || (p[4] != fxpReaddir && p[4] != fxpClose) {
 		return
 	}
-	handle, _, ok := sshString(p[9:])
-	if !ok {
-		return
-	}
+	// A request without a whole handle is the server's to refuse; its
+	// listing counts under the empty handle.
+	handle, _, _ := sshString(p[9:])
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p[4] == fxpClose {
