@@ -74,8 +74,9 @@ syntax or a leading '-' is refused, from any source, as ssh refuses it.
 Uploads (put, and cp's destination) go to a temporary name beside the
 destination; every write is acknowledged, the file is synced
 (fsync@openssh.com) and its size checked, then renamed into place
-(posix-rename@openssh.com; on servers without it the old file is removed
-first, and a warning says so). Each file says what proved it (verified):
+(posix-rename@openssh.com; on servers without it the old file is moved
+aside, never removed, until the new one is in place, and a warning says
+so). Each file says what proved it (verified):
 size; sha256-server, when the server offers check-file and its SHA-256 of
 the file matches the bytes sent or received; sha256-readback, with
 --verify, which reads every uploaded byte back (a download: the server's
@@ -396,7 +397,7 @@ func nameError(err error, jump string) error {
 	if ne.Source == "the jump host list" && jump != "" {
 		ne.Source = "-J"
 	}
-	return &usageError{msg: strings.TrimPrefix(ne.Error(), "sftpx: "), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
+	return &usageError{msg: ne.Error(), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
 }
 
 // resolveHost is where r goes: what the command line says, else what the

@@ -139,7 +139,7 @@ func (c *Client) Glob(ctx context.Context, pattern string) ([]Entry, error) {
 		if d != "/" {
 			d = strings.TrimSuffix(d, "/")
 		}
-		infos, err := c.sftp.ReadDir(remotePath(d))
+		infos, err := c.readDir(remotePath(d))
 		if err != nil {
 			return err
 		}

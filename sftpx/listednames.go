@@ -28,6 +28,7 @@ import (
 // left for pkg/sftp, which drops them.
 
 const (
+	fxpClose   = 4
 	fxpReaddir = 12
 	fxpName    = 104
 	// suspectMark starts a listed name nameFilter rewrote.
@@ -72,32 +73,47 @@ func suspectPath(dir, name string) string {
 	return strings.TrimSuffix(dir, "/") + "/" + name
 }
 
-// readdirIDs are the request ids of the READDIRs in flight.
+// readdirIDs are the request ids of the READDIRs in flight, each with the
+// directory handle it reads, and what each open directory listed so far
+// (listinglimit.go).
 type readdirIDs struct {
-	mu  sync.Mutex
-	ids map[uint32]struct{}
+	mu    sync.Mutex
+	ids   map[uint32]string // READDIR request id -> handle
+	lists map[string]*listed
+	// maxEntries and maxBytes bound one listing; 0 means the defaults.
+	maxEntries, maxBytes int
 }
 
 // sent is told every packet the client sends, length prefix included.
 func (r *readdirIDs) sent(p []byte) {
-	if len(p) < 9 || p[4] != fxpReaddir {
+	if len(p) < 9 || (p[4] != fxpReaddir && p[4] != fxpClose) {
 		return
 	}
-	r.mu.Lock()
-	if r.ids == nil {
-		r.ids = map[uint32]struct{}{}
-	}
-	r.ids[binary.BigEndian.Uint32(p[5:9])] = struct{}{}
-	r.mu.Unlock()
-}
-
-// answered reports whether id was a READDIR's, which is then answered.
-func (r *readdirIDs) answered(id uint32) bool {
+	// A request without a whole handle is the server's to refuse; its
+	// listing counts under the empty handle.
+	handle, _, _ := sshString(p[9:])
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.ids[id]
+	if p[4] == fxpClose {
+		// The handle's listing is over; a server may hand the same
+		// handle out again for the next directory.
+		delete(r.lists, string(handle))
+		return
+	}
+	if r.ids == nil {
+		r.ids = map[uint32]string{}
+	}
+	r.ids[binary.BigEndian.Uint32(p[5:9])] = string(handle)
+}
+
+// answered reports whether id was a READDIR's, which is then answered,
+// and the handle it read.
+func (r *readdirIDs) answered(id uint32) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.ids[id]
 	delete(r.ids, id)
-	return ok
+	return h, ok
 }
 
 // nameFilter passes the server's packets on, rewriting the NAME replies
@@ -151,7 +167,10 @@ func (f *nameFilter) next() {
 		return
 	}
 	typ, id := f.hdr[4], binary.BigEndian.Uint32(f.hdr[5:9])
-	readdir := length <= maxNamePacket && f.ids.answered(id)
+	handle, readdir := "", false
+	if length <= maxNamePacket {
+		handle, readdir = f.ids.answered(id)
+	}
 	if !readdir || typ != fxpName {
 		f.out, f.pass = f.hdr[:9], length-5
 		return
@@ -160,6 +179,10 @@ func (f *nameFilter) next() {
 	copy(pkt, f.hdr[:9])
 	if n, err := io.ReadFull(f.r, pkt[9:]); err != nil {
 		f.out, f.err = pkt[:9+n], err
+		return
+	}
+	if code := f.ids.count(handle, pkt); code != 0 {
+		f.out = cutPacket(id, code)
 		return
 	}
 	f.out = markSuspects(pkt)

@@ -23,12 +23,25 @@ type InvalidNameError struct {
 	Reason string // "contains '('", "starts with '-'"
 }
 
+// Error has no package prefix: it is what the command line prints after
+// "sshpin: " as it is. The name is quoted but not escaped, since whoever
+// prints it escapes it (report.Safe in the CLI), and escaping it here
+// too would show every control character twice escaped.
 func (e *InvalidNameError) Error() string {
 	from := ""
 	if e.Source != "" {
 		from = " (from " + e.Source + ")"
 	}
-	return fmt.Sprintf("sftpx: %s %q%s %s: refused, as ssh refuses it, since a shell would act on it", e.What, e.Name, from, e.Reason)
+	return fmt.Sprintf("%s \"%s\"%s %s: refused, as ssh refuses it, since a shell would act on it", e.What, e.Name, from, e.Reason)
+}
+
+// quoteChar names the character r in a reason: in single quotes, or in
+// double quotes when it is itself the single quote.
+func quoteChar(r rune) string {
+	if r == '\'' {
+		return `"'"`
+	}
+	return "'" + string(r) + "'"
 }
 
 // hostMeta and userMeta are the characters ssh refuses in each.
@@ -53,7 +66,7 @@ func CheckUser(name, source string) error {
 		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			return fail(fmt.Sprintf("contains the control character %U", r))
 		case strings.ContainsRune(userMeta, r):
-			return fail(fmt.Sprintf("contains %q", r))
+			return fail("contains " + quoteChar(r))
 		case unicode.IsSpace(r) && strings.HasPrefix(name[i+1:], "-"):
 			return fail("has a '-' after a space")
 		case r == '\\' && i == len(name)-1:
@@ -80,7 +93,7 @@ func CheckHost(name, source string) error {
 		case unicode.IsSpace(r):
 			return fail("contains a space")
 		case strings.ContainsRune(hostMeta, r):
-			return fail(fmt.Sprintf("contains %q", r))
+			return fail("contains " + quoteChar(r))
 		}
 	}
 	return nil

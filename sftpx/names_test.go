@@ -51,8 +51,22 @@ func TestCheckNames(t *testing.T) {
 	}
 	var ne *InvalidNameError
 	err := CheckUser("$(touch x)", "the command line")
-	if !errors.As(err, &ne) || ne.What != "user name" || !strings.Contains(err.Error(), `user name "$(touch x)" (from the command line) contains '('`) {
+	if !errors.As(err, &ne) || ne.What != "user name" || !strings.HasPrefix(err.Error(), `user name "$(touch x)" (from the command line) contains '('`) {
 		t.Errorf("CheckUser error: %v", err)
+	}
+	// The text is printed after "sshpin: " as it is, and escaped once by
+	// the printer: no package prefix, no Go quoting of its own.
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{CheckUser("a'b", ""), `user name "a'b" contains "'": refused`},
+		{CheckUser("a\x1bb", ""), "user name \"a\x1bb\" contains the control character U+001B: refused"},
+		{CheckHost("a\"b", "cfg line 2"), `host name "a"b" (from cfg line 2) contains '"': refused`},
+	} {
+		if c.err == nil || !strings.HasPrefix(c.err.Error(), c.want) {
+			t.Errorf("error %q, want it to start with %q", c.err, c.want)
+		}
 	}
 }
 

@@ -37,7 +37,7 @@ func (c *Client) List(ctx context.Context, remote string) ([]Entry, error) {
 			out = []Entry{{Name: remote, Path: remote, Size: st.Size(), Mode: st.Mode(), ModTime: st.ModTime()}}
 			return nil
 		}
-		infos, err := c.sftp.ReadDir(p)
+		infos, err := c.readDir(p)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (c *Client) Remove(ctx context.Context, remote string, recursive bool) erro
 }
 
 func (c *Client) removeTree(ctx context.Context, dir string) []error {
-	infos, err := c.sftp.ReadDir(dir)
+	infos, err := c.readDir(dir)
 	if err != nil {
 		return []error{&TransferError{Op: "rm", Remote: dir, Err: wrap(err, "cannot list the directory")}}
 	}

@@ -59,7 +59,10 @@ type session struct {
 	// (extended.go) beside pkg/sftp's.
 	demux  *demux
 	writer *packetWriter
-	nextID ownIDs
+	// readdirs follows the READDIRs of this session (listednames.go,
+	// listinglimit.go).
+	readdirs *readdirIDs
+	nextID   ownIDs
 	// checkRefused: a check-file refusal was reported (checkFileRefused).
 	checkRefused atomic.Bool
 	// checkUnsupported: a server that did not announce check-file said
@@ -131,7 +134,7 @@ func startSFTP(r io.Reader, w io.WriteCloser, replied func(), events func(Event)
 		return fail(err)
 	}
 	readdirs := &readdirIDs{} // listednames.go: suspect names in listings
-	ses := &session{chunk: safeChunk, exts: exts,
+	ses := &session{chunk: safeChunk, exts: exts, readdirs: readdirs,
 		demux:  newDemux(&replyReader{r: r, arm: replied}),
 		writer: &packetWriter{w: w, drop: 1, sent: readdirs.sent}}
 	if exts[limitsExtension] {

@@ -480,7 +480,7 @@ func (c *Client) removeLeftovers(tmp, dst string) {
 	}
 	infos, listed := c.leftovers[dir]
 	if !listed {
-		all, err := c.sftp.ReadDir(dir)
+		all, err := c.readDir(dir)
 		if err != nil {
 			c.leftovers[dir] = nil
 			return
@@ -782,7 +782,7 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 	var entries []fs.FileInfo
 	err := c.do(ctx, func() error {
 		var err error
-		entries, err = c.sftp.ReadDir(remotePath(src))
+		entries, err = c.readDir(remotePath(src))
 		return err
 	})
 	if err != nil {
