@@ -137,11 +137,18 @@ func TestAuditSSHAuditPolicies(t *testing.T) {
 		"openssh-9.2":            testpeer.Modern(t),
 		"openssh-9.2-moduli2048": testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: testpeer.ModernKeyTypes, Extra: []string{"ModuliFile " + moduliFile(t, "2048-only")}}),
 		"dropbear-2022.83":       testpeer.Dropbear(t),
+		"openssh-9.2-legacy":     testpeer.Legacy(t),
 	}
+	// ssh-audit collects the legacy server's one ssh-rsa key over
+	// diffie-hellman-group14-sha1; sshpin does only with --legacy
+	// (TestAuditSSHAuditPolicyNeedsLegacy: without it the sizes are "not
+	// checked", never passed).
+	extra := map[string][]string{"openssh-9.2-legacy": {"--legacy"}}
 	for policy, bySrv := range want {
 		for srv, fields := range bySrv {
 			t.Run(policy+"/"+srv, func(t *testing.T) {
-				res, rec := auditJSON(t, "--policy", filepath.Join(dir, policy), servers[srv].Addr)
+				args := append(slices.Clone(extra[srv]), "--policy", filepath.Join(dir, policy), servers[srv].Addr)
+				res, rec := auditJSON(t, args...)
 				if rec.Verdict == nil {
 					t.Fatalf("no verdict: %s", res)
 				}
@@ -170,6 +177,23 @@ func TestAuditSSHAuditPolicies(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAuditSSHAuditPolicyNeedsLegacy: the policy ssh-audit wrote from the
+// legacy server lists its RSA key's size; without --legacy sshpin does not
+// collect that key, so the verdict is "not checked" and the run exits 1
+// (the server's algorithms are rated fail), never "passed".
+func TestAuditSSHAuditPolicyNeedsLegacy(t *testing.T) {
+	p := testpeer.Legacy(t)
+	policy := filepath.Join("testdata", "audit", "ssh-audit", "openssh-9.2-legacy.policy")
+	res, rec := auditJSON(t, "--policy", policy, p.Addr)
+	if rec.Verdict == nil || rec.Verdict.Result != "not checked" || res.code == 0 {
+		t.Errorf("without --legacy: verdict %+v\n%s", rec.Verdict, res)
+	}
+	res, rec = auditJSON(t, "--legacy", "--policy", policy, p.Addr)
+	if rec.Verdict == nil || rec.Verdict.Result != "passed" || res.code != 1 {
+		t.Errorf("with --legacy: verdict %+v\n%s", rec.Verdict, res)
 	}
 }
 
