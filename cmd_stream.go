@@ -77,18 +77,15 @@ func (e *env) streamOf(cmd *cli.Command) (sftpx.Stream, error) {
 		s.Stderr = &prefixLines{e: e, prefix: "sftp command: "}
 	case cmd.String("stream") != "":
 		a := cmd.String("stream")
-		switch {
-		case strings.HasPrefix(a, "unix:") && len(a) > len("unix:"):
-			s.Network, s.Address = "unix", a[len("unix:"):]
-		case strings.HasPrefix(a, "tcp:"):
-			t, err := target.Parse(a[len("tcp:"):])
-			if err != nil {
-				return s, &usageError{msg: fmt.Sprintf("--stream %s: %s", a, reason(err)), hint: "--stream unix:/path or tcp:host:port"}
+		n, addr, err := sftpx.ParseStreamAddress(a)
+		if err != nil {
+			why := reason(err)
+			if se := (*sftpx.StreamAddressError)(nil); errors.As(err, &se) {
+				why = se.Reason
 			}
-			s.Network, s.Address = "tcp", t.String()
-		default:
-			return s, &usageError{msg: fmt.Sprintf("--stream %q: not unix:/path or tcp:host:port", a), hint: "--stream unix:/run/sftp.sock"}
+			return s, &usageError{msg: fmt.Sprintf("--stream %s: %s", a, why), hint: "--stream unix:/run/sftp.sock or tcp:host:port"}
 		}
+		s.Network, s.Address = n, addr
 	default:
 		t, err := target.Parse(cmd.String("tls"))
 		if err != nil {

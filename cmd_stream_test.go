@@ -415,11 +415,13 @@ func TestSftpStreamUsage(t *testing.T) {
 		{"a stream path with no stream", []string{"ls", ":x"}, "no stream is given"},
 		{"a host path with a stream", []string{"-D", "true", "get", "web-1:/x", t.TempDir()}, "remote files are written :PATH"},
 		{"a bad --stream", []string{"--stream", "/run/x.sock", "ls", ":"}, "not unix:/path or tcp:host:port"},
+		{"a --stream socket path with a NUL", []string{"--stream", "unix:/run/x\x00.sock", "ls", ":"}, `--stream unix:/run/x\x00.sock: a socket path cannot hold a NUL byte`},
+		{"a --stream host with an escape", []string{"--stream", "tcp:\x1b]0;x\a:22", "ls", ":"}, `--stream tcp:\x1b]0;x\a:22: host contains`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := sshpin(append([]string{"sftp"}, tt.args...)...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.ContainsAny(r.stderr, "\x1b\x00\a") {
 				t.Errorf("got %s\nwant exit 2 and %q", r, tt.want)
 			}
 		})
