@@ -52,6 +52,9 @@ type diffCase struct {
 	content     string
 }
 
+// nextFile, a line of its own in a case, starts the case's next file.
+const nextFile = "--- next file\n"
+
 // The outcomes, in ssh's words.
 const (
 	outAccepted = "accepted"
@@ -363,20 +366,25 @@ func TestKnownHostsAgainstOpenSSH(t *testing.T) {
 			fn()
 		}()
 	}
-	files := make([]string, len(cases))
+	files := make([][]string, len(cases))
 	for i, c := range cases {
-		files[i] = filepath.Join(dir, fmt.Sprintf("case%02d", i))
-		if err := os.WriteFile(files[i], []byte(d.expand(t, c.content)), 0o644); err != nil {
-			t.Fatal(err)
+		// A case of several files is read by ssh as one
+		// UserKnownHostsFile list and by knownhosts.Open in the same order.
+		for k, part := range strings.Split(c.content, nextFile) {
+			name := filepath.Join(dir, fmt.Sprintf("case%02d-%d", i, k))
+			if err := os.WriteFile(name, []byte(d.expand(t, part)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files[i] = append(files[i], name)
 		}
-		set, err := knownhosts.Open(files[i])
+		set, err := knownhosts.Open(files[i]...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sets[i] = set
 		for _, algo := range diffAlgorithms {
 			run(func() {
-				out := d.sshOutcome(t, files[i], c.alias, algo)
+				out := d.sshOutcome(t, strings.Join(files[i], " "), c.alias, algo)
 				mu.Lock()
 				sshSays[job{i, algo}] = out
 				mu.Unlock()
@@ -428,7 +436,9 @@ func TestKnownHostsAgainstOpenSSH(t *testing.T) {
 				}
 			}
 			if t.Failed() && !strings.Contains(c.content, "{file:") {
-				t.Logf("known_hosts:\n%s", clipText(readFile(t, files[i])))
+				for _, f := range files[i] {
+					t.Logf("%s:\n%s", filepath.Base(f), clipText(readFile(t, f)))
+				}
 			}
 		})
 	}
