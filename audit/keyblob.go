@@ -1,9 +1,11 @@
 package audit
 
 import (
-	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/big"
+
+	"github.com/sshpin/sshpin/internal/sshwire"
 )
 
 // PublicKey is a host key read from its SSH wire blob (RFC 4253 §6.6,
@@ -96,28 +98,19 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 }
 
 func blobString(b []byte) ([]byte, []byte, error) {
-	if len(b) < 4 {
+	s, rest, ok := sshwire.String(b)
+	if !ok {
 		return nil, nil, errBlob
 	}
-	n := binary.BigEndian.Uint32(b)
-	if uint64(n) > uint64(len(b)-4) {
-		return nil, nil, errBlob
-	}
-	return b[4 : 4+n], b[4+n:], nil
+	return s, rest, nil
 }
 
 func blobMpint(b []byte) (*big.Int, []byte, error) {
-	v, rest, err := blobString(b)
+	v, rest, err := sshwire.Mpint(b, maxMpintBytes)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("audit: key blob: %w", err)
 	}
-	if len(v) > maxMpintBytes {
-		return nil, nil, errors.New("audit: key blob number too large")
-	}
-	if len(v) > 0 && v[0]&0x80 != 0 {
-		return nil, nil, errors.New("audit: negative number in key blob")
-	}
-	return new(big.Int).SetBytes(v), rest, nil
+	return v, rest, nil
 }
 
 // dsaQBits is the size of a DSA key's q, 0 when blob is not a DSA key.

@@ -2,12 +2,13 @@ package knownhosts
 
 import (
 	"crypto/rsa"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/internal/sshwire"
 )
 
 // minRSABits: OpenSSH refuses RSA keys under 1024 bits
@@ -77,36 +78,19 @@ func (k *rsaKey) Verify([]byte, *ssh.Signature) error {
 // 16384 bits; leading zero bytes are fine).
 func parseRSA(blob []byte) (*rsaKey, error) {
 	rest := blob
-	name, rest, ok := readString(rest)
+	name, rest, ok := sshwire.String(rest)
 	if !ok || string(name) != ssh.KeyAlgoRSA {
 		return nil, errors.New("not an ssh-rsa key")
 	}
 	var nums [2]*big.Int
 	for i := range nums {
-		b, r, ok := readString(rest)
-		switch {
-		case !ok:
-			return nil, errors.New("truncated")
-		case len(b) > maxMpint:
-			return nil, errors.New("number too large")
-		case len(b) > 0 && b[0]&0x80 != 0:
-			return nil, errors.New("negative number")
+		var err error
+		if nums[i], rest, err = sshwire.Mpint(rest, maxMpint); err != nil {
+			return nil, err
 		}
-		nums[i], rest = new(big.Int).SetBytes(b), r
 	}
 	if len(rest) != 0 {
 		return nil, errors.New("trailing bytes")
 	}
 	return &rsaKey{E: nums[0], N: nums[1]}, nil
-}
-
-func readString(b []byte) (s, rest []byte, ok bool) {
-	if len(b) < 4 {
-		return nil, nil, false
-	}
-	n := binary.BigEndian.Uint32(b)
-	if uint64(n) > uint64(len(b)-4) {
-		return nil, nil, false
-	}
-	return b[4 : 4+n], b[4+n:], true
 }

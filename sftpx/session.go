@@ -10,6 +10,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/internal/sshwire"
 )
 
 // SFTP packet types this file speaks itself (draft-ietf-secsh-filexfer-02).
@@ -259,16 +261,8 @@ func parseVersion(b []byte) (map[string]bool, error) {
 	return exts, nil
 }
 
-func sshString(b []byte) (s, rest []byte, ok bool) {
-	if len(b) < 4 {
-		return nil, nil, false
-	}
-	n := binary.BigEndian.Uint32(b)
-	if uint64(n) > uint64(len(b)-4) {
-		return nil, nil, false
-	}
-	return b[4 : 4+n], b[4+n:], true
-}
+// sshString is sshwire.String, by the name the SFTP parsers here use.
+func sshString(b []byte) (s, rest []byte, ok bool) { return sshwire.String(b) }
 
 func appendString(b, s []byte) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
