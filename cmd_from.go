@@ -75,11 +75,11 @@ func (e *env) fromResults(ctx context.Context, cmd *cli.Command, mode fromMode) 
 		}
 		named = append(named, t)
 	}
-	l := &targetList{e: e, files: cmd.StringSlice("file")}
-	if err := l.each(func(t target.Target) error { named = append(named, t); return nil }); err != nil {
+	l := &target.List{Files: cmd.StringSlice("file"), Stdin: e.stdin}
+	if err := l.Each(func(t target.Target) error { named = append(named, t); return nil }); err != nil {
 		return nil, &exitError{exitFailure, err}
 	}
-	if len(named) == 0 && len(l.files) > 0 {
+	if len(named) == 0 && len(l.Files) > 0 {
 		return nil, noTargets(cmd)
 	}
 	wanted := map[hostPort]bool{}
@@ -97,7 +97,7 @@ func (e *env) fromResults(ctx context.Context, cmd *cli.Command, mode fromMode) 
 			err := e.readRecords(&rd, name, func(ld report.Loaded) error {
 				r := ld.Result
 				k := keyOf(r.Target)
-				if (len(wanted) > 0 && !wanted[k]) || !s.has(r.Target) {
+				if (len(wanted) > 0 && !wanted[k]) || !s.Has(r.Target) {
 					return nil
 				}
 				switch {
@@ -146,7 +146,7 @@ func (e *env) fromResults(ctx context.Context, cmd *cli.Command, mode fromMode) 
 		placed := map[hostPort]bool{}
 		for _, t := range named {
 			k := keyOf(t)
-			if placed[k] || !s.has(t) {
+			if placed[k] || !s.Has(t) {
 				continue
 			}
 			placed[k] = true

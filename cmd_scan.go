@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"hash/maphash"
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/urfave/cli/v3"
@@ -87,31 +82,18 @@ Examples:
 	}
 }
 
-// targetList is where a command's targets come from: the command line's,
-// then each -f file's, in that order. Files are read as the run needs
-// their targets, never held whole.
-type targetList struct {
-	e     *env
-	args  []target.Target
-	files []string
-	// merged counts the duplicates the last each skipped: a target named
-	// twice is worked on once (a second scan would only cost the server
-	// another connection and the report a second copy).
-	merged int
-}
-
-// targetList parses the command line's targets; a run with neither
-// targets nor -f is a usage error.
-func (e *env) targetList(cmd *cli.Command) (*targetList, error) {
-	l := &targetList{e: e, files: cmd.StringSlice("file")}
+// targetList parses the command line's targets and names its -f files;
+// a run with neither targets nor -f is a usage error.
+func (e *env) targetList(cmd *cli.Command) (*target.List, error) {
+	l := &target.List{Files: cmd.StringSlice("file"), Stdin: e.stdin}
 	for _, a := range cmd.Args().Slice() {
 		t, err := target.Parse(a)
 		if err != nil {
 			return nil, &usageError{msg: err.Error()}
 		}
-		l.args = append(l.args, t)
+		l.Targets = append(l.Targets, t)
 	}
-	if len(l.args) == 0 && len(l.files) == 0 {
+	if len(l.Targets) == 0 && len(l.Files) == 0 {
 		return nil, noTargets(cmd)
 	}
 	return l, nil
@@ -119,113 +101,6 @@ func (e *env) targetList(cmd *cli.Command) (*targetList, error) {
 
 func noTargets(cmd *cli.Command) error {
 	return &usageError{msg: "no target given", hint: fmt.Sprintf("sshpin %s HOST[:PORT]... or -f FILE", cmd.Name)}
-}
-
-// each calls fn for every target in order, reading files as it goes; an
-// error from fn stops it and is returned as is.
-func (l *targetList) each(fn func(target.Target) error) error {
-	// A hash of each host:port, not the targets themselves: a list of
-	// millions is still not held whole. maphash's 64 bits make a collision
-	// (a distinct target taken for a duplicate) vanishingly unlikely.
-	seed := maphash.MakeSeed()
-	seen := map[uint64]struct{}{}
-	l.merged = 0
-	inner := fn
-	fn = func(t target.Target) error {
-		h := maphash.String(seed, strings.ToLower(t.Host)+"\x00"+strconv.Itoa(t.Port))
-		if _, dup := seen[h]; dup {
-			l.merged++
-			return nil
-		}
-		seen[h] = struct{}{}
-		return inner(t)
-	}
-	for _, t := range l.args {
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	for _, name := range l.files {
-		if err := l.eachInFile(name, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (l *targetList) eachInFile(name string, fn func(target.Target) error) error {
-	if name == "-" {
-		return target.Each(l.e.stdin, "stdin", fn)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("cannot read targets: %w", err)
-	}
-	defer f.Close()
-	return target.Each(f, name, fn)
-}
-
-// count reads the list once without keeping it, before anything reaches
-// the network, so that a list with a typo on its last line fails whole
-// (as target.ReadList promises) instead of half-running, and so that the
-// progress line knows the total. It counts every target, and those of s.
-// Standard input and pipes cannot be read twice: their lines are checked
-// as they stream, and known is false.
-func (l *targetList) count(s shard) (all, mine int, known bool, err error) {
-	for _, name := range l.files {
-		if name == "-" {
-			return 0, 0, false, nil
-		}
-		regular, err := isRegular(name)
-		if err != nil {
-			return 0, 0, false, fmt.Errorf("cannot read targets: %w", err)
-		}
-		if !regular {
-			return 0, 0, false, nil
-		}
-	}
-	err = l.each(func(t target.Target) error {
-		all++
-		if s.has(t) {
-			mine++
-		}
-		return nil
-	})
-	return all, mine, err == nil, err
-}
-
-func isRegular(name string) (bool, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	return fi.Mode().IsRegular(), nil
-}
-
-// errStop ends a source whose consumer wants no more targets.
-var errStop = errors.New("stop")
-
-// source streams the list's targets in s to scan.Stream; read counts every
-// target read, in s or not.
-func (l *targetList) source(s shard, read *atomic.Int64) scan.Source {
-	return func(yield func(target.Target) bool) error {
-		err := l.each(func(t target.Target) error {
-			read.Add(1)
-			if s.has(t) && !yield(t) {
-				return errStop
-			}
-			return nil
-		})
-		if errors.Is(err, errStop) {
-			return nil
-		}
-		return err
-	}
 }
 
 // gatherTargets reads every target into memory, for the commands that
@@ -236,11 +111,11 @@ func (e *env) gatherTargets(cmd *cli.Command) ([]target.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []target.Target
-	if err := l.each(func(t target.Target) error { out = append(out, t); return nil }); err != nil {
+	out, err := l.All()
+	if err != nil {
 		return nil, &exitError{exitFailure, err}
 	}
-	e.sayMerged(l.merged)
+	e.sayMerged(l.Merged())
 	if len(out) == 0 {
 		return nil, noTargets(cmd)
 	}
@@ -279,41 +154,14 @@ func scanOptions(cmd *cli.Command) (scan.Options, error) {
 	return opts, nil
 }
 
-// shard is one share of a target list, from --shard I/N: the targets whose
-// FNV-1a hash of host:port, modulo n, is i-1. It depends on nothing but
-// the target, so N machines given the same list (in any order, with any
-// duplicates) split it exactly, with no coordination. The zero shard
-// holds every target.
-type shard struct{ i, n uint32 }
-
-func parseShard(s string) (shard, error) {
-	bad := func() (shard, error) {
-		return shard{}, &usageError{msg: fmt.Sprintf("--shard %q: want I/N with 1 <= I <= N", s), hint: "--shard 2/4 runs the second quarter of the list"}
+// shardOf is --shard; a malformed one is a usage error.
+func shardOf(cmd *cli.Command) (target.Shard, error) {
+	s, err := target.ParseShard(cmd.String("shard"))
+	var se *target.ShardError
+	if errors.As(err, &se) {
+		return s, &usageError{msg: fmt.Sprintf("--shard %q: want I/N with 1 <= I <= N", se.Input), hint: "--shard 2/4 runs the second quarter of the list"}
 	}
-	if s == "" {
-		return shard{}, nil
-	}
-	is, ns, ok := strings.Cut(s, "/")
-	if !ok {
-		return bad()
-	}
-	i, err1 := strconv.ParseUint(is, 10, 32)
-	n, err2 := strconv.ParseUint(ns, 10, 32)
-	if err1 != nil || err2 != nil || i < 1 || i > n {
-		return bad()
-	}
-	return shard{uint32(i), uint32(n)}, nil
-}
-
-func shardOf(cmd *cli.Command) (shard, error) { return parseShard(cmd.String("shard")) }
-
-func (s shard) has(t target.Target) bool {
-	if s.n <= 1 {
-		return true
-	}
-	h := fnv.New32a()
-	h.Write([]byte(t.String()))
-	return h.Sum32()%s.n == s.i-1
+	return s, err
 }
 
 // fdsPerTarget is what one target may hold open at once: its connection
@@ -438,12 +286,7 @@ func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, tot
 // is nil. each, if set, is called as results come in.
 func (e *env) collect(ctx context.Context, cmd *cli.Command, targets []target.Target, do func(context.Context, target.Target) *scan.Result, each func(*scan.Result)) []*scan.Result {
 	s, _ := shardOf(cmd) // checked by scanOptions
-	var mine []target.Target
-	for _, t := range targets {
-		if s.has(t) {
-			mine = append(mine, t)
-		}
-	}
+	mine := s.Of(targets)
 	results := make([]*scan.Result, len(mine))
 	e.stream(ctx, cmd, func(yield func(target.Target) bool) error {
 		for _, t := range mine {
@@ -485,7 +328,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		return err
 	}
 	s, _ := shardOf(cmd)
-	all, mine, known, err := list.count(s)
+	all, mine, known, err := list.Count(s)
 	if err != nil {
 		return &exitError{exitFailure, err}
 	}
@@ -507,7 +350,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 	pending := map[int]*scan.Result{}
 	next := 0 // the probe table's next target to print
 	var read atomic.Int64
-	t, srcErr := e.stream(ctx, cmd, list.source(s, &read), total,
+	t, srcErr := e.stream(ctx, cmd, list.Stream(s, &read), total,
 		func(ctx context.Context, t target.Target) *scan.Result { return do(ctx, t, opts) },
 		func(i int, r *scan.Result) {
 			switch {
@@ -563,7 +406,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 	if read.Load() == 0 {
 		return noTargets(cmd)
 	}
-	e.sayMerged(list.merged)
+	e.sayMerged(list.Merged())
 	if t.total < 0 {
 		t.total = t.done
 	}

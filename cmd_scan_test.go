@@ -17,7 +17,6 @@ import (
 	"testing"
 
 	"github.com/sshpin/sshpin/internal/demo"
-	"github.com/sshpin/sshpin/target"
 )
 
 // demoTarget starts the demo server on loopback and returns its host:port.
@@ -206,46 +205,6 @@ func TestBadLineOnStdin(t *testing.T) {
 		code := run(context.Background(), append([]string{"sshpin", "probe"}, args...), strings.NewReader("\n"), &stdout, &stderr)
 		if code != exitFailure || !strings.Contains(stderr.String(), "no target given") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, &stderr)
-		}
-	}
-}
-
-// Shards partition a list exactly: every target in exactly one shard of
-// N, whatever N, and the same one on every run.
-func TestShardsPartition(t *testing.T) {
-	var list []target.Target
-	for i := range 1000 {
-		tg, err := target.Parse(fmt.Sprintf("10.%d.%d.%d:%d", i/65536, i/256%256, i%256, 22+i%3))
-		if err != nil {
-			t.Fatal(err)
-		}
-		list = append(list, tg)
-	}
-	for _, n := range []int{1, 2, 3, 7, 16} {
-		counts := make([]int, n)
-		for _, tg := range list {
-			in := 0
-			for i := 1; i <= n; i++ {
-				s, err := parseShard(fmt.Sprintf("%d/%d", i, n))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if s.has(tg) {
-					in++
-					counts[i-1]++
-				}
-			}
-			if in != 1 {
-				t.Fatalf("N=%d: %s is in %d shards", n, tg, in)
-			}
-		}
-		if n > 1 && slices.Contains(counts, 0) {
-			t.Errorf("N=%d: an empty shard of 1000 targets: %v", n, counts)
-		}
-	}
-	for _, bad := range []string{"0/3", "4/3", "1", "a/b", "1/0", "-1/3", "1/3/4"} {
-		if _, err := parseShard(bad); err == nil {
-			t.Errorf("--shard %q accepted", bad)
 		}
 	}
 }
