@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"slices"
 	"sync/atomic"
 
@@ -164,44 +163,13 @@ func shardOf(cmd *cli.Command) (target.Shard, error) {
 	return s, err
 }
 
-// fdsPerTarget is what one target may hold open at once: its connection
-// (handshakes run one after another), or while its name resolves, the
-// resolver's two sockets (A and AAAA in parallel).
-const fdsPerTarget = 2
-
-// fdReserve is kept for everything else: standard streams, the runtime's
-// poller, target and pinned files, a resolver's config files.
-const fdReserve = 32
-
-// fitConcurrency caps want to what limit open files allow; ok is false
-// when it had to. limit 0 means unknown: no cap.
-func fitConcurrency(want int, limit uint64) (n int, ok bool) {
-	if limit == 0 || limit > uint64(math.MaxInt/2) {
-		return want, true
-	}
-	avail := (int(limit) - fdReserve) / fdsPerTarget
-	if avail < 1 {
-		avail = 1
-	}
-	if want > avail {
-		return avail, false
-	}
-	return want, true
-}
-
-// concurrency is --concurrency, capped so that the run never fails a
-// healthy host for want of a file descriptor ("too many open files"
-// reported as if the server were down). The soft limit is first raised to
-// the hard one.
+// concurrency is --concurrency, capped to the open-file limit
+// (scan.FitConcurrency), with a warning when it was.
 func (e *env) concurrency(cmd *cli.Command) int {
-	want := int(cmd.Int("concurrency"))
-	limit, err := raiseFileLimit()
-	if err != nil {
-		return want
-	}
-	n, ok := fitConcurrency(want, limit)
-	if !ok {
-		e.warnf("--concurrency %d capped to %d: the open-file limit is %d (raise it with ulimit -n)", want, n, limit)
+	n, err := scan.FitConcurrency(int(cmd.Int("concurrency")))
+	var ce *scan.CapError
+	if errors.As(err, &ce) {
+		e.warnf("--concurrency %d capped to %d: the open-file limit is %d (raise it with ulimit -n)", ce.Want, ce.Got, ce.Limit)
 	}
 	return n
 }
@@ -288,14 +256,7 @@ func (e *env) collect(ctx context.Context, cmd *cli.Command, targets []target.Ta
 	s, _ := shardOf(cmd) // checked by scanOptions
 	mine := s.Of(targets)
 	results := make([]*scan.Result, len(mine))
-	e.stream(ctx, cmd, func(yield func(target.Target) bool) error {
-		for _, t := range mine {
-			if !yield(t) {
-				break
-			}
-		}
-		return nil
-	}, len(mine), do, func(i int, r *scan.Result) {
+	e.stream(ctx, cmd, scan.Slice(mine), len(mine), do, func(i int, r *scan.Result) {
 		results[i] = r
 		if each != nil {
 			each(r)

@@ -243,27 +243,6 @@ func TestShardsThroughTheCLI(t *testing.T) {
 	}
 }
 
-func TestFitConcurrency(t *testing.T) {
-	for _, c := range []struct {
-		want  int
-		limit uint64
-		got   int
-		ok    bool
-	}{
-		{64, 0, 64, true},          // unknown limit
-		{64, 1024, 64, true},       // fits
-		{1000, 1024, 496, false},   // (1024 - 32) / 2
-		{5, 10, 1, false},          // never below one
-		{64, ^uint64(0), 64, true}, // RLIM_INFINITY
-		{100000, 1 << 20, 100000, true},
-	} {
-		got, ok := fitConcurrency(c.want, c.limit)
-		if got != c.got || ok != c.ok {
-			t.Errorf("fitConcurrency(%d, %d) = %d, %v; want %d, %v", c.want, c.limit, got, ok, c.got, c.ok)
-		}
-	}
-}
-
 // The progress line is drawn only on a terminal: a run whose stderr is a
 // buffer (a pipe, a log) shows none. On a terminal, a warning clears the
 // line, prints, and draws it again; closing clears it.

@@ -51,17 +51,24 @@ func realTicks(d time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// Run is Stream over a list held in memory, at most concurrency at once.
-func Run(ctx context.Context, targets []target.Target, concurrency int,
-	do func(context.Context, target.Target) *Result, emit func(i int, r *Result)) {
-	Stream(ctx, func(yield func(target.Target) bool) error {
+// Slice is a Source over a list held in memory.
+func Slice(targets []target.Target) Source {
+	return func(yield func(target.Target) bool) error {
 		for _, t := range targets {
 			if !yield(t) {
 				break
 			}
 		}
 		return nil
-	}, Flow{Max: concurrency}, do, emit)
+	}
+}
+
+// Run is Stream over a list held in memory, at most concurrency at once
+// (capped to the open-file limit: see FitConcurrency).
+func Run(ctx context.Context, targets []target.Target, concurrency int,
+	do func(context.Context, target.Target) *Result, emit func(i int, r *Result)) {
+	n, _ := FitConcurrency(concurrency)
+	Stream(ctx, Slice(targets), Flow{Max: n}, do, emit)
 }
 
 // Stream calls do for every target src yields, with at most flow.Max at

@@ -1,10 +1,10 @@
 //go:build !unix
 
-package main
+package scan
 
 import "errors"
 
-// raiseFileLimit: systems without RLIMIT_NOFILE put no cap on --concurrency.
+// raiseFileLimit: systems without RLIMIT_NOFILE put no cap on a run's concurrency.
 func raiseFileLimit() (uint64, error) {
 	return 0, errors.ErrUnsupported
 }
