@@ -17,6 +17,7 @@ import (
 	"github.com/sshpin/sshpin/internal/atomicfile"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/results"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/target"
 )
@@ -279,7 +280,7 @@ func orDash(s string) string {
 
 // pinRecord is pin's JSON line for one target.
 type pinRecord struct {
-	report.Record
+	results.Record
 	Status   string   `json:"status"`
 	Added    []string `json:"added,omitempty"`    // SHA256 fingerprints written
 	Replaced []string `json:"replaced,omitempty"` // SHA256 fingerprints removed by --replace
@@ -288,7 +289,7 @@ type pinRecord struct {
 }
 
 func (o *pinOutcome) record() pinRecord {
-	rec := pinRecord{Record: report.NewRecord(o.r, true), Status: o.status, Reason: o.why}
+	rec := pinRecord{Record: results.NewRecord(o.r, true), Status: o.status, Reason: o.why}
 	if o.change != nil {
 		for _, k := range o.change.Added {
 			if o.status == "pinned" {

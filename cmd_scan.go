@@ -13,6 +13,7 @@ import (
 
 	"github.com/sshpin/sshpin/kexinit"
 	"github.com/sshpin/sshpin/report"
+	"github.com/sshpin/sshpin/results"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/target"
 )
@@ -316,7 +317,7 @@ func (e *env) runTargets(ctx context.Context, cmd *cli.Command, withKeys bool, d
 		func(i int, r *scan.Result) {
 			switch {
 			case jsonOut:
-				werr = firstErr(werr, report.WriteJSON(e.stdout, report.NewRecord(r, withKeys)))
+				werr = firstErr(werr, report.WriteJSON(e.stdout, results.NewRecord(r, withKeys)))
 			case withKeys && format == report.FormatPlain:
 				werr = firstErr(werr, report.ScanPlain(e.stdout, []*scan.Result{r}))
 			case khOut:

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sshpin/sshpin/audit"
+	"github.com/sshpin/sshpin/results"
 	"github.com/sshpin/sshpin/scan"
 )
 
@@ -25,7 +26,7 @@ type AuditResult struct {
 
 // AuditRecord is one target's JSON line: the scan record plus the audit.
 type AuditRecord struct {
-	Record
+	results.Record
 	Audit   *audit.Report   `json:"audit,omitempty"`
 	Policy  []audit.Finding `json:"policy,omitempty"`
 	Verdict *audit.Verdict  `json:"policy_verdict,omitempty"`
@@ -96,7 +97,7 @@ func (a *AuditResult) Worst() audit.Severity {
 
 // NewAuditRecord builds the JSON line.
 func NewAuditRecord(a *AuditResult) AuditRecord {
-	return AuditRecord{Record: NewRecord(a.Scan, true), Audit: a.Report, Policy: a.Policy, Verdict: a.Verdict, Clones: a.Clones, Worst: a.Worst()}
+	return AuditRecord{Record: results.NewRecord(a.Scan, true), Audit: a.Report, Policy: a.Policy, Verdict: a.Verdict, Clones: a.Clones, Worst: a.Worst()}
 }
 
 // SameKeys finds host keys presented by more than one target of a run:

@@ -7,11 +7,12 @@ import (
 
 	"github.com/sshpin/sshpin/audit"
 	"github.com/sshpin/sshpin/baseline"
+	"github.com/sshpin/sshpin/results"
 )
 
 // CheckRecord is one host's JSON line for check.
 type CheckRecord struct {
-	Record
+	results.Record
 	Name   string            `json:"pinned_name"`
 	Status string            `json:"status"` // ok, trusted-first-use, drift or unverified
 	Checks []KeyCheck        `json:"checks"`
@@ -36,7 +37,7 @@ func (h *HostCheck) Verdict() string {
 
 // NewCheckRecord builds the JSON line.
 func NewCheckRecord(h *HostCheck) CheckRecord {
-	return CheckRecord{Record: NewRecord(h.Scan, true), Name: h.Name, Status: h.Verdict(), Checks: h.Keys, Hello: h.Hello, Algos: h.Algos, Policy: h.Policy}
+	return CheckRecord{Record: results.NewRecord(h.Scan, true), Name: h.Name, Status: h.Verdict(), Checks: h.Keys, Hello: h.Hello, Algos: h.Algos, Policy: h.Policy}
 }
 
 // CheckNotes are what check found outside the hosts: pinned lines it could

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sshpin/sshpin/negotiate"
+	"github.com/sshpin/sshpin/results"
 	"github.com/sshpin/sshpin/scan"
 )
 
@@ -18,14 +19,14 @@ type Diagnosis struct {
 
 // DiagnoseRecord is the JSON line of a diagnosis.
 type DiagnoseRecord struct {
-	Record
+	results.Record
 	Negotiations []*negotiate.Result           `json:"negotiations,omitempty"`
 	Pitfalls     map[string]*negotiate.Pitfall `json:"pinned_pitfalls,omitempty"`
 }
 
 // NewDiagnoseRecord builds the JSON line.
 func NewDiagnoseRecord(d *Diagnosis) DiagnoseRecord {
-	return DiagnoseRecord{Record: NewRecord(d.Probe, false), Negotiations: d.Results, Pitfalls: d.Pitfalls}
+	return DiagnoseRecord{Record: results.NewRecord(d.Probe, false), Negotiations: d.Results, Pitfalls: d.Pitfalls}
 }
 
 // DiagnoseText renders a diagnosis for a person: per client, the algorithm

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/sshpin/sshpin/kexinit"
+	"github.com/sshpin/sshpin/results"
 	"github.com/sshpin/sshpin/scan"
 )
 
@@ -71,7 +72,7 @@ func ProbeTable(w io.Writer, r *scan.Result) error {
 func ProbePlain(w io.Writer, r *scan.Result) error {
 	name := plainField(r.Target.String())
 	if r.Err != nil {
-		_, err := fmt.Fprintf(w, "%s error %s %s\n", name, ErrorKind(r.Err), Safe(scan.Describe(r.Err)))
+		_, err := fmt.Fprintf(w, "%s error %s %s\n", name, results.ErrorKind(r.Err), Safe(scan.Describe(r.Err)))
 		return err
 	}
 	for _, row := range probeRows(r) {
