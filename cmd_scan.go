@@ -222,11 +222,11 @@ func (e *env) stream(ctx context.Context, cmd *cli.Command, src scan.Source, tot
 		// which clears itself first and comes back after.
 		stderr := e.stderr
 		e.stderr = p
-		defer func() { p.close(); e.stderr = stderr }()
+		defer func() { p.Close(); e.stderr = stderr }()
 		inner := emit
 		emit = func(i int, r *scan.Result) {
 			inner(i, r)
-			p.add(r.Err != nil)
+			p.Add(r.Err != nil)
 		}
 	}
 	dropped := 0

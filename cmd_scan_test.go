@@ -244,32 +244,13 @@ func TestShardsThroughTheCLI(t *testing.T) {
 }
 
 // The progress line is drawn only on a terminal: a run whose stderr is a
-// buffer (a pipe, a log) shows none. On a terminal, a warning clears the
-// line, prints, and draws it again; closing clears it.
+// buffer (a pipe, a log) shows none. What it draws is report's
+// TestProgress.
 func TestProgress(t *testing.T) {
 	closed := "127.0.0.1:" + strconv.Itoa(port(closedPort(t)))
 	var stdout, stderr bytes.Buffer
 	run(context.Background(), []string{"sshpin", "probe", closed}, nil, &stdout, &stderr)
 	if strings.ContainsAny(stderr.String(), "\r\x1b") {
 		t.Errorf("progress on a stderr that is no terminal: %q", &stderr)
-	}
-
-	var term bytes.Buffer
-	p := newProgress(&term, 3)
-	p.add(false)
-	p.add(true)
-	p.draw()
-	if s := term.String(); !strings.HasPrefix(s, clearLine+"sshpin: 2/3 targets, ") || !strings.Contains(s, ", 1 failed") {
-		t.Errorf("line %q", s)
-	}
-	term.Reset()
-	fmt.Fprintf(p, "sshpin: a warning\n")
-	if s := term.String(); !strings.HasPrefix(s, clearLine+"sshpin: a warning\n"+clearLine+"sshpin: 2/3") {
-		t.Errorf("warning written as %q", s)
-	}
-	term.Reset()
-	p.close()
-	if term.String() != clearLine {
-		t.Errorf("close wrote %q, want the line cleared", term.String())
 	}
 }
