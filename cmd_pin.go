@@ -69,33 +69,20 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 	}
 	mopts := knownhosts.MergeOptions{Hash: cmd.Bool("hash"), Replace: cmd.Bool("replace")}
 	outcomes := make([]pinOutcome, len(results))
-	writable := false
+	var pins []*knownhosts.HostPin
 	for i, r := range results {
-		outcomes[i] = pinOutcome{r: r, keys: plainKeys(r)}
+		outcomes[i] = pinOutcome{r: r, HostPin: &knownhosts.HostPin{Host: r.Target.Host, Port: r.Target.Port, Keys: plainKeys(r)}}
 		// A target whose scan is incomplete writes nothing: pinning part of
 		// its keys would make the rest look "new" later, or hide them.
-		if r.Err != nil || len(outcomes[i].keys) == 0 {
-			outcomes[i].status = "failed"
+		if r.Err != nil || len(outcomes[i].Keys) == 0 {
+			outcomes[i].Status = knownhosts.StatusFailed
 			continue
 		}
-		writable = true
+		pins = append(pins, outcomes[i].HostPin)
 	}
-	// Update locks the file even when nothing changes; a run that can pin
-	// nothing must leave no trace, not even the lock file.
-	if writable {
-		err = knownhosts.Update(path, func(f *knownhosts.File) error {
-			for i := range outcomes {
-				if outcomes[i].status != "failed" {
-					if err := outcomes[i].plan(f, mopts); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return &exitError{exitFailure, fmt.Errorf("cannot update %s: %w", path, err)}
-		}
+	// A run that can pin nothing leaves no trace, not even the lock file.
+	if err := knownhosts.Pin(path, pins, mopts); err != nil {
+		return &exitError{exitFailure, fmt.Errorf("cannot update %s: %w", path, err)}
 	}
 	refused, failed := 0, 0
 	var pinned []*scan.Result
@@ -104,10 +91,10 @@ func (e *env) runPin(ctx context.Context, cmd *cli.Command) error {
 		md.WriteString("| target | status | type | fingerprint | note |\n|---|---|---|---|---|\n")
 	}
 	for _, o := range outcomes {
-		switch o.status {
-		case "refused":
+		switch o.Status {
+		case knownhosts.StatusRefused:
 			refused++
-		case "failed":
+		case knownhosts.StatusFailed:
 			failed++
 		default:
 			pinned = append(pinned, o.r)
@@ -161,47 +148,11 @@ func plainKeys(r *scan.Result) []ssh.PublicKey {
 	return keys
 }
 
-// pinOutcome is what pin did with one target.
+// pinOutcome is what pin did with one target: its scan, and what
+// knownhosts.Pin made of its keys (Status, Change, Reason).
 type pinOutcome struct {
-	r      *scan.Result
-	keys   []ssh.PublicKey
-	status string // "pinned", "unchanged", "refused" or "failed"
-	change *knownhosts.Change
-	why    string // for refused
-}
-
-// plan pins o's keys into f, or records why it may not. It runs under the
-// file's lock, possibly more than once: it must start from scratch.
-func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) error {
-	o.status, o.change, o.why = "", nil, ""
-	ch, err := f.Plan(o.r.Target.Host, o.r.Target.Port, o.keys, mopts)
-	var ce *knownhosts.ConflictError
-	var re *knownhosts.RevokedError
-	var ue *knownhosts.UnreadableError
-	switch {
-	case errors.As(err, &ue):
-		// ssh may enforce a line sshpin cannot read: writing beside it
-		// could override that pin.
-		_, why, _ := strings.Cut(ue.Error(), "not pinned: ")
-		o.status, o.why = "failed", why
-		return nil
-	case errors.As(err, &ce):
-		o.status, o.change = "refused", ce.Change
-		return nil
-	case errors.As(err, &re):
-		o.status, o.why = "refused", strings.TrimPrefix(re.Error(), "knownhosts: ")
-		return nil
-	case err != nil:
-		return err
-	}
-	if err := f.Apply(ch); err != nil {
-		return err
-	}
-	o.change, o.status = ch, "pinned"
-	if len(ch.Added) == 0 && !ch.Conflict() {
-		o.status = "unchanged"
-	}
-	return nil
+	r *scan.Result
+	*knownhosts.HostPin
 }
 
 // text is several lines; each piece a server or the user chose is made
@@ -209,18 +160,18 @@ func (o *pinOutcome) plan(f *knownhosts.File, mopts knownhosts.MergeOptions) err
 func (o *pinOutcome) text() string {
 	name := report.Safe(o.r.Target.String())
 	switch {
-	case o.status == "failed" && o.why != "":
-		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(o.why))
-	case o.status == "failed" && o.r.Err != nil:
+	case o.Status == knownhosts.StatusFailed && o.Reason != "":
+		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(o.Reason))
+	case o.Status == knownhosts.StatusFailed && o.r.Err != nil:
 		return fmt.Sprintf("%s: not pinned: %s", name, report.Safe(scan.Describe(o.r.Err)))
-	case o.status == "failed":
+	case o.Status == knownhosts.StatusFailed:
 		return fmt.Sprintf("%s: not pinned: no plain host key", name)
-	case o.status == "refused" && o.change != nil:
-		return conflictText(name, o.change)
-	case o.status == "refused":
-		return fmt.Sprintf("%s: REFUSED: %s", name, report.Safe(o.why))
+	case o.Status == knownhosts.StatusRefused && o.Change != nil:
+		return conflictText(name, o.Change)
+	case o.Status == knownhosts.StatusRefused:
+		return fmt.Sprintf("%s: REFUSED: %s", name, report.Safe(o.Reason))
 	}
-	t := pinText(name, o.change)
+	t := pinText(name, o.Change)
 	for _, n := range o.r.NotRetrieved {
 		t += fmt.Sprintf("\n%s: %s key not pinned: %s", name, report.Safe(n.Type), report.Safe(n.Reason))
 	}
@@ -236,27 +187,27 @@ func (o *pinOutcome) plain() [][]string {
 		out = append(out, []string{name, status, orDash(typ), orDash(fp), report.Safe(note)})
 	}
 	switch {
-	case o.status == "failed" && o.r.Err != nil:
+	case o.Status == knownhosts.StatusFailed && o.r.Err != nil:
 		add("failed", "", "", scan.Describe(o.r.Err))
-	case o.status == "failed":
+	case o.Status == knownhosts.StatusFailed:
 		add("failed", "", "", "no plain host key")
-	case o.status == "refused" && o.change == nil:
-		add("refused", "", "", o.why)
+	case o.Status == knownhosts.StatusRefused && o.Change == nil:
+		add("refused", "", "", o.Reason)
 	}
-	if o.change != nil {
-		for _, k := range o.change.Added {
-			if o.status == "pinned" {
+	if o.Change != nil {
+		for _, k := range o.Change.Added {
+			if o.Status == knownhosts.StatusPinned {
 				add("added", k.Type(), ssh.FingerprintSHA256(k), "")
 			}
 		}
-		for _, l := range o.change.Unchanged {
+		for _, l := range o.Change.Unchanged {
 			add("unchanged", l.Key.Type(), ssh.FingerprintSHA256(l.Key), fmt.Sprintf("line %d", l.Num))
 		}
-		for _, r := range o.change.Replaced {
+		for _, r := range o.Change.Replaced {
 			if r.New == nil {
 				continue
 			}
-			if o.status == "refused" {
+			if o.Status == knownhosts.StatusRefused {
 				add("refused", r.Old.Key.Type(), ssh.FingerprintSHA256(r.New), fmt.Sprintf("pinned at line %d: %s", r.Old.Num, ssh.FingerprintSHA256(r.Old.Key)))
 			} else {
 				add("replaced", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), fmt.Sprintf("line %d", r.Old.Num))
@@ -289,18 +240,18 @@ type pinRecord struct {
 }
 
 func (o *pinOutcome) record() pinRecord {
-	rec := pinRecord{Record: results.NewRecord(o.r, true), Status: o.status, Reason: o.why}
-	if o.change != nil {
-		for _, k := range o.change.Added {
-			if o.status == "pinned" {
+	rec := pinRecord{Record: results.NewRecord(o.r, true), Status: string(o.Status), Reason: o.Reason}
+	if o.Change != nil {
+		for _, k := range o.Change.Added {
+			if o.Status == knownhosts.StatusPinned {
 				rec.Added = append(rec.Added, ssh.FingerprintSHA256(k))
 			}
 		}
-		for _, r := range o.change.Replaced {
+		for _, r := range o.Change.Replaced {
 			if r.New == nil {
 				continue
 			}
-			if o.status == "refused" {
+			if o.Status == knownhosts.StatusRefused {
 				rec.Conflict = append(rec.Conflict, fmt.Sprintf("%s %s -> %s", r.Old.Key.Type(), ssh.FingerprintSHA256(r.Old.Key), ssh.FingerprintSHA256(r.New)))
 			} else {
 				rec.Replaced = append(rec.Replaced, ssh.FingerprintSHA256(r.Old.Key))
@@ -589,9 +540,9 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 			}
 		}
 		switch h.Verdict() {
-		case "drift":
+		case report.VerdictDrift:
 			drift++
-		case "unverified":
+		case report.VerdictUnverified:
 			unverified++
 		}
 		checks = append(checks, h)

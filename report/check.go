@@ -43,6 +43,32 @@ const (
 var Statuses = []Status{StatusOK, StatusChanged, StatusNew, StatusMissing, StatusRevoked, StatusCertOK,
 	StatusCertInvalid, StatusUnpinned, StatusUnverified, StatusTrusted, StatusBanner, StatusHassh}
 
+// Verdict is the sum of one host's checks: the "status" of check --json.
+type Verdict string
+
+const (
+	VerdictOK         Verdict = "ok"
+	VerdictDrift      Verdict = "drift"      // a finding: the pins or the baseline disagree
+	VerdictUnverified Verdict = "unverified" // the host could not be checked
+	// VerdictTrusted is a host pinned by this very run: not ok, since
+	// nothing was verified.
+	VerdictTrusted Verdict = Verdict(StatusTrusted)
+)
+
+// Verdict sums a host up: drift wins over unverified, which wins over a
+// host trusted on first use, which is not ok: nothing was verified.
+func (h *HostCheck) Verdict() Verdict {
+	switch {
+	case h.Drift():
+		return VerdictDrift
+	case h.Unverified():
+		return VerdictUnverified
+	case h.Trusted():
+		return VerdictTrusted
+	}
+	return VerdictOK
+}
+
 // Drift reports whether s is a finding: everything but ok, cert-ok and
 // unverified (which is a failure to check, not a finding).
 func (s Status) Drift() bool {

@@ -14,25 +14,11 @@ import (
 type CheckRecord struct {
 	results.Record
 	Name   string            `json:"pinned_name"`
-	Status string            `json:"status"` // ok, trusted-first-use, drift or unverified
+	Status Verdict           `json:"status"`
 	Checks []KeyCheck        `json:"checks"`
 	Hello  []KeyCheck        `json:"hello_drift,omitempty"`
 	Algos  []baseline.Change `json:"algorithm_drift,omitempty"`
 	Policy []audit.Finding   `json:"policy,omitempty"`
-}
-
-// Verdict sums a host up: drift wins over unverified, which wins over a
-// host trusted on first use, which is not ok: nothing was verified.
-func (h *HostCheck) Verdict() string {
-	switch {
-	case h.Drift():
-		return "drift"
-	case h.Unverified():
-		return "unverified"
-	case h.Trusted():
-		return string(StatusTrusted)
-	}
-	return "ok"
 }
 
 // NewCheckRecord builds the JSON line.
@@ -57,11 +43,11 @@ func Summarize(hosts []*HostCheck, notes CheckNotes) CheckSummary {
 	s := CheckSummary{Hosts: len(hosts), Skipped: len(notes.Skipped), Malformed: len(notes.Malformed)}
 	for _, h := range hosts {
 		switch h.Verdict() {
-		case "drift":
+		case VerdictDrift:
 			s.Drift++
-		case "unverified":
+		case VerdictUnverified:
 			s.Unverified++
-		case string(StatusTrusted):
+		case VerdictTrusted:
 			s.Trusted++
 		default:
 			s.OK++
