@@ -826,58 +826,35 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 	return s.finish(ctx, "files")
 }
 
-// lsRecord is the --json line per listed entry; *_escaped as in
-// fileRecord.
-type lsRecord struct {
-	Remote        string `json:"remote"`
-	RemoteEscaped string `json:"remote_escaped,omitempty"`
-	Name          string `json:"name,omitempty"`
-	NameEscaped   string `json:"name_escaped,omitempty"`
-	Type          string `json:"type,omitempty"`
-	Mode          string `json:"mode,omitempty"`
-	Size          int64  `json:"size"`
-	MTime         string `json:"mtime,omitempty"`
-	Error         string `json:"error,omitempty"`
-}
-
 func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 	usage := &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
 	style := cmd.String("time-style")
-	if _, err := lsTime(time.Now(), time.Now(), style); err != nil {
-		return &usageError{msg: err.Error(), hint: "--time-style " + strings.Join(timeStyles, "|")}
+	if _, ok := report.ListTime(time.Now(), time.Now(), style); !ok {
+		return &usageError{msg: fmt.Sprintf("unknown --time-style %q", style), hint: "--time-style " + strings.Join(report.TimeStyles, "|")}
 	}
 	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, i, n int) error {
 		entries, err := s.c.List(ctx, p)
 		if err != nil {
 			if s.json {
-				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(p), Error: reason(err)})
+				report.WriteJSON(e.stdout, report.ListRecord{Remote: s.remoteName(p), Error: reason(err)})
 			} else {
 				e.warnf("ls %s: %s", s.remoteName(p), reason(err))
 			}
 			return err
 		}
-		if s.json {
-			for _, en := range entries {
-				rec := lsRecord{Remote: s.remoteName(en.Path), Name: en.Name, Type: report.FileType(en.Mode),
-					Mode: fmt.Sprintf("%04o", en.Mode.Perm()), Size: en.Size, MTime: en.ModTime.UTC().Format(time.RFC3339)}
-				rec.RemoteEscaped, rec.NameEscaped = report.NotUTF8(rec.Remote), report.NotUTF8(rec.Name)
-				report.WriteJSON(e.stdout, rec)
-			}
-			return nil
-		}
-		if n > 1 {
+		if !s.json && n > 1 {
 			if i > 0 {
 				fmt.Fprintln(e.stdout)
 			}
 			fmt.Fprintf(e.stdout, "%s:\n", report.Safe(s.remoteName(p)))
 		}
 		for _, en := range entries {
-			name := en.Name
-			if en.Mode.IsDir() {
-				name += "/"
+			l := report.Listed{Remote: s.remoteName(en.Path), Name: en.Name, Mode: en.Mode, Size: en.Size, ModTime: en.ModTime}
+			if s.json {
+				report.WriteJSON(e.stdout, l.Record())
+			} else {
+				report.WriteListed(e.stdout, l, style, time.Now())
 			}
-			when, _ := lsTime(en.ModTime.Local(), time.Now(), style)
-			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, when, report.Safe(name))
 		}
 		return nil
 	})
