@@ -101,7 +101,7 @@ func cutPacket(id, code uint32) []byte {
 	return packet(fxpStatus, body)
 }
 
-// ListingTooLongError is a directory listing sftpx stopped reading: the
+// ListingTooLongError is a directory listing sshpin stopped reading: the
 // server listed more entries (or more bytes of them) than Limit, as a
 // server that lists without end does. Nothing of the listing was used.
 type ListingTooLongError struct {
@@ -111,7 +111,7 @@ type ListingTooLongError struct {
 }
 
 func (e *ListingTooLongError) Error() string {
-	return fmt.Sprintf("sftpx: the server listed more than %d %s in %s, more than sftpx reads of one directory: stopped (a server that lists without end?)", e.Limit, e.What, e.Dir)
+	return fmt.Sprintf("sftpx: the server listed more than %d %s in %s, more than sshpin reads of one directory: stopped (a server that lists without end?)", e.Limit, e.What, e.Dir)
 }
 
 // readDir is pkg/sftp's ReadDir of p, with a listing past the limits
