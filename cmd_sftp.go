@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"os/user"
-	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -224,6 +219,9 @@ func parseRemotes(args []string) ([]sftpx.Remote, error) {
 		r, err := parseRemoteArg(a)
 		if err != nil {
 			var pe *sftpx.ParseError
+			if errors.As(err, &pe) && pe.Params {
+				return nil, &usageError{msg: fmt.Sprintf("%q: %s", a, pe.Reason), hint: "pin the host key with 'sshpin pin' instead, and write sftp://[user@]host[:port]/PATH"}
+			}
 			if errors.As(err, &pe) {
 				return nil, &usageError{msg: fmt.Sprintf("%q: %s", a, pe.Reason), hint: "write [user@]host[:port]:PATH or sftp://[user@]host[:port]/PATH"}
 			}
@@ -244,10 +242,10 @@ type sftpSession struct {
 	json     bool
 	total    int
 	failures int
-	progress *progressLine
+	progress *report.FileProgress
 	// after runs once the connection is closed (a stream's last stderr line).
 	after  func()
-	newest map[string]*newestRecord // what --newest chose, by path (noteNewest)
+	newest map[string]*report.NewestRecord // what --newest chose, by path (noteNewest)
 }
 
 // remoteName shows a remote path as the user would write it.
@@ -272,7 +270,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 	if streamGiven(cmd) && cmd.Name != "cp" {
 		return nil, &usageError{msg: fmt.Sprintf("%q: with -D, --stream or --tls, remote files are written :PATH", server.String()), hint: "only cp takes a host:PATH beside the stream's :PATH"}
 	}
-	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
+	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newFileProgress()}
 	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sftpx.Event) { e.sftpEvent(s, ev) })
 	if err != nil {
 		return nil, err
@@ -282,7 +280,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 		exit, why := e.dialError(ctx, cmd, err, server, o, trustPath)
 		if s.json {
 			// Scripts reading --json see the failed connection too.
-			rec := fileRecord{Remote: server.String(), Error: why}
+			rec := report.FileRecord{Remote: server.String(), Error: why}
 			var ce *sftpx.ConnectError
 			if errors.As(err, &ce) {
 				rec.ErrorKind = string(ce.Kind) // scan's kinds, as its error_kind
@@ -319,27 +317,30 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 			return o, "", &usageError{msg: err.Error()}
 		}
 	}
-	cfg, err := readSSHConfig(cmd)
+	var pinnedFiles []string
+	if f := cmd.String("pinned"); f != "" {
+		pinnedFiles = []string{f}
+	}
+	_, passphraseEnv := os.LookupEnv(envPassphrase)
+	res, err := sftpx.Resolve(sftpx.ResolveOptions{
+		Server:           server,
+		ConfigFile:       cmd.String("config"),
+		Jump:             jump,
+		ProxyCommand:     proxy,
+		KnownHostsFiles:  pinnedFiles,
+		KeyFiles:         cmd.StringSlice("identity"),
+		NoAgent:          cmd.Bool("no-agent"),
+		AgentSocket:      os.Getenv("SSH_AUTH_SOCK"),
+		Passphrase:       func(path string) ([]byte, error) { return passphrase(ctx, path) },
+		CanAskPassphrase: passphraseEnv || haveTerminal(),
+		Password:         passwordSource(ctx, true),
+		HopPassword:      passwordSource(ctx, false),
+		Warn:             func(w string) { e.warnf("warning: ssh config: %s", w) },
+	})
 	if err != nil {
-		return o, "", err
+		return o, "", resolveError(err, jump)
 	}
-	// -J and --proxy-command come first, as ssh reads its command line
-	// before its files: they replace the target's ProxyJump and
-	// ProxyCommand, while the jump hosts' own configuration still applies.
-	hc := cfg.ResolveProxy(server.Host, server.User, jump, proxy)
-	hops, err := cfg.JumpChain(server, hc)
-	if err != nil {
-		return o, "", &exitError{exitFailure, fmt.Errorf("ssh config: %s", reason(err))}
-	}
-	for _, w := range hc.Warnings {
-		e.warnf("warning: ssh config: %s", w)
-	}
-	// Before any command is built from them (%r %h %n in a ProxyCommand):
-	// names from the command line, -J and the configuration alike.
-	if err := sftpx.CheckNames(server, hc, hops); err != nil {
-		return o, "", nameError(err, jump)
-	}
-	files, trustPath, err := sftpPinned(cmd, hc, tofu || insecure)
+	set, trustPath, err := sftpPinned(cmd, res, tofu || insecure)
 	if err != nil {
 		return o, "", err
 	}
@@ -352,189 +353,49 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 	if tofu && (trustPath == "" || trustPath == os.DevNull) {
 		return o, "", &usageError{msg: fmt.Sprintf("--trust-on-first-use has no file to write to (UserKnownHostsFile %s)", orNone(trustPath)), hint: "name one with --pinned FILE"}
 	}
-	host, port, user := resolveHost(hc, server)
-	o = sftpx.Options{
-		Host:              host,
-		Port:              port,
-		User:              user,
-		HostKeyAlias:      hc.HostKeyAlias,
-		Pinned:            files,
-		TrustOnFirstUse:   tofu,
-		TrustFile:         trustPath,
-		InsecureAcceptAny: insecure,
-		Legacy:            cmd.Bool("legacy"),
-		Timeout:           timeout,
-		Auth:              sftpAuth(ctx, cmd, hc, port, user, true),
-		Events:            events,
-		ProxyStderr:       e.stderr,
-	}
-	if hc.ProxyCommand != "" {
-		o.ProxyCommand = hc.ProxyCommandLine(port, user)
-	}
-	for _, h := range hops {
-		jc := h.Config
-		for _, w := range jc.Warnings {
-			e.warnf("warning: ssh config: %s", w)
-		}
-		jh, jp, ju := resolveHost(jc, h.Remote)
-		if jc.ProxyCommand != "" {
-			// Only the first host of a chain has one: it carries the
-			// connection to that host.
-			o.ProxyCommand = jc.ProxyCommandLine(jp, ju)
-		}
-		o.Jump = append(o.Jump, sftpx.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: sftpAuth(ctx, cmd, jc, jp, ju, false)})
-	}
+	o = res.Options
+	o.Pinned = set
+	o.TrustOnFirstUse, o.TrustFile, o.InsecureAcceptAny = tofu, trustPath, insecure
+	o.Legacy = cmd.Bool("legacy")
+	o.Timeout = timeout
+	o.Events = events
+	o.ProxyStderr = e.stderr
 	return o, trustPath, nil
 }
 
-// nameError is a refused user or host name (sftpx.InvalidNameError), its
-// source in the command line's words.
-func nameError(err error, jump string) error {
+// resolveError words what sftpx.Resolve refused in the command line's
+// terms: a refused user or host name (sftpx.InvalidNameError) with its
+// source, a configuration that cannot be followed, no pinned file to read.
+func resolveError(err error, jump string) error {
 	var ne *sftpx.InvalidNameError
-	if !errors.As(err, &ne) {
-		return &exitError{exitFailure, err}
+	var ce *sftpx.ConfigError
+	var ke *sftpx.KnownHostsError
+	switch {
+	case errors.As(err, &ne):
+		if ne.Source == "the jump host list" && jump != "" {
+			ne.Source = "-J"
+		}
+		return &usageError{msg: ne.Error(), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
+	case errors.As(err, &ke):
+		return &usageError{msg: strings.TrimPrefix(ke.Err.Error(), "knownhosts: "), hint: "name the pinned file with --pinned FILE"}
+	case errors.As(err, &ce):
+		return &exitError{exitFailure, errors.New(strings.TrimPrefix(ce.Error(), "sftpx: "))}
 	}
-	if ne.Source == "the jump host list" && jump != "" {
-		ne.Source = "-J"
-	}
-	return &usageError{msg: ne.Error(), hint: "ssh refuses such names too (CVE-2023-51385): a name a shell would act on never reaches a proxy command; correct it where it came from"}
+	return &exitError{exitFailure, err}
 }
 
-// resolveHost is where r goes: what the command line says, else what the
-// configuration says, else the defaults (port 22, the local user).
-func resolveHost(hc sftpx.HostConfig, r sftpx.Remote) (host string, port int, user string) {
-	host, port, user = hc.HostName, r.Port, r.User
-	if !r.PortGiven && hc.Port != 0 {
-		port = hc.Port
-	}
-	if user == "" {
-		user = hc.User
-	}
-	if user == "" {
-		user = localUser()
-	}
-	return host, port, user
-}
-
-// ssh's default identities, tried when neither -i nor the configuration
-// names one.
-var defaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
-
-// sftpAuth gathers the credentials for one host: for the target, -i
-// files; the configuration's IdentityFile lines for hc (or ssh's default
-// identities, the encrypted ones only when their passphrase can be had,
-// and then asked only if the server would take the key); the agent unless
-// --no-agent, IdentitiesOnly or IdentityAgent none; and the password
-// source. A jump host gets only what is configured for it, as ssh's own
-// connection to it would (ssh -J runs one with the configuration alone):
-// the -i keys and $SSHPIN_PASSWORD are the target's, and a jump host that
-// wants a password has it asked for, by its own name, on the terminal.
-func sftpAuth(ctx context.Context, cmd *cli.Command, hc sftpx.HostConfig, port int, user string, target bool) sftpx.Auth {
-	a := sftpx.Auth{
-		Passphrase: func(path string) ([]byte, error) { return passphrase(ctx, path) },
-		Password:   passwordSource(ctx, target),
-	}
-	if target {
-		a.KeyFiles = cmd.StringSlice("identity")
-	}
-	for _, f := range hc.IdentityFiles {
-		a.OptionalKeyFiles = append(a.OptionalKeyFiles, hc.Tokens(f, port, user))
-	}
-	if len(a.KeyFiles) == 0 && len(a.OptionalKeyFiles) == 0 {
-		if home, err := os.UserHomeDir(); err == nil {
-			for _, n := range defaultIdentities {
-				a.DefaultKeyFiles = append(a.DefaultKeyFiles, filepath.Join(home, ".ssh", n))
-			}
-		}
-		// Without the variable or a terminal there is nobody to ask, and a
-		// key the user never named is no reason to warn.
-		_, env := os.LookupEnv(envPassphrase)
-		a.EncryptedDefaultKeys = env || haveTerminal()
-	}
-	sock := os.Getenv("SSH_AUTH_SOCK")
-	switch ia := hc.IdentityAgent; {
-	case ia == "" || ia == "SSH_AUTH_SOCK":
-	case strings.EqualFold(ia, "none"):
-		sock = ""
-	case strings.HasPrefix(ia, "$"):
-		sock = os.Getenv(strings.Trim(ia[1:], "{}"))
-	default:
-		sock = hc.Tokens(ia, port, user)
-	}
-	if !cmd.Bool("no-agent") && !hc.IdentitiesOnly {
-		a.AgentSocket = sock
-	}
-	return a
-}
-
-// readSSHConfig reads -F FILE (which must exist; "none" reads nothing), or
-// ~/.ssh/config and /etc/ssh/ssh_config, as ssh does.
-func readSSHConfig(cmd *cli.Command) (*sftpx.SSHConfig, error) {
-	fail := func(err error) (*sftpx.SSHConfig, error) {
-		return nil, &exitError{exitFailure, fmt.Errorf("ssh config: %w", err)}
-	}
-	if f := cmd.String("config"); f != "" {
-		if f == "none" {
-			return &sftpx.SSHConfig{}, nil
-		}
-		if _, err := os.Stat(f); err != nil {
-			return fail(err)
-		}
-		cfg, err := sftpx.ReadSSHConfig([]string{f}, nil)
-		if err != nil {
-			return fail(err)
-		}
-		return cfg, nil
-	}
-	var files []string
-	if home, err := os.UserHomeDir(); err == nil {
-		files = append(files, filepath.Join(home, ".ssh", "config"))
-	}
-	files = append(files, "/etc/ssh/ssh_config")
-	cfg, err := sftpx.ReadSSHConfig(files, []bool{false, true})
-	if err != nil {
-		return fail(err)
-	}
-	return cfg, nil
-}
-
-// sftpPinned reads the pinned files: --pinned FILE, else the files the
-// configuration names (UserKnownHostsFile, GlobalKnownHostsFile), else
-// ssh's defaults. Missing files are skipped. writePath is where trust on
-// first use writes: the first user file.
-func sftpPinned(cmd *cli.Command, hc sftpx.HostConfig, mayBeMissing bool) (set *knownhosts.Set, writePath string, err error) {
+// sftpPinned reads the pinned files: --pinned FILE (readPinned, as pin
+// and check read it), else the ones Resolve found in the configuration or
+// ssh's defaults, missing ones skipped. writePath is where trust on first
+// use writes.
+func sftpPinned(cmd *cli.Command, res *sftpx.Resolved, mayBeMissing bool) (set *knownhosts.Set, writePath string, err error) {
 	if cmd.String("pinned") != "" {
 		return readPinned(cmd, mayBeMissing)
 	}
-	var user []string
-	if hc.KnownHostsSet {
-		for _, f := range hc.UserKnownHostsFiles {
-			user = append(user, hc.Tokens(f, 0, ""))
-		}
-	} else if user, err = knownhosts.DefaultFiles(); err != nil {
-		return nil, "", &usageError{msg: strings.TrimPrefix(err.Error(), "knownhosts: "), hint: "name the pinned file with --pinned FILE"}
-	}
-	global := knownhosts.GlobalFiles()
-	if hc.GlobalKnownHostsFiles != nil {
-		global = nil
-		for _, f := range hc.GlobalKnownHostsFiles {
-			global = append(global, hc.Tokens(f, 0, ""))
-		}
-	}
-	if set, err = knownhosts.Open(append(slices.Clone(user), global...)...); err != nil {
+	if set, err = knownhosts.Open(res.KnownHostsFiles...); err != nil {
 		return nil, "", &exitError{exitFailure, fmt.Errorf("cannot read pinned file: %w", err)}
 	}
-	if len(user) > 0 {
-		writePath = user[0]
-	}
-	return set, writePath, nil
-}
-
-func localUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return os.Getenv("USER")
+	return set, res.TrustFile, nil
 }
 
 // dialError maps a refused or failed connection to the exit contract: a
@@ -687,99 +548,52 @@ func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
 	case sftpx.EventWarning:
 		e.warnf("warning: %s", strings.TrimPrefix(ev.Message, "sftpx: "))
 	case sftpx.EventLeftover:
-		s.progress.clear()
+		s.progress.Clear()
 		e.warnf("note: %s", ev.Message)
 	case sftpx.EventNotAtomic:
-		s.progress.clear()
+		s.progress.Clear()
 		e.warnf("warning: %s: the replace was not atomic: %s", s.remoteName(ev.Remote), ev.Message)
 	case sftpx.EventProgress:
-		s.progress.show(ev)
+		s.progress.Show(report.FileMoved{Op: ev.Op, Remote: ev.Remote, Bytes: ev.Bytes, Total: ev.Total, Verified: ev.Verified, Verify: ev.Verify})
 	}
-}
-
-// fileRecord is the --json line per file. Names are the real bytes
-// (JSON escapes controls itself); one that is not UTF-8, which a JSON
-// string cannot carry, also comes escaped (report.NotUTF8) in its
-// *_escaped field, for a script to find the file by.
-type fileRecord struct {
-	Remote        string  `json:"remote"`
-	RemoteEscaped string  `json:"remote_escaped,omitempty"`
-	Source        string  `json:"source,omitempty"` // cp: the file copied from`
-	SourceEscaped string  `json:"source_escaped,omitempty"`
-	Local         string  `json:"local,omitempty"`
-	LocalEscaped  string  `json:"local_escaped,omitempty"`
-	Bytes         int64   `json:"bytes"`
-	Seconds       float64 `json:"seconds"`
-	SHA256        string  `json:"sha256,omitempty"`
-	// Verified is the proof the file got: size, sha256-server or
-	// sha256-readback (sftpx.Proof*).
-	Verified string        `json:"verified,omitempty"`
-	Newest   *newestRecord `json:"newest,omitempty"` // what --newest chose, when it brought this file
-	Error    string        `json:"error,omitempty"`
-	// ErrorKind classifies a connection that failed, as scan's error_kind.
-	ErrorKind string `json:"error_kind,omitempty"`
-}
-
-// names fills in the *_escaped fields the names need.
-func (r fileRecord) names() fileRecord {
-	r.RemoteEscaped, r.SourceEscaped, r.LocalEscaped = report.NotUTF8(r.Remote), report.NotUTF8(r.Source), report.NotUTF8(r.Local)
-	return r
-}
-
-// skipRecord is the --json line of a file a recursive copy left out on
-// purpose: fileRecord's fields, "skipped": true and the reason.
-type skipRecord struct {
-	fileRecord
-	Skipped bool   `json:"skipped"`
-	Reason  string `json:"reason"`
 }
 
 // result renders one file's transfer: a line on stdout, or the error on
 // stderr, or a JSON line.
 func (e *env) result(s *sftpSession, r sftpx.Result) {
+	t := report.Transfer{Op: r.Op, Remote: s.remoteName(r.Remote), Local: r.Local}
+	if !r.Skipped {
+		t.Newest = s.newestFor(r.Remote)
+	}
+	e.transfer(s, t, r)
+}
+
+// transfer renders t, the file of r: counted, unless skipped on purpose,
+// in the run's tally.
+func (e *env) transfer(s *sftpSession, t report.Transfer, r sftpx.Result) {
 	sftpOutput.Lock()
 	defer sftpOutput.Unlock()
-	s.progress.clear()
-	remote := s.remoteName(r.Remote)
+	s.progress.Clear()
 	if r.Skipped {
 		// Left out on purpose: not a failure, and not one of the files
 		// the run's tally counts.
-		if s.json {
-			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: remote, Local: r.Local}.names(), true, r.Reason})
-			return
-		}
-		src := remote
-		if r.Op == "put" {
-			src = r.Local
-		}
-		fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), report.Safe(r.Reason))
-		return
-	}
-	s.total++
-	if r.Err != nil {
-		s.failures++
-	}
-	if s.json {
-		rec := fileRecord{Remote: remote, Local: r.Local, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: s.newestFor(r.Remote)}
+		t.Skipped, t.Reason = true, r.Reason
+	} else {
+		s.total++
+		t.Bytes, t.Took, t.SHA256, t.Proof = r.Bytes, r.Duration, r.SHA256, r.Proof
 		if r.Err != nil {
-			rec.Error = reason(r.Err)
+			s.failures++
+			t.Err = reason(r.Err)
 		}
-		report.WriteJSON(e.stdout, rec.names())
-		return
 	}
-	from, to := remote, r.Local
-	if r.Op == "put" {
-		from, to = r.Local, remote
+	switch {
+	case s.json:
+		report.WriteJSON(e.stdout, t.Record())
+	case t.Err != "":
+		e.warnf("%s", report.TransferFailure(t))
+	default:
+		report.WriteTransfer(e.stdout, t)
 	}
-	if r.Err != nil {
-		if r.Local == "" {
-			e.warnf("%s %s: %s", r.Op, remote, reason(r.Err))
-		} else {
-			e.warnf("%s %s -> %s: %s", r.Op, from, to, reason(r.Err))
-		}
-		return
-	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", report.Safe(from), report.Safe(to), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
 }
 
 // transferOptions are get's, put's and cp's flags.
@@ -791,11 +605,20 @@ func reason(err error) string {
 	var te *sftpx.TransferError
 	switch {
 	case errors.As(err, &te):
-		return te.Reason()
+		return teReason(te)
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	}
 	return strings.TrimPrefix(err.Error(), "sftpx: ")
+}
+
+// teReason is why a file failed, with what to do about a directory
+// (sftpx.ErrIsDir) in the command line's words.
+func teReason(te *sftpx.TransferError) string {
+	if errors.Is(te, sftpx.ErrIsDir) {
+		return te.Reason() + " (use -r)"
+	}
+	return te.Reason()
 }
 
 // finish closes the connection and turns the run's failures into the exit.
@@ -955,44 +778,14 @@ func (e *env) runSftpCp(ctx context.Context, cmd *cli.Command) error {
 // cpResult renders one copied file: both ends named as the user would
 // write them.
 func (e *env) cpResult(from, to *sftpSession, r sftpx.Result) {
-	sftpOutput.Lock()
-	defer sftpOutput.Unlock()
-	to.progress.clear()
-	src := from.remoteName(r.Local)
-	dst := ""
+	t := report.Transfer{Op: "cp", Source: from.remoteName(r.Local)}
 	if r.Remote != "" {
-		dst = to.remoteName(r.Remote)
+		t.Remote = to.remoteName(r.Remote)
 	}
-	if r.Skipped {
-		// As result: a skip is neither a failure nor a counted file.
-		if to.json {
-			report.WriteJSON(e.stdout, skipRecord{fileRecord{Remote: dst, Source: src}.names(), true, r.Reason})
-		} else {
-			fmt.Fprintf(e.stdout, "skipped: %s: %s\n", report.Safe(src), report.Safe(r.Reason))
-		}
-		return
+	if !r.Skipped {
+		t.Newest = from.newestFor(r.Local)
 	}
-	to.total++
-	if r.Err != nil {
-		to.failures++
-	}
-	if to.json {
-		rec := fileRecord{Remote: dst, Source: src, Bytes: r.Bytes, Seconds: r.Duration.Seconds(), SHA256: r.SHA256, Verified: r.Proof, Newest: from.newestFor(r.Local)}
-		if r.Err != nil {
-			rec.Error = reason(r.Err)
-		}
-		report.WriteJSON(e.stdout, rec.names())
-		return
-	}
-	if r.Err != nil {
-		if dst == "" {
-			e.warnf("cp %s: %s", src, reason(r.Err))
-		} else {
-			e.warnf("cp %s -> %s: %s", src, dst, reason(r.Err))
-		}
-		return
-	}
-	fmt.Fprintf(e.stdout, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", report.Safe(src), report.Safe(dst), size(r.Bytes), r.Duration.Seconds(), rate(r.Bytes, r.Duration), r.SHA256, r.Proof)
+	e.transfer(to, t, r)
 }
 
 func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
@@ -1033,70 +826,35 @@ func (e *env) runSftpPut(ctx context.Context, cmd *cli.Command) error {
 	return s.finish(ctx, "files")
 }
 
-// lsRecord is the --json line per listed entry; *_escaped as in
-// fileRecord.
-type lsRecord struct {
-	Remote        string `json:"remote"`
-	RemoteEscaped string `json:"remote_escaped,omitempty"`
-	Name          string `json:"name,omitempty"`
-	NameEscaped   string `json:"name_escaped,omitempty"`
-	Type          string `json:"type,omitempty"`
-	Mode          string `json:"mode,omitempty"`
-	Size          int64  `json:"size"`
-	MTime         string `json:"mtime,omitempty"`
-	Error         string `json:"error,omitempty"`
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "file"
-	case m.IsDir():
-		return "dir"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	}
-	return "other"
-}
-
 func (e *env) runSftpLs(ctx context.Context, cmd *cli.Command) error {
 	usage := &usageError{msg: "nothing to list", hint: "sshpin sftp ls [user@]host[:port]:PATH..."}
 	style := cmd.String("time-style")
-	if _, err := lsTime(time.Now(), time.Now(), style); err != nil {
-		return &usageError{msg: err.Error(), hint: "--time-style " + strings.Join(timeStyles, "|")}
+	if _, ok := report.ListTime(time.Now(), time.Now(), style); !ok {
+		return &usageError{msg: fmt.Sprintf("unknown --time-style %q", style), hint: "--time-style " + strings.Join(report.TimeStyles, "|")}
 	}
 	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, i, n int) error {
 		entries, err := s.c.List(ctx, p)
 		if err != nil {
 			if s.json {
-				report.WriteJSON(e.stdout, lsRecord{Remote: s.remoteName(p), Error: reason(err)})
+				report.WriteJSON(e.stdout, report.ListRecord{Remote: s.remoteName(p), Error: reason(err)})
 			} else {
 				e.warnf("ls %s: %s", s.remoteName(p), reason(err))
 			}
 			return err
 		}
-		if s.json {
-			for _, en := range entries {
-				rec := lsRecord{Remote: s.remoteName(en.Path), Name: en.Name, Type: fileType(en.Mode),
-					Mode: fmt.Sprintf("%04o", en.Mode.Perm()), Size: en.Size, MTime: en.ModTime.UTC().Format(time.RFC3339)}
-				rec.RemoteEscaped, rec.NameEscaped = report.NotUTF8(rec.Remote), report.NotUTF8(rec.Name)
-				report.WriteJSON(e.stdout, rec)
-			}
-			return nil
-		}
-		if n > 1 {
+		if !s.json && n > 1 {
 			if i > 0 {
 				fmt.Fprintln(e.stdout)
 			}
 			fmt.Fprintf(e.stdout, "%s:\n", report.Safe(s.remoteName(p)))
 		}
 		for _, en := range entries {
-			name := en.Name
-			if en.Mode.IsDir() {
-				name += "/"
+			l := report.Listed{Remote: s.remoteName(en.Path), Name: en.Name, Mode: en.Mode, Size: en.Size, ModTime: en.ModTime}
+			if s.json {
+				report.WriteJSON(e.stdout, l.Record())
+			} else {
+				report.WriteListed(e.stdout, l, style, time.Now())
 			}
-			when, _ := lsTime(en.ModTime.Local(), time.Now(), style)
-			fmt.Fprintf(e.stdout, "%s %12d %s %s\n", en.Mode, en.Size, when, report.Safe(name))
 		}
 		return nil
 	})
@@ -1122,7 +880,7 @@ func (e *env) runSftpRm(ctx context.Context, cmd *cli.Command) error {
 			refused++
 			name := sftpx.Remote{Host: r.Host, Port: r.Port, Path: r.Path}.String()
 			if cmd.Bool("json") {
-				report.WriteJSON(e.stdout, fileRecord{Remote: name, Error: reason(err)})
+				report.WriteJSON(e.stdout, report.FileRecord{Remote: name, Error: reason(err)})
 			} else {
 				e.warnf("rm %s: %s", name, reason(err))
 			}
@@ -1163,7 +921,7 @@ func (e *env) runSftpEach(ctx context.Context, cmd *cli.Command, name string, op
 	return e.eachRemotePath(ctx, cmd, usage, func(s *sftpSession, p string, _, _ int) error {
 		err := op(s, p)
 		if s.json {
-			rec := fileRecord{Remote: s.remoteName(p)}
+			rec := report.FileRecord{Remote: s.remoteName(p)}
 			if err != nil {
 				rec.Error = joinReasons(err)
 			}
@@ -1173,7 +931,7 @@ func (e *env) runSftpEach(ctx context.Context, cmd *cli.Command, name string, op
 		for _, err := range flatten(err) {
 			var te *sftpx.TransferError
 			if errors.As(err, &te) {
-				e.warnf("%s %s: %s", name, s.remoteName(te.Remote), te.Reason())
+				e.warnf("%s %s: %s", name, s.remoteName(te.Remote), teReason(te))
 			} else {
 				e.warnf("%s %s: %s", name, s.remoteName(p), reason(err))
 			}
@@ -1232,7 +990,7 @@ func joinReasons(err error) string {
 	for _, e := range flatten(err) {
 		var te *sftpx.TransferError
 		if errors.As(e, &te) && len(flatten(err)) > 1 {
-			parts = append(parts, te.Remote+": "+te.Reason())
+			parts = append(parts, te.Remote+": "+teReason(te))
 		} else {
 			parts = append(parts, reason(e))
 		}
@@ -1322,81 +1080,11 @@ func readSecret(ctx context.Context, prompt string) ([]byte, error) {
 	}
 }
 
-// progressLine shows a transfer's progress on stderr when stderr is a
-// terminal; otherwise it does nothing. When several files move at once (a
-// recursive transfer), it shows the one the latest event is about, and
-// changes files at most every progressSwitch.
-type progressLine struct {
-	w          io.Writer
-	shown      bool
-	lastPct    int64
-	lastRemote string
-	drawn      time.Time
-}
-
-// progressSwitch keeps the line on one file long enough to be read, and a
-// terminal from being redrawn for every chunk of every file.
-const progressSwitch = 200 * time.Millisecond
-
-func (e *env) newProgressLine() *progressLine {
-	f, ok := e.stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return &progressLine{}
+// newFileProgress is the transfer's progress line: on stderr when stderr
+// is a terminal, else none.
+func (e *env) newFileProgress() *report.FileProgress {
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return report.NewFileProgress(f)
 	}
-	return &progressLine{w: f, lastPct: -1}
-}
-
-func (p *progressLine) show(ev sftpx.Event) {
-	if p.w == nil || ev.Total <= 0 {
-		return
-	}
-	pct := ev.Bytes * 100 / ev.Total
-	vpct := ev.Verified * 100 / ev.Total
-	// Redraw when either figure moves by a percent, or another file
-	// reports and the line has shown this one for a while.
-	key := pct*1000 + vpct
-	switch {
-	case ev.Remote == p.lastRemote && key == p.lastPct:
-		return
-	case ev.Remote != p.lastRemote && p.shown && time.Since(p.drawn) < progressSwitch:
-		return
-	}
-	p.lastPct, p.lastRemote, p.drawn = key, ev.Remote, time.Now()
-	what := ev.Op
-	if ev.Verify {
-		what = "verify"
-	}
-	line := fmt.Sprintf("%s %s %3d%% %s", what, report.Safe(filepath.Base(ev.Remote)), pct, size(ev.Bytes))
-	if ev.Verified > 0 {
-		line += fmt.Sprintf(", %d%% read back and verified", vpct)
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s", line)
-	p.shown = true
-}
-
-func (p *progressLine) clear() {
-	if p.w != nil && p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown, p.lastPct = false, -1
-	}
-}
-
-func size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-func rate(n int64, d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	return size(int64(float64(n) / d.Seconds()))
+	return report.NewFileProgress(nil)
 }

@@ -141,7 +141,7 @@ func (e *env) connectStream(ctx context.Context, cmd *cli.Command, server sftpx.
 			e.warnf("warning: SFTP over %s with no SSH and no TLS: sshpin cannot verify who is at the other end of a bare stream; whoever listens there is the server", st.Name())
 		}
 	}
-	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newProgressLine()}
+	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newFileProgress()}
 	o := sftpx.Options{Timeout: timeout, Events: func(ev sftpx.Event) { e.sftpEvent(s, ev) }}
 	c, err := sftpx.DialStream(ctx, st, o)
 	if pl, ok := st.Stderr.(*prefixLines); ok && err != nil {
@@ -150,7 +150,7 @@ func (e *env) connectStream(ctx context.Context, cmd *cli.Command, server sftpx.
 	if err != nil {
 		exit, why := e.streamError(ctx, err, st)
 		if s.json {
-			report.WriteJSON(e.stdout, fileRecord{Remote: server.String(), Error: why})
+			report.WriteJSON(e.stdout, report.FileRecord{Remote: server.String(), Error: why})
 		}
 		return nil, exit
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/tlspin"
 )
 
@@ -123,9 +124,9 @@ func TestSftpCommandStreamTransfers(t *testing.T) {
 
 	dst := t.TempDir()
 	r := run("--json", "get", "-r", ":in", ":big.bin", dst)
-	var recs []fileRecord
+	var recs []report.FileRecord
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		var rec fileRecord
+		var rec report.FileRecord
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {
 			t.Fatalf("%q: %v", l, err)
 		}
@@ -321,7 +322,7 @@ func TestSftpTLS(t *testing.T) {
 			got := tlspin.Of(tt.cert.Leaf)
 			// --json says so too, on stdout, for scripts.
 			jr := sshpin(append(append([]string{"--json"}, base...), "ls", ":")...)
-			var rec fileRecord
+			var rec report.FileRecord
 			if err := json.Unmarshal([]byte(jr.stdout), &rec); err != nil || jr.code != 1 || !strings.Contains(rec.Error, "refused before SFTP") {
 				t.Errorf("--json: %s (%v)", jr, err)
 			}

@@ -611,7 +611,7 @@ func emit(events func(Event), e Event) {
 
 // algorithms are the explicit lists of a connection. x/crypto's defaults
 // silently include SHA-1 algorithms; explicit lists keep them off unless
-// the user asked for --legacy.
+// the caller asked for Options.Legacy.
 type algorithms struct {
 	kex, ciphers, macs, hostKeys []string
 }

@@ -35,6 +35,12 @@
 // connection, so that their round trips overlap; their Results still come
 // in the walk's order.
 //
+// Resolve decides where a connection goes as ssh would, from plain
+// options and the ssh_config(5) files: host, port and user, the identities
+// and agent to offer, the chain of jump hosts or the ProxyCommand, and the
+// pinned files, every user and host name checked before a command is built
+// from it. Its Options, with the caller's pins and policy added, go to Dial.
+//
 // The package never prints: what a user may want to see (a key trusted on
 // first use, progress, a replace that was not atomic) arrives as an Event.
 package sftpx

@@ -22,11 +22,20 @@ var ErrTimeout = errors.New("timed out")
 type ParseError struct {
 	Input  string
 	Reason string
+	// Params: the sftp:// URI carries connection parameters
+	// (";fingerprint=..." of draft-ietf-secsh-scp-sftp-ssh-uri), a host
+	// key given beside the name, which this package does not take: pins
+	// come from known_hosts files.
+	Params bool
 }
 
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("sftpx: %q: %s", e.Input, e.Reason)
 }
+
+// ErrIsDir is a directory that an operation would act on only if told to
+// recurse (Remove with recursive false).
+var ErrIsDir = errors.New("is a directory")
 
 // HostKeyReason says why a server was not trusted.
 type HostKeyReason int
@@ -40,7 +49,7 @@ const (
 	// KeyRevoked: a @revoked line names the key.
 	KeyRevoked
 	// KeyNoCommonType: the server offers none of the pinned key types, so
-	// it cannot prove a pinned key. Legacy says --legacy would help.
+	// it cannot prove a pinned key. Legacy says Options.Legacy would help.
 	KeyNoCommonType
 )
 
@@ -66,7 +75,7 @@ type HostKeyError struct {
 	Key    ssh.PublicKey // the key the server proved; nil for KeyNoCommonType
 	Pinned []string      // the pinned key types, for KeyNoCommonType
 	Offer  []string      // the server's host key algorithms, for KeyNoCommonType
-	Legacy bool          // for KeyNoCommonType: only --legacy algorithms could verify a pin
+	Legacy bool          // for KeyNoCommonType: only Options.Legacy algorithms could verify a pin
 	Err    error         // knownhosts' *ChangedError, *UnknownError, *CertError or *RevokedError
 }
 
@@ -97,8 +106,9 @@ func (e *RekeyError) Error() string {
 		e.Addr, e.Now.Type(), ssh.FingerprintSHA256(e.Now), e.Was.Type(), ssh.FingerprintSHA256(e.Was))
 }
 
-// TrustError is a --trust-on-first-use that could not write the pinned
-// file; the connection was closed before authentication.
+// TrustError is a trust on first use (Options.TrustOnFirstUse) that could
+// not write the pinned file; the connection was closed before
+// authentication.
 type TrustError struct {
 	Path string
 	Err  error

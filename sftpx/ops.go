@@ -148,7 +148,7 @@ func (c *Client) Remove(ctx context.Context, remote string, recursive bool) erro
 			return err
 		}
 		if !recursive {
-			return errors.New("is a directory (use -r)")
+			return ErrIsDir
 		}
 		errs = c.removeTree(ctx, remote)
 		return nil

@@ -123,7 +123,7 @@ func parseURI(s string) (Remote, error) {
 		user := authority[:at]
 		authority = authority[at+1:]
 		if strings.Contains(user, ";") {
-			return fail("connection parameters (;...) are not supported: pin the host key with 'sshpin pin' instead")
+			return Remote{}, &ParseError{Input: s, Reason: "connection parameters (;...) are not supported", Params: true}
 		}
 		u, err := url.PathUnescape(user)
 		if err != nil {

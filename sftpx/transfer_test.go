@@ -704,7 +704,7 @@ func TestListRemoveMkdir(t *testing.T) {
 	if _, err := c.List(ctx, "/nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("List of a missing path: %v", err)
 	}
-	if err := c.Remove(ctx, "/a", false); err == nil || !strings.Contains(err.Error(), "use -r") {
+	if err := c.Remove(ctx, "/a", false); !errors.Is(err, ErrIsDir) {
 		t.Errorf("Remove of a directory without -r: %v", err)
 	}
 	if err := c.Remove(ctx, "/a/f1", false); err != nil {
