@@ -95,7 +95,7 @@ func TestReadmeNamesEveryStatus(t *testing.T) {
 	}
 	want = append(want, "policy-fail", "policy-warn", "drift")
 	want = append(want, constsOfType(t, "kexinit", "Kind")...)
-	want = append(want, returnedStrings(t, "report/json.go", "ErrorKind")...)
+	want = append(want, returnedStrings(t, "results/record.go", "ErrorKind")...)
 	for _, w := range want {
 		if !strings.Contains(readme, "`"+w+"`") {
 			t.Errorf("README.md does not document `%s`", w)
