@@ -35,9 +35,6 @@ type FileMoved struct {
 // and a terminal from being redrawn for every chunk of every file.
 const fileProgressSwitch = 200 * time.Millisecond
 
-// eraseLine is carriage return and "erase to end of line".
-const eraseLine = "\r\033[K"
-
 // NewFileProgress draws on w, a terminal; nil draws nothing.
 func NewFileProgress(w io.Writer) *FileProgress {
 	if w == nil {
@@ -71,7 +68,7 @@ func (p *FileProgress) Show(m FileMoved) {
 	if m.Verified > 0 {
 		line += fmt.Sprintf(", %d%% read back and verified", vpct)
 	}
-	fmt.Fprintf(p.w, eraseLine+"%s", line)
+	io.WriteString(p.w, clearLine+line)
 	p.shown = true
 }
 
@@ -79,7 +76,7 @@ func (p *FileProgress) Show(m FileMoved) {
 // starts on a clean line.
 func (p *FileProgress) Clear() {
 	if p.w != nil && p.shown {
-		fmt.Fprint(p.w, eraseLine)
+		io.WriteString(p.w, clearLine)
 		p.shown, p.lastPct = false, -1
 	}
 }
