@@ -123,13 +123,11 @@ func (l *List) Count(s Shard) (all, mine int, known bool, err error) {
 	return all, mine, err == nil, err
 }
 
+// isRegular asks the file system, without opening name: opening a FIFO
+// waits for its writer, and closing it again breaks the writer's pipe, so
+// the targets it carried would be lost before they are read.
 func isRegular(name string) (bool, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	fi, err := os.Stat(name)
 	if err != nil {
 		return false, err
 	}
