@@ -87,6 +87,12 @@ type UnreadableError struct {
 }
 
 func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("knownhosts: %s: not pinned: %s", e.Name, e.Reason())
+}
+
+// Reason is why nothing was pinned, without the host's name: the lines,
+// each as file:line and what is wrong with it.
+func (e *UnreadableError) Reason() string {
 	why := make([]string, len(e.Lines))
 	for i, l := range e.Lines {
 		switch se, ok := l.Err.(*SyntaxError); {
@@ -98,8 +104,7 @@ func (e *UnreadableError) Error() string {
 			why[i] = fmt.Sprintf("%s: key type %q is unknown here", l.Pos(), l.KeyType)
 		}
 	}
-	return fmt.Sprintf("knownhosts: %s: not pinned: lines naming it cannot be read, and ssh may enforce them: %s; fix or remove them first",
-		e.Name, strings.Join(why, "; "))
+	return "lines naming it cannot be read, and ssh may enforce them: " + strings.Join(why, "; ") + "; fix or remove them first"
 }
 
 // ConflictError is Plan's and Apply's refusal to change a pinned key

@@ -67,8 +67,7 @@ func (h *HostPin) plan(f *File, opts MergeOptions) error {
 	case errors.As(err, &ue):
 		// ssh may enforce a line sshpin cannot read: writing beside it
 		// could override that pin.
-		_, why, _ := strings.Cut(ue.Error(), "not pinned: ")
-		h.Status, h.Reason = StatusFailed, why
+		h.Status, h.Reason = StatusFailed, ue.Reason()
 		return nil
 	case errors.As(err, &ce):
 		h.Status, h.Change = StatusRefused, ce.Change
