@@ -20,15 +20,30 @@ import (
 // shell exports it, and a user can say what a pipe's reader has), else the
 // terminal's width when stdout is one, else report.DefaultWidth.
 func terminalWidth(stdout io.Writer, getenv func(string) string) int {
+	return widthOf(stdout, getenv, report.DefaultWidth)
+}
+
+// widthOf is COLUMNS when set, else w's width when w is a terminal, else
+// otherwise.
+func widthOf(w io.Writer, getenv func(string) string, otherwise int) int {
 	if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
 		return n
 	}
-	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f := terminal(w); f != nil {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 			return w
 		}
 	}
-	return report.DefaultWidth
+	return otherwise
+}
+
+// terminal is w when it is a terminal, else nil: progress lines and
+// wrapping are for people, never for logs, pipes and CI.
+func terminal(w io.Writer) *os.File {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
 }
 
 // outputFormat reads --format (and --json, its alias for json), and
@@ -150,15 +165,7 @@ func setHelp() {
 // terminal's when stderr is one, else 0: a message that goes to a log or
 // a pipe stays one line, for grep.
 func stderrWidth(stderr io.Writer, getenv func(string) string) int {
-	if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
-		return n
-	}
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
-			return w
-		}
-	}
-	return 0
+	return widthOf(stderr, getenv, 0)
 }
 
 // messageLines is one stderr message after prefix, wrapped to width

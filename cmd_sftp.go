@@ -1083,7 +1083,7 @@ func readSecret(ctx context.Context, prompt string) ([]byte, error) {
 // newFileProgress is the transfer's progress line: on stderr when stderr
 // is a terminal, else none.
 func (e *env) newFileProgress() *report.FileProgress {
-	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f := terminal(e.stderr); f != nil {
 		return report.NewFileProgress(f)
 	}
 	return report.NewFileProgress(nil)
