@@ -105,11 +105,12 @@ func (l *List) Count(s Shard) (all, mine int, known bool, err error) {
 		if name == "-" {
 			return 0, 0, false, nil
 		}
-		regular, err := isRegular(name)
-		if err != nil {
-			return 0, 0, false, &FileError{name, err}
-		}
-		if !regular {
+		// Asked of the file system, not by opening name: opening a FIFO
+		// waits for its writer, and closing it again breaks the writer's
+		// pipe, so the targets it carried would be lost before they are
+		// read. A file that cannot be stat'ed is opened below, which says
+		// why it cannot be read.
+		if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
 			return 0, 0, false, nil
 		}
 	}
@@ -121,17 +122,6 @@ func (l *List) Count(s Shard) (all, mine int, known bool, err error) {
 		return nil
 	})
 	return all, mine, err == nil, err
-}
-
-// isRegular asks the file system, without opening name: opening a FIFO
-// waits for its writer, and closing it again breaks the writer's pipe, so
-// the targets it carried would be lost before they are read.
-func isRegular(name string) (bool, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return false, err
-	}
-	return fi.Mode().IsRegular(), nil
 }
 
 // errStop ends a stream whose consumer wants no more targets.
