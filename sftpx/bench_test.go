@@ -89,7 +89,7 @@ func BenchmarkSSHD(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, _, _, err := c.upload(ctx, lf, w, false, func(int64, int64) {}); err != nil {
+			if _, _, _, err := c.upload(ctx, lf, w, size, false, func(int64, int64) {}); err != nil {
 				b.Fatal(err)
 			}
 			w.Close()
@@ -104,6 +104,69 @@ func BenchmarkSSHD(b *testing.B) {
 			if r := c.GetFile(ctx, remote, filepath.Join(dir, "back.bin")); r.Err != nil {
 				b.Fatal(r.Err)
 			}
+		}
+	})
+}
+
+// BenchmarkSSHDTree is put -r and get -r of a directory of small files
+// (SSHPIN_BENCH_FILES, 2000 by default) to a real sshd on loopback, what
+// bench/sftp.sh FILES=2000 times against OpenSSH's sftp. A file of a few
+// bytes costs round trips and syncs, not bytes; profile it with
+//
+//	go test ./sftpx -run '^$' -bench SSHDTree -benchtime 3x -cpuprofile cpu.out -blockprofile block.out
+func BenchmarkSSHDTree(b *testing.B) {
+	files := 2000
+	if v := os.Getenv("SSHPIN_BENCH_FILES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("SSHPIN_BENCH_FILES=%q", v)
+		}
+		files = n
+	}
+	p, key, f := sshdPeer(b, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
+	o := sshdOptions(b, p, "", key, f)
+	o.Timeout = time.Minute
+	dir := b.TempDir()
+	src := filepath.Join(dir, "many")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(src, "f"+strconv.Itoa(i)), []byte("f"+strconv.Itoa(i)+"\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	c, err := Dial(ctx, o)
+	if err != nil {
+		b.Fatalf("Dial: %v\n%s", err, p.Log())
+	}
+	b.Cleanup(func() { c.Close() })
+	fresh := func(b *testing.B, path string) {
+		b.StopTimer()
+		os.RemoveAll(path)
+		syscall.Sync()
+		b.StartTimer()
+	}
+	check := func(b *testing.B) func(Result) {
+		return func(r Result) {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
+	remote := filepath.Join(dir, "remote")
+	b.Run("put-r", func(b *testing.B) {
+		for range b.N {
+			fresh(b, remote)
+			c.Put(ctx, src, remote, TransferOptions{Recursive: true}, check(b))
+		}
+	})
+	got := filepath.Join(dir, "got")
+	b.Run("get-r", func(b *testing.B) {
+		for range b.N {
+			fresh(b, got)
+			c.Get(ctx, remote, got, TransferOptions{Recursive: true}, check(b))
 		}
 	})
 }

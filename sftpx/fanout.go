@@ -10,7 +10,7 @@ import "context"
 // concurrent requests, and the uploads share one budget of bytes in flight
 // (Client.inFlight), so large files move no more bytes at once than one
 // does.
-const treeFiles = 8
+const treeFiles = 32
 
 // fanout runs the files of a recursive transfer, up to treeFiles at once,
 // and hands their Results to each in the order the walk met them, from

@@ -17,8 +17,8 @@ import (
 // 3.1 s over 4; get -r, which flushes nothing on the server, gained
 // 0-15% from a second session and nothing from a third.
 const (
-	putLanes = 4
-	getLanes = 2
+	putLanes = 8
+	getLanes = 4
 )
 
 // lanes returns the Clients a tree's files move over, in turn: c, and up

@@ -70,9 +70,17 @@ func uploadQueue(workers int) int { return workers / 4 }
 // (some stores serve a file only once it is closed), is verified after
 // the upload instead, by the caller: verified says whether every chunk
 // was. Bytes that differ, or fewer than acknowledged, fail at once.
-func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBack bool, progress func(written, verified int64)) (sum string, n int64, verifiedAll bool, err error) {
+//
+// size is what src is expected to yield: a file of a few chunks gets no
+// more workers than it has chunks (and one more, for a file that grew),
+// which for a tree of small files is one goroutine each, not 13. A source
+// that yields more is still uploaded whole, with fewer workers.
+func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, size int64, readBack bool, progress func(written, verified int64)) (sum string, n int64, verifiedAll bool, err error) {
 	chunk := c.ses.chunk
 	workers := uploadWorkers(chunk)
+	if size >= 0 && size/int64(chunk) < int64(workers) {
+		workers = int(size/int64(chunk)) + 1
+	}
 	type job struct {
 		off int64
 		buf []byte
@@ -105,7 +113,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 			select {
 			case buf = <-free:
 			default:
-				buf = make([]byte, chunk)
+				buf = getChunk(chunk)
 			}
 			k, err := io.ReadFull(src, buf[:chunk])
 			if k > 0 {
@@ -141,7 +149,12 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 	var readFailed atomic.Bool
 	for range workers {
 		g.Go(func() error {
-			var back []byte // made on the first chunk: most files have one
+			var back []byte // taken on the first chunk: most files have one
+			defer func() {
+				if back != nil {
+					putChunk(back)
+				}
+			}()
 			send := func(j job) error {
 				defer release()
 				if gctx.Err() != nil {
@@ -153,7 +166,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 				report(len(j.buf), 0)
 				if readBack && !readFailed.Load() && gctx.Err() == nil {
 					if back == nil {
-						back = make([]byte, chunk)
+						back = getChunk(chunk)
 					}
 					b := back[:len(j.buf)]
 					k, err := w.ReadAt(b, j.off)
@@ -187,6 +200,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 				select {
 				case free <- j.buf[:cap(j.buf)]:
 				default:
+					putChunk(j.buf)
 				}
 			}
 			return nil
@@ -194,8 +208,13 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, readBa
 	}
 	err = g.Wait()
 	// Chunks queued when every worker had failed still hold their tokens.
-	for range jobs {
+	for j := range jobs {
 		release()
+		putChunk(j.buf)
+	}
+	// Every request has returned: no buffer is the server's any more.
+	for len(free) > 0 {
+		putChunk(<-free)
 	}
 	if err != nil {
 		return "", written, false, err
