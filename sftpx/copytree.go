@@ -3,6 +3,7 @@ package sftpx
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -46,13 +47,13 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 	t := &remoteTree{
 		op:     "cp",
 		listed: "source directory",
-		mkdir:  func(d string) error { return c.mkdirExisting(ctx, d) },
+		mkdir:  func(d string) error { _, err := c.mkdirExisting(ctx, d); return err },
 		join:   func(dir, name string) string { return path.Join(dir, name) },
 	}
 	// The destination's fsyncs, as put -r's, go over several sessions.
 	lane, release := c.lanes(ctx, putLanes)
 	defer release()
-	t.file = func(s, d string) Result { return lane().CopyFile(ctx, src, s, d, o) }
+	t.file = func(s, d string, _ fs.FileInfo) Result { return lane().CopyFile(ctx, src, s, d, o) }
 	if o.Preserve {
 		t.setDir = func(d dirAttrs) error { return c.setRemoteAttrs(ctx, d) }
 	}

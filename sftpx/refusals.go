@@ -39,28 +39,42 @@ func (c *Client) warnOnce(key, msg string) {
 	}
 }
 
-// restrictTemp makes the new, empty temporary file private before any
-// byte goes into it: with FSETSTAT on its handle, else SETSTAT by name.
+// restrictTemp gives the new, empty temporary file mode (0600, or the
+// final mode when earlyMode allows it) before any byte goes into it: with
+// FSETSTAT on its handle, else SETSTAT by name. set says one of them did.
 // A server that refuses both gets the upload anyway, with a warning: the
 // file then has the mode the server gives new files while it is written.
-func (c *Client) restrictTemp(w *sftp.File, tmp string) error {
-	err := w.Chmod(0o600)
-	if err == nil {
-		return nil
+func (c *Client) restrictTemp(w *sftp.File, tmp string, mode fs.FileMode) (set bool, err error) {
+	ferr := w.Chmod(mode)
+	if ferr == nil {
+		return true, nil
 	}
-	if !c.refusal(err) {
-		return wrap(err, "cannot restrict the temporary file's mode")
+	if !c.refusal(ferr) {
+		return false, wrap(ferr, "cannot restrict the temporary file's mode")
 	}
-	perr := c.sftp.Chmod(tmp, 0o600)
+	perr := c.sftp.Chmod(tmp, mode)
 	if perr == nil {
-		return nil
+		return true, nil
 	}
 	if !c.refusal(perr) {
-		return wrap(perr, "cannot restrict the temporary file's mode")
+		return false, wrap(perr, "cannot restrict the temporary file's mode")
 	}
 	c.warnOnce("restrict", fmt.Sprintf("the server refused to make the temporary file of an upload private (FSETSTAT: %s; SETSTAT: %s): uploads are written with the mode the server gives new files (first: %s)",
-		describe(err), describe(perr), tmp))
-	return nil
+		describe(ferr), describe(perr), tmp))
+	return false, nil
+}
+
+// earlyMode reports whether an upload's final mode can be its temporary
+// file's from the start, instead of 0600 first and the final mode at the
+// end (one request less per file). It can when it lets no one write the
+// file but its owner, who must be able to: a file being filled is then
+// open to no one its final self is not, and no server refuses its
+// owner's writes through a handle opened before the change (a read-only
+// final mode, 0444, is set at the end). Group- or world-writable files
+// stay private while they are written: until the size is checked, no one
+// else may change them.
+func earlyMode(mode fs.FileMode) bool {
+	return mode&0o022 == 0 && mode&0o200 != 0
 }
 
 // setModeRefused handles the server's refusal, setErr, of the SETSTAT that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -240,6 +241,9 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 		hide     []string                          // extensions removed from VERSION
 		handlers func(sftp.Handlers) sftp.Handlers // a server-side change
 		op       string                            // "put", "replace" (put over /d/f), "link" (put to /d/link -> /d/f), "rm"
+		// mode, when set, is the local file's: a group-writable one is
+		// written private and gets its mode at the end (earlyMode).
+		mode fs.FileMode
 		// warn: what a warning must say ("" for none); fail: what the
 		// error must say ("" for success).
 		warn, fail string
@@ -252,7 +256,7 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 			handlers: func(h sftp.Handlers) sftp.Handlers { h.FilePut = atClose{h.FilePut}; return h }, op: "put",
 			warn: "refused to make the temporary file of an upload private (FSETSTAT: not found; SETSTAT: not found)"},
 		{name: "SETSTAT unsupported, FSETSTAT instead",
-			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}}, op: "put"},
+			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}}, op: "put", mode: 0o664},
 		{name: "SETSTAT and FSETSTAT unsupported",
 			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}, {typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put",
 			warn: "refused to make the temporary file of an upload private (FSETSTAT: sftp: \"refused by the test\" (SSH_FX_OP_UNSUPPORTED)"},
@@ -307,6 +311,11 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 			ctx := context.Background()
 			local := filepath.Join(t.TempDir(), "src")
 			writeLocal(t, local, []byte("new"))
+			if tt.mode != 0 {
+				if err := os.Chmod(local, tt.mode); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var err error
 			dst := "/d/f"
 			switch tt.op {

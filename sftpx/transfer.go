@@ -155,7 +155,8 @@ func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOpt
 	if ctx.Err() != nil {
 		return
 	}
-	if err := c.mkdirExisting(ctx, remote); err != nil {
+	made, err := c.mkdirExisting(ctx, remote)
+	if err != nil {
 		f.result(failed("put", remote, local, err))
 		return
 	}
@@ -194,18 +195,20 @@ func (c *Client) putDir(ctx context.Context, local, remote string, o TransferOpt
 			c.putDir(ctx, l, r, o, f, dirs, lane)
 		case typ.IsRegular():
 			lc := lane()
-			f.run(func() Result { return lc.PutFile(ctx, l, r, o) })
+			f.run(func() Result { return lc.putOne(ctx, l, r, o, made) })
 		default:
 			f.result(skipped("put", r, l, skipNotRegular))
 		}
 	}
 }
 
-// mkdirExisting makes dir, or accepts it if it is a directory already.
-func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
-	return c.do(ctx, func() error {
+// mkdirExisting makes dir, or accepts it if it is a directory already;
+// made says it was made, and so is empty but for what this run puts in it.
+func (c *Client) mkdirExisting(ctx context.Context, dir string) (made bool, err error) {
+	err = c.do(ctx, func() error {
 		err := c.sftp.Mkdir(dir)
 		if err == nil {
+			made = true
 			return nil
 		}
 		if st, serr := c.sftp.Stat(dir); serr == nil {
@@ -216,6 +219,7 @@ func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
 		}
 		return wrap(err, "cannot create the directory")
 	})
+	return made, err
 }
 
 // PutFile uploads the regular file local to exactly remote: into a
@@ -223,9 +227,15 @@ func (c *Client) mkdirExisting(ctx context.Context, dir string) error {
 // it back), then renamed over remote. o is at most one TransferOptions;
 // its Recursive does not apply.
 func (c *Client) PutFile(ctx context.Context, local, remote string, o ...TransferOptions) Result {
+	return c.putOne(ctx, local, remote, options(o), false)
+}
+
+// putOne is PutFile; inNewDir says remote's directory was made by this
+// transfer (see upSource.inNewDir).
+func (c *Client) putOne(ctx context.Context, local, remote string, o TransferOptions, inNewDir bool) Result {
 	r := Result{Op: "put", Remote: remote, Local: local}
 	start := time.Now()
-	err := withReplace(c.putFile(ctx, local, remote, options(o), &r), r.replaceErr)
+	err := withReplace(c.putFile(ctx, local, remote, o, inNewDir, &r), r.replaceErr)
 	r.Duration = time.Since(start)
 	if err != nil {
 		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "put", Remote: remote, Local: local, Err: err}
@@ -233,7 +243,7 @@ func (c *Client) PutFile(ctx context.Context, local, remote string, o ...Transfe
 	return r
 }
 
-func (c *Client) putFile(ctx context.Context, local, dst string, o TransferOptions, r *Result) error {
+func (c *Client) putFile(ctx context.Context, local, dst string, o TransferOptions, inNewDir bool, r *Result) error {
 	// The type is checked before the open: opening a FIFO for reading
 	// waits for a writer, for ever and deaf to signals, and a device may
 	// do anything.
@@ -260,7 +270,7 @@ func (c *Client) putFile(ctx context.Context, local, dst string, o TransferOptio
 		return fmt.Errorf("local file: %w", err)
 	}
 	return c.do(ctx, func() error {
-		src := upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file"}
+		src := upSource{r: f, size: st.Size(), mode: st.Mode().Perm(), name: local, what: "local file", inNewDir: inNewDir}
 		if o.Preserve {
 			src.times = localTimes(st)
 		}
@@ -282,6 +292,14 @@ type upSource struct {
 	// hash of them (cp from a server that offers check-file), before the
 	// copy is renamed into place.
 	check func(sum string) error
+	// inNewDir: the destination's directory was made by this transfer
+	// (put -r), so dst does not exist yet and no earlier upload left a
+	// temporary file beside it. The LSTAT of dst and the listing for
+	// leftovers are skipped: two of a small file's nine requests, which
+	// are the cost of a tree of small files. Should another client put
+	// a file or a link at dst meanwhile, the rename replaces it, as it
+	// replaces any file that appears after the LSTAT.
+	inNewDir bool
 }
 
 // place uploads src to exactly dst: into a temporary file beside it
@@ -297,7 +315,11 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
 	// locally: the rename replaces its target and the link stays.
-	old, err := c.lstat(dst)
+	var old fs.FileInfo
+	err := error(fs.ErrNotExist)
+	if !src.inNewDir {
+		old, err = c.lstat(dst)
+	}
 	if err == nil && old.Mode()&fs.ModeSymlink != 0 {
 		if real, rerr := c.sftp.RealPath(dst); rerr == nil {
 			dst = real
@@ -351,14 +373,24 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 			c.sftp.Remove(tmp)
 		}
 	}()
-	// pkg/sftp cannot pass attributes to open, so the file is made
-	// private while it is still empty: the server's default mode may
-	// let others read what is being uploaded.
-	if err := c.restrictTemp(w, tmp); err != nil {
+	// pkg/sftp cannot pass attributes to open, so the file gets its mode
+	// while it is still empty: the server's default mode may let others
+	// read what is being uploaded. The final mode, when it is fit for a
+	// file being written (earlyMode), saves setting it again at the end.
+	early := earlyMode(mode)
+	tempMode := fs.FileMode(0o600)
+	if early {
+		tempMode = mode
+	}
+	modeSet, err := c.restrictTemp(w, tmp, tempMode)
+	if err != nil {
 		w.Close()
 		return err
 	}
-	c.removeLeftovers(tmp, dst)
+	modeSet = modeSet && early
+	if !src.inNewDir {
+		c.removeLeftovers(tmp, dst)
+	}
 	ev := Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: src.size}
 	sum, n, verifiedAll, err := c.upload(ctx, src.r, w, src.size, readBack, func(written, verified int64) {
 		c.g.arm()
@@ -394,7 +426,9 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	if _, ok := c.sftp.HasExtension(fsyncExtension); ok {
 		wg.Go(func() { syncErr = w.Sync() })
 	}
-	wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
+	if !modeSet {
+		wg.Go(func() { modeErr = c.sftp.Chmod(tmp, mode) })
+	}
 	if src.times != nil {
 		wg.Go(func() { timesErr = c.sftp.Chtimes(tmp, src.times.atime, src.times.mtime) })
 	}
@@ -716,11 +750,31 @@ func (c *Client) getTree(ctx context.Context, remote, local string, o TransferOp
 	}
 	lane, release := c.lanes(ctx, getLanes)
 	defer release()
-	t.file = func(remote, local string) Result { return lane().GetFile(ctx, remote, local, o) }
+	// Each directory is synced once, when the walk is done, not after
+	// every file renamed into it (atomicfile.Batch).
+	var batch atomicfile.Batch
+	t.file = func(remote, local string, listed fs.FileInfo) Result {
+		return lane().getOne(ctx, remote, local, o, &treeFile{batch: &batch, listed: listed})
+	}
 	if o.Preserve {
 		t.setDir = setLocalAttrs
 	}
 	c.walkRemote(ctx, t, remote, local, each)
+	if err := batch.Sync(); err != nil {
+		each(failed("get", remote, local, fmt.Errorf("local directory: %w", err)))
+	}
+}
+
+// treeFile is what get -r's walk tells the download of one of its files.
+type treeFile struct {
+	// batch holds the syncs of the directories the files are renamed
+	// into, for the walk to make when it is done.
+	batch *atomicfile.Batch
+	// listed is the file as its directory's listing gave it, when that
+	// said a regular file (not a link): the STAT that would check the
+	// type before the open is then skipped, one request of a small
+	// file's six. The FSTAT of the open handle still checks it.
+	listed fs.FileInfo
 }
 
 // remoteTree is what a recursive copy of a remote directory does with what
@@ -732,7 +786,9 @@ type remoteTree struct {
 	listed string                        // the walked directory, in errors: "directory", "source directory"
 	mkdir  func(dst string) error        // makes a directory of the copy; an existing one will do
 	join   func(dir, name string) string // names an entry inside a directory of the copy
-	file   func(src, dst string) Result  // copies one regular file
+	// file copies one regular file; listed is its entry in the listing
+	// when that said a regular file, nil for a link to one.
+	file func(src, dst string, listed fs.FileInfo) Result
 	// setDir, when set (Preserve), gives a directory of the copy its
 	// source's mode and times, once everything under it is copied.
 	setDir func(dirAttrs) error
@@ -806,8 +862,9 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		}
 		s := path.Join(src, name)
 		d := t.join(dst, name)
-		mode := e.Mode()
+		mode, listed := e.Mode(), e
 		if mode&fs.ModeSymlink != 0 {
+			listed = nil
 			// A link to a file is copied as the file; a link to a
 			// directory is not followed, since it can loop.
 			st, err := c.Stat(ctx, s)
@@ -825,7 +882,7 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 		case mode.IsDir():
 			c.walkRemoteDir(ctx, t, s, d, f, dirs)
 		case mode.IsRegular():
-			f.run(func() Result { return t.file(s, d) })
+			f.run(func() Result { return t.file(s, d, listed) })
 		default:
 			f.result(t.skipped(s, d, skipNotRegular))
 		}
@@ -838,9 +895,14 @@ func (c *Client) walkRemoteDir(ctx context.Context, t *remoteTree, src, dst stri
 // renamed over local. On any failure local is as it was and no temporary
 // file remains. o is at most one TransferOptions.
 func (c *Client) GetFile(ctx context.Context, remote, local string, o ...TransferOptions) Result {
+	return c.getOne(ctx, remote, local, options(o), nil)
+}
+
+// getOne is GetFile, for a file of a tree when in is not nil.
+func (c *Client) getOne(ctx context.Context, remote, local string, o TransferOptions, in *treeFile) Result {
 	r := Result{Op: "get", Remote: remote, Local: local}
 	start := time.Now()
-	err := c.getFile(ctx, remote, local, options(o), &r)
+	err := c.getFile(ctx, remote, local, o, in, &r)
 	r.Duration = time.Since(start)
 	if err != nil {
 		r.SHA256, r.Proof, r.Err = "", "", &TransferError{Op: "get", Remote: remote, Local: local, Err: err}
@@ -848,15 +910,24 @@ func (c *Client) GetFile(ctx context.Context, remote, local string, o ...Transfe
 	return r
 }
 
-func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOptions, r *Result) error {
+func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOptions, in *treeFile, r *Result) error {
+	write := atomicfile.Write
+	var pathSt fs.FileInfo
+	if in != nil {
+		write, pathSt = in.batch.Write, in.listed
+	}
 	return c.do(ctx, func() error {
 		// The type is checked before the open: a server opens a FIFO as
 		// asked, and OpenSSH's then waits for a writer, deaf to every
 		// other request, until the deadline kills the connection.
-		pathSt, err := c.sftp.Stat(remotePath(remote))
-		if err != nil {
-			return err
-		} else if !pathSt.Mode().IsRegular() {
+		if pathSt == nil {
+			var err error
+			pathSt, err = c.sftp.Stat(remotePath(remote))
+			if err != nil {
+				return err
+			}
+		}
+		if !pathSt.Mode().IsRegular() {
 			return errors.New("not a regular file")
 		}
 		// Opened before anything local exists: a missing or unreadable
@@ -892,7 +963,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOp
 		if o.Preserve {
 			perm = st.Mode().Perm()
 		}
-		err = atomicfile.Write(local, perm, func(w io.Writer) error {
+		err = write(local, perm, func(w io.Writer) error {
 			h = sha256.New()
 			// A file smaller than a chunk is one read request and one
 			// for the end of file: read here into a recycled buffer, and

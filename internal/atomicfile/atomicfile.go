@@ -33,6 +33,11 @@ var Stage = func(name string) {}
 // KeepsLiveTemps), so that another process's RemoveStale leaves it alone
 // while this writer lives, and removes it once it was killed.
 func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
+	return writeFile(path, mode, write, SyncDir)
+}
+
+// writeFile is Write, with syncDir making the rename durable.
+func writeFile(path string, mode fs.FileMode, write func(io.Writer) error, syncDir func(dir string) error) error {
 	path = Resolve(path)
 	uid, gid, owned := -1, -1, false
 	switch st, err := os.Stat(path); {
@@ -84,7 +89,7 @@ func Write(path string, mode fs.FileMode, write func(io.Writer) error) error {
 	}
 	done = true
 	Stage("renamed")
-	return SyncDir(filepath.Dir(path))
+	return syncDir(filepath.Dir(path))
 }
 
 // createTemp makes path's temporary file and marks it as a live writer's
