@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/sshpin/sshpin/check"
+
 	"context"
 	"errors"
 	"fmt"
@@ -510,21 +512,21 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		results = e.collect(ctx, cmd, targets, func(ctx context.Context, t target.Target) *scan.Result { return scan.Scan(ctx, t, opts) }, nil)
 		total = len(targets)
 	}
-	var checks []*report.HostCheck
+	var checks []*check.Host
 	drift, unverified := 0, 0
 	for _, r := range nonNil(results) {
 		m, err := set.Lookup(r.Target.Host, r.Target.Port)
 		if err != nil {
 			return &exitError{exitFailure, err}
 		}
-		h := report.Check(m, r)
-		if tofu && len(h.Keys) == 1 && h.Keys[0].Status == report.StatusUnpinned {
+		h := check.Diff(m, r)
+		if tofu && len(h.Keys) == 1 && h.Keys[0].Status == check.StatusUnpinned {
 			// A failure here leaves the host unpinned, which is drift: it
 			// must not cost the other hosts their report.
 			if err := e.trustOnFirstUse(set, writePath, r); err != nil {
 				e.warnf("%s: not trusted on first use: %s", r.Target, strings.TrimPrefix(err.Error(), "knownhosts: "))
 			} else if m, err := set.Lookup(r.Target.Host, r.Target.Port); err == nil {
-				h = report.Check(m, r)
+				h = check.Diff(m, r)
 				h.MarkTrusted(writePath)
 			}
 		}
@@ -534,15 +536,15 @@ func (e *env) runCheck(ctx context.Context, cmd *cli.Command) error {
 		if base != nil && r.Hello != nil && r.Hello.KexInit != nil {
 			if bh := base.Host(r.Target.String()); bh != nil {
 				h.Algos = bh.Diff(r.Hello.KexInit)
-				h.Hello = report.HelloDrift(bh, r.Hello)
+				h.Hello = check.HelloDrift(bh, r.Hello)
 			} else {
 				e.warnf("%s: not in the baseline %s; algorithms not checked", r.Target, base.Name)
 			}
 		}
 		switch h.Verdict() {
-		case report.VerdictDrift:
+		case check.VerdictDrift:
 			drift++
-		case report.VerdictUnverified:
+		case check.VerdictUnverified:
 			unverified++
 		}
 		checks = append(checks, h)

@@ -6,9 +6,11 @@ package main
 // checking) against a real sshd, and sshpin must decide the same way in
 // each of its readings: knownhosts.Set's Lookup and Verify, the callback an
 // embedder hands x/crypto (over a real connection), sftp's Dial, and
-// check's per-key statuses (report.Check, and the CLI on the port cases).
+// check's per-key statuses (check.Diff, and the CLI on the port cases).
 
 import (
+	"github.com/sshpin/sshpin/check"
+
 	"bufio"
 	"crypto/hmac"
 	"crypto/rsa"
@@ -30,7 +32,6 @@ import (
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
-	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/sftpx"
 	"github.com/sshpin/sshpin/target"
@@ -311,9 +312,9 @@ func (d *diffPeer) sftpOutcome(t *testing.T, set *knownhosts.Set, c diffCase) (a
 // checkOutcome is what check's rows say of the key algo presents:
 // accepted or not (check tells "new" types apart from changed ones, where
 // ssh says CHANGED for both).
-func checkOutcome(h *report.HostCheck, d *diffPeer, algo string) string {
+func checkOutcome(h *check.Host, d *diffPeer, algo string) string {
 	key := d.keys[algo]
-	row := func(typ string) *report.KeyCheck {
+	row := func(typ string) *check.Key {
 		for i := range h.Keys {
 			if h.Keys[i].Type == typ {
 				return &h.Keys[i]
@@ -329,9 +330,9 @@ func checkOutcome(h *report.HostCheck, d *diffPeer, algo string) string {
 		return "rejected"
 	}
 	switch r.Status {
-	case report.StatusOK, report.StatusCertOK:
+	case check.StatusOK, check.StatusCertOK:
 		return outAccepted
-	case report.StatusRevoked:
+	case check.StatusRevoked:
 		return outRevoked
 	}
 	return "rejected"
@@ -410,7 +411,7 @@ func TestKnownHostsAgainstOpenSSH(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := report.Check(m, d.scan)
+			h := check.Diff(m, d.scan)
 			wantFor := func(algo string) string {
 				want := sshSays[job{i, algo}]
 				if c.stricter && want == outAccepted {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/sshpin/sshpin/check"
+
 	"fmt"
 	"io"
 	"strings"
@@ -14,15 +16,15 @@ import (
 type CheckRecord struct {
 	results.Record
 	Name   string            `json:"pinned_name"`
-	Status Verdict           `json:"status"`
-	Checks []KeyCheck        `json:"checks"`
-	Hello  []KeyCheck        `json:"hello_drift,omitempty"`
+	Status check.Verdict     `json:"status"`
+	Checks []check.Key       `json:"checks"`
+	Hello  []check.Key       `json:"hello_drift,omitempty"`
 	Algos  []baseline.Change `json:"algorithm_drift,omitempty"`
 	Policy []audit.Finding   `json:"policy,omitempty"`
 }
 
 // NewCheckRecord builds the JSON line.
-func NewCheckRecord(h *HostCheck) CheckRecord {
+func NewCheckRecord(h *check.Host) CheckRecord {
 	return CheckRecord{Record: results.NewRecord(h.Scan, true), Name: h.Name, Status: h.Verdict(), Checks: h.Keys, Hello: h.Hello, Algos: h.Algos, Policy: h.Policy}
 }
 
@@ -39,15 +41,15 @@ type CheckSummary struct {
 }
 
 // Summarize counts hosts by verdict.
-func Summarize(hosts []*HostCheck, notes CheckNotes) CheckSummary {
+func Summarize(hosts []*check.Host, notes CheckNotes) CheckSummary {
 	s := CheckSummary{Hosts: len(hosts), Skipped: len(notes.Skipped), Malformed: len(notes.Malformed)}
 	for _, h := range hosts {
 		switch h.Verdict() {
-		case VerdictDrift:
+		case check.VerdictDrift:
 			s.Drift++
-		case VerdictUnverified:
+		case check.VerdictUnverified:
 			s.Unverified++
-		case VerdictTrusted:
+		case check.VerdictTrusted:
 			s.Trusted++
 		default:
 			s.OK++
@@ -80,7 +82,7 @@ func (s CheckSummary) String() string {
 }
 
 // checkRows are one host's rows: status, type, presented, pinned, detail.
-func checkRows(h *HostCheck) [][]string {
+func checkRows(h *check.Host) [][]string {
 	var rows [][]string
 	for _, k := range append(h.Keys[:len(h.Keys):len(h.Keys)], h.Hello...) {
 		pinned := ""
@@ -110,7 +112,7 @@ func checkRows(h *HostCheck) [][]string {
 // CheckTable renders checks for a person: each host, one row per key
 // type under it, then the counts. Fingerprints and details go on lines of
 // their own under their row when the row would not fit.
-func CheckTable(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
+func CheckTable(w io.Writer, hosts []*check.Host, notes CheckNotes) error {
 	t := newTable(w, "STATUS", "TYPE", "PRESENTED", "PINNED", "DETAIL").
 		under(4, "", true).under(3, "pinned", false).under(2, "presented", false)
 	for _, h := range hosts {
@@ -136,7 +138,7 @@ func CheckTable(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 
 // CheckPlain is one line per row: host, status, type, presented, pinned,
 // then the detail as free text.
-func CheckPlain(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
+func CheckPlain(w io.Writer, hosts []*check.Host, notes CheckNotes) error {
 	var b strings.Builder
 	for _, h := range hosts {
 		for _, r := range checkRows(h) {
@@ -156,7 +158,7 @@ func CheckPlain(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 // CheckMarkdown renders checks for a CI job summary or a pull-request
 // comment: a verdict line that says apart every way a run can end, the
 // counts, a table of every row, then the malformed lines and skipped hosts.
-func CheckMarkdown(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
+func CheckMarkdown(w io.Writer, hosts []*check.Host, notes CheckNotes) error {
 	s := Summarize(hosts, notes)
 	var b strings.Builder
 	switch {
@@ -178,7 +180,7 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 	for _, h := range hosts {
 		for _, r := range checkRows(h) {
 			status := r[0]
-			if status != string(StatusOK) && status != string(StatusCertOK) {
+			if status != string(check.StatusOK) && status != string(check.StatusCertOK) {
 				status = "**" + status + "**"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(h.Name), status, code(r[1]), code(r[2]), mdEscape(r[3]), mdEscape(r[4]))
@@ -202,4 +204,13 @@ func CheckMarkdown(w io.Writer, hosts []*HostCheck, notes CheckNotes) error {
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", "<br>", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "\\`").Replace(s)
+}
+
+// joinInts joins line numbers with commas.
+func joinInts(n []int) string {
+	s := make([]string, len(n))
+	for i, v := range n {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ",")
 }

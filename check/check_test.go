@@ -1,4 +1,4 @@
-package report
+package check
 
 import (
 	"crypto/ed25519"
@@ -26,7 +26,7 @@ func newKey(t *testing.T) ssh.PublicKey {
 	return k
 }
 
-func checkOne(t *testing.T, file, addr string, presented ssh.PublicKey) *HostCheck {
+func checkOne(t *testing.T, file, addr string, presented ssh.PublicKey) *Host {
 	t.Helper()
 	f, err := knownhosts.Parse(strings.NewReader(file), "pins")
 	if err != nil {
@@ -40,7 +40,7 @@ func checkOne(t *testing.T, file, addr string, presented ssh.PublicKey) *HostChe
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Check(m, &scan.Result{Target: tg, Keys: []scan.Key{scan.NewKey(presented, presented.Type())}})
+	return Diff(m, &scan.Result{Target: tg, Keys: []scan.Key{scan.NewKey(presented, presented.Type())}})
 }
 
 func line(host string, k ssh.PublicKey) string {

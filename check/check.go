@@ -1,4 +1,8 @@
-package report
+// Package check decides what sshpin check reports: it diffs the host keys
+// a server proved (scan) against what the pinned files say of the host
+// (knownhosts), key type by key type, and sums a host up in a Verdict.
+// It renders nothing; package report does.
+package check
 
 import (
 	"errors"
@@ -38,11 +42,6 @@ const (
 	StatusHassh  Status = "hassh-changed"
 )
 
-// Statuses are every status check can give a key or a host, for the
-// documentation test.
-var Statuses = []Status{StatusOK, StatusChanged, StatusNew, StatusMissing, StatusRevoked, StatusCertOK,
-	StatusCertInvalid, StatusUnpinned, StatusUnverified, StatusTrusted, StatusBanner, StatusHassh}
-
 // Verdict is the sum of one host's checks: the "status" of check --json.
 type Verdict string
 
@@ -57,7 +56,7 @@ const (
 
 // Verdict sums a host up: drift wins over unverified, which wins over a
 // host trusted on first use, which is not ok: nothing was verified.
-func (h *HostCheck) Verdict() Verdict {
+func (h *Host) Verdict() Verdict {
 	switch {
 	case h.Drift():
 		return VerdictDrift
@@ -75,8 +74,8 @@ func (s Status) Drift() bool {
 	return s != StatusOK && s != StatusCertOK && s != StatusUnverified && s != StatusTrusted
 }
 
-// KeyCheck is one row of a check.
-type KeyCheck struct {
+// Key is one row of a check.
+type Key struct {
 	Status    Status `json:"status"`
 	Type      string `json:"type"`
 	Presented string `json:"presented,omitempty"` // SHA256 fingerprint of what the server proved
@@ -85,19 +84,19 @@ type KeyCheck struct {
 	Detail    string `json:"detail"`
 }
 
-// HostCheck is the verdict on one host.
-type HostCheck struct {
+// Host is the verdict on one host.
+type Host struct {
 	Scan   *scan.Result
 	Name   string // the host as the pinned file names it
-	Keys   []KeyCheck
+	Keys   []Key
 	Algos  []baseline.Change // with a baseline: algorithm drift
-	Hello  []KeyCheck        // with a baseline: banner-changed, hassh-changed
+	Hello  []Key             // with a baseline: banner-changed, hassh-changed
 	Policy []audit.Finding   // with a policy: its verdicts; a fail is drift
 }
 
 // Drift reports whether any key or algorithm finding is drift.
-func (h *HostCheck) Drift() bool {
-	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status.Drift() }) ||
+func (h *Host) Drift() bool {
+	return slices.ContainsFunc(h.Keys, func(k Key) bool { return k.Status.Drift() }) ||
 		len(h.Hello) > 0 ||
 		slices.ContainsFunc(h.Algos, func(a baseline.Change) bool { return a.Kind != baseline.Reordered }) ||
 		slices.ContainsFunc(h.Policy, func(f audit.Finding) bool { return f.Severity == audit.Fail })
@@ -105,19 +104,19 @@ func (h *HostCheck) Drift() bool {
 
 // Unverified reports whether the host, or one of its pinned types, could
 // not be checked.
-func (h *HostCheck) Unverified() bool {
-	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusUnverified })
+func (h *Host) Unverified() bool {
+	return slices.ContainsFunc(h.Keys, func(k Key) bool { return k.Status == StatusUnverified })
 }
 
 // Trusted reports whether the host's keys were pinned by this run on first
 // use.
-func (h *HostCheck) Trusted() bool {
-	return slices.ContainsFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusTrusted })
+func (h *Host) Trusted() bool {
+	return slices.ContainsFunc(h.Keys, func(k Key) bool { return k.Status == StatusTrusted })
 }
 
 // MarkTrusted turns the ok rows of a host just pinned on first use into
 // trusted-first-use rows: they match because they were just written.
-func (h *HostCheck) MarkTrusted(path string) {
+func (h *Host) MarkTrusted(path string) {
 	for i, k := range h.Keys {
 		if k.Status == StatusOK {
 			h.Keys[i].Status = StatusTrusted
@@ -127,10 +126,10 @@ func (h *HostCheck) MarkTrusted(path string) {
 }
 
 // Check diffs what a server proved against what the pinned file says of it.
-func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
-	h := &HostCheck{Scan: r, Name: r.Target.KnownHostsName()}
+func Diff(m *knownhosts.Match, r *scan.Result) *Host {
+	h := &Host{Scan: r, Name: r.Target.KnownHostsName()}
 	if len(r.Keys) == 0 && r.Err != nil {
-		h.Keys = []KeyCheck{{Status: StatusUnverified, Detail: "could not verify: " + scan.Describe(r.Err)}}
+		h.Keys = []Key{{Status: StatusUnverified, Detail: "could not verify: " + scan.Describe(r.Err)}}
 		return h
 	}
 	if !m.Found() {
@@ -146,7 +145,7 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 			}
 		}
 		if len(fps) > 0 {
-			h.Keys = append(h.Keys, KeyCheck{Status: StatusUnpinned, Detail: "nothing in the pinned file vouches for " + m.Name +
+			h.Keys = append(h.Keys, Key{Status: StatusUnpinned, Detail: "nothing in the pinned file vouches for " + m.Name +
 				"; it presents " + strings.Join(fps, ", ") + ". Verify them out of band, then sshpin pin"})
 		}
 		return h
@@ -170,7 +169,7 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 	if certOK {
 		// A host its CA vouches for may offer plain keys nobody pinned, as
 		// OpenSSH does not ask for them once it has a CA for the host.
-		h.Keys = slices.DeleteFunc(h.Keys, func(k KeyCheck) bool { return k.Status == StatusNew })
+		h.Keys = slices.DeleteFunc(h.Keys, func(k Key) bool { return k.Status == StatusNew })
 	}
 	for _, typ := range m.Types() {
 		// The bare host's pins are not this port's: OpenSSH only borrows
@@ -179,7 +178,7 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 			continue
 		}
 		lines := byType[typ]
-		c := KeyCheck{Type: typ, Pinned: fingerprints(lines), Lines: lineNums(lines)}
+		c := Key{Type: typ, Pinned: fingerprints(lines), Lines: lineNums(lines)}
 		if n := notRetrieved(r, typ); n != nil {
 			c.Status, c.Detail = StatusUnverified, "offered but not retrieved: "+n.Reason
 		} else if r.Hello != nil && r.Hello.KexInit != nil && offers(r.Hello.KexInit.ServerHostKeyAlgos, typ) {
@@ -192,8 +191,8 @@ func Check(m *knownhosts.Match, r *scan.Result) *HostCheck {
 	return h
 }
 
-func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.Key, plainTypes map[string]bool) *KeyCheck {
-	c := &KeyCheck{Type: k.Type, Presented: k.SHA256}
+func checkKey(m *knownhosts.Match, byType map[string][]*knownhosts.Line, k scan.Key, plainTypes map[string]bool) *Key {
+	c := &Key{Type: k.Type, Presented: k.SHA256}
 	proof, err := m.Check(k.Key)
 	var rev *knownhosts.RevokedError
 	if errors.As(err, &rev) {
@@ -321,26 +320,18 @@ func lineNums(lines []*knownhosts.Line) []int {
 	return out
 }
 
-func joinInts(n []int) string {
-	s := make([]string, len(n))
-	for i, v := range n {
-		s[i] = fmt.Sprint(v)
-	}
-	return strings.Join(s, ",")
-}
-
 // HelloDrift compares a server's version line and hasshServer with its
 // baseline: software or configuration that changed is drift a person
 // wants to know about, even when every key still matches.
-func HelloDrift(bh *baseline.Host, hello *kexinit.Hello) []KeyCheck {
-	var out []KeyCheck
+func HelloDrift(bh *baseline.Host, hello *kexinit.Hello) []Key {
+	var out []Key
 	if bh.BannerChanged(hello.Banner.Raw) {
-		out = append(out, KeyCheck{Status: StatusBanner, Type: "banner", Pinned: bh.Banner, Presented: hello.Banner.Raw,
+		out = append(out, Key{Status: StatusBanner, Type: "banner", Pinned: bh.Banner, Presented: hello.Banner.Raw,
 			Detail: "the server's version line changed: other software, or another version of it"})
 	}
 	if hello.KexInit != nil {
 		if now := hello.KexInit.HasshServer(); bh.HasshChanged(now) {
-			out = append(out, KeyCheck{Status: StatusHassh, Type: "hassh_server", Pinned: bh.HasshServer, Presented: now,
+			out = append(out, Key{Status: StatusHassh, Type: "hassh_server", Pinned: bh.HasshServer, Presented: now,
 				Detail: "the server's algorithm offer changed (its hasshServer differs; the baseline keeps no list to say which)"})
 		}
 	}
