@@ -242,7 +242,7 @@ type sftpSession struct {
 	json     bool
 	total    int
 	failures int
-	progress *report.FileProgress
+	progress *report.Progress
 	// after runs once the connection is closed (a stream's last stderr line).
 	after  func()
 	newest map[string]*report.NewestRecord // what --newest chose, by path (noteNewest)
@@ -1082,9 +1082,9 @@ func readSecret(ctx context.Context, prompt string) ([]byte, error) {
 
 // newFileProgress is the transfer's progress line: on stderr when stderr
 // is a terminal, else none.
-func (e *env) newFileProgress() *report.FileProgress {
+func (e *env) newFileProgress() *report.Progress {
 	if f := terminal(e.stderr); f != nil {
-		return report.NewFileProgress(f)
+		return report.NewProgress(f, "", -1)
 	}
-	return report.NewFileProgress(nil)
+	return report.NewProgress(nil, "", -1)
 }
