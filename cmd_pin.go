@@ -189,6 +189,8 @@ func (o *pinOutcome) plain() [][]string {
 		out = append(out, []string{name, status, orDash(typ), orDash(fp), report.Safe(note)})
 	}
 	switch {
+	case o.Status == knownhosts.StatusFailed && o.Reason != "":
+		add("failed", "", "", o.Reason)
 	case o.Status == knownhosts.StatusFailed && o.r.Err != nil:
 		add("failed", "", "", scan.Describe(o.r.Err))
 	case o.Status == knownhosts.StatusFailed:
