@@ -592,7 +592,7 @@ func (e *env) transfer(s *sftpSession, t report.Transfer, r sftpx.Result) {
 	case t.Err != "":
 		e.warnf("%s", report.TransferFailure(t))
 	default:
-		report.WriteTransfer(e.stdout, t)
+		report.WriteTransfer(e.stdout, t, report.WidthOf(e.stdout))
 	}
 }
 

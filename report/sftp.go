@@ -100,15 +100,22 @@ func (t Transfer) Record() any {
 }
 
 // WriteTransfer writes t's line on stdout: the file moved, with its size,
-// time, rate, hash and proof, or the one it skipped and why. A failure
-// has no line there: it is a message (TransferFailure) for stderr.
-func WriteTransfer(w io.Writer, t Transfer) {
+// time, rate, SHA-256 and proof. A line wider than width (0: any width)
+// drops the SHA-256, 71 columns of it, to an indented line of its own
+// under the rest, so that it fits an 80-column terminal whole.
+func WriteTransfer(w io.Writer, t Transfer, width int) {
 	from, to := t.fromTo()
 	if t.Skipped {
 		fmt.Fprintf(w, "skipped: %s: %s\n", Safe(from), Safe(t.Reason))
 		return
 	}
-	fmt.Fprintf(w, "%s -> %s  %s in %.2fs (%s/s)  sha256:%s  verified:%s\n", Safe(from), Safe(to), Size(t.Bytes), t.Took.Seconds(), Rate(t.Bytes, t.Took), t.SHA256, t.Proof)
+	head := fmt.Sprintf("%s -> %s  %s in %.2fs (%s/s)", Safe(from), Safe(to), Size(t.Bytes), t.Took.Seconds(), Rate(t.Bytes, t.Took))
+	line := fmt.Sprintf("%s  sha256:%s  verified:%s", head, t.SHA256, t.Proof)
+	if width <= 0 || textWidth(line) <= width {
+		fmt.Fprintln(w, line)
+		return
+	}
+	fmt.Fprintf(w, "%s  verified:%s\n  sha256:%s\n", head, t.Proof, t.SHA256)
 }
 
 // TransferFailure is the message that says t failed, unescaped: the

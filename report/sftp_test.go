@@ -41,7 +41,7 @@ func TestTransfer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.line != "" {
 				var b bytes.Buffer
-				WriteTransfer(&b, tt.t)
+				WriteTransfer(&b, tt.t, 0)
 				if b.String() != tt.line {
 					t.Errorf("line = %q, want %q", b.String(), tt.line)
 				}
@@ -78,5 +78,23 @@ func TestSizeRateFileType(t *testing.T) {
 		if got := FileType(m); got != want {
 			t.Errorf("FileType(%v) = %q, want %q", m, got, want)
 		}
+	}
+}
+
+// A transfer line wider than the terminal puts the SHA-256 on a line of
+// its own, and both lines fit 80 columns; one that fits stays one line.
+func TestTransferFitsWidth(t *testing.T) {
+	sum := "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	tr := Transfer{Op: "put", Remote: "backup-1:/srv/backups/db.dump", Local: "db.dump", Bytes: 3 << 20, Took: time.Second, SHA256: sum, Proof: "sha256-readback"}
+	var b bytes.Buffer
+	WriteTransfer(&b, tr, 80)
+	want := "db.dump -> backup-1:/srv/backups/db.dump  3.0 MiB in 1.00s (3.0 MiB/s)  verified:sha256-readback\n  sha256:" + sum + "\n"
+	if b.String() != want {
+		t.Errorf("at 80 columns:\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	WriteTransfer(&b, tr, 200)
+	if want := "db.dump -> backup-1:/srv/backups/db.dump  3.0 MiB in 1.00s (3.0 MiB/s)  sha256:" + sum + "  verified:sha256-readback\n"; b.String() != want {
+		t.Errorf("at 200 columns: %q, want %q", b.String(), want)
 	}
 }

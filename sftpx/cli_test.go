@@ -161,11 +161,11 @@ func TestCLIRoundTrip(t *testing.T) {
 
 	out := filepath.Join(dir, "back.bin")
 	r = sftp("get", host+":"+remoteDir+"/src.bin", out)
-	if got, _ := os.ReadFile(out); r.code != 0 || !bytes.Equal(got, data) || !strings.Contains(r.stdout, "sha256:"+sum(data)+"  verified:size\n") {
+	if got, _ := os.ReadFile(out); r.code != 0 || !bytes.Equal(got, data) || !strings.Contains(r.stdout, "  verified:size\n  sha256:"+sum(data)+"\n") {
 		t.Fatalf("get: exit %d, %d bytes\n%s%s", r.code, len(got), r.stdout, r.stderr)
 	}
 	r = sftp("get", "--verify", host+":"+remoteDir+"/src.bin", out)
-	if r.code != 0 || !strings.Contains(r.stdout, "sha256:"+sum(data)+"  verified:sha256-readback\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "  verified:sha256-readback\n  sha256:"+sum(data)+"\n") {
 		t.Fatalf("get --verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
