@@ -118,17 +118,21 @@ func TestProFTPDRoundTrip(t *testing.T) {
 // posix-rename its SFTPv3 rename refuses an existing target (even with
 // AllowOverwrite on), and the replace goes through a backup; with
 // IgnoreSFTPSetPerms it answers SETSTAT with OK and ignores it, which
-// the size check's stat catches and a warning reports. The upload
-// succeeds either way.
+// the size check's stat catches and a warning reports. It still honours
+// the mode an OPEN asks for, so a replaced file's mode that is fit for a
+// file being written (0600) is the temporary file's from the start and
+// needs no SETSTAT; one that is not (0664: group may write) is set at
+// the end, ignored, and reported. The upload succeeds in every case.
 func TestProFTPDUnusualConfigurations(t *testing.T) {
 	for _, tt := range []struct {
 		name, extra string
 		notAtomic   bool
 		warn        string
-		mode        os.FileMode // the mode the server leaves
+		old, mode   os.FileMode // the replaced file's mode, the one the server leaves
 	}{
-		{"without posix-rename and fsync", "SFTPExtensions -posixRename -fsync", true, "", 0o600},
-		{"ignoring SETSTAT", "SFTPOptions IgnoreSFTPSetPerms", false, "answered OK to setting the mode of an upload, but ignored it", 0o644},
+		{"without posix-rename and fsync", "SFTPExtensions -posixRename -fsync", true, "", 0o600, 0o600},
+		{"ignoring SETSTAT, mode given at OPEN", "SFTPOptions IgnoreSFTPSetPerms", false, "", 0o600, 0o600},
+		{"ignoring SETSTAT", "SFTPOptions IgnoreSFTPSetPerms", false, "has mode 0600, want 0664", 0o664, 0o600},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, key, f := proftpdPeer(t, tt.extra)
@@ -138,7 +142,7 @@ func TestProFTPDUnusualConfigurations(t *testing.T) {
 			src := filepath.Join(t.TempDir(), "src")
 			dst := filepath.Join(dir, "dst")
 			writeLocal(t, dst, []byte("old"))
-			os.Chmod(dst, 0o600)
+			os.Chmod(dst, tt.old)
 			data := randomBytes(t, 100000)
 			writeLocal(t, src, data)
 			r := c.PutFile(context.Background(), src, dst)

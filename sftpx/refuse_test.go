@@ -241,27 +241,32 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 		hide     []string                          // extensions removed from VERSION
 		handlers func(sftp.Handlers) sftp.Handlers // a server-side change
 		op       string                            // "put", "replace" (put over /d/f), "link" (put to /d/link -> /d/f), "rm"
-		// mode, when set, is the local file's: a group-writable one is
-		// written private and gets its mode at the end (earlyMode).
+		// mode, when set, is the local file's. The server creates every
+		// file 0644 whatever the OPEN asks: a 0600 one then needs an
+		// FSETSTAT to be private while it is written, and a
+		// group-writable one is written 0600 and gets its mode at the
+		// end (earlyMode).
 		mode fs.FileMode
 		// warn: what a warning must say ("" for none); fail: what the
 		// error must say ("" for success).
 		warn, fail string
 	}{
 		{name: "FSETSTAT unsupported, SETSTAT by name instead",
-			refuse: []refusal{{typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put"},
+			refuse: []refusal{{typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put", mode: 0o600,
+			warn: "ignored it: /d/new has mode 0644, want 0600"}, // this server keeps every file 0644
 		{name: "FSETSTAT answered no such file, SETSTAT by name instead",
-			refuse: []refusal{{typ: fxpFsetstat, code: fxNoSuchFile}}, op: "put"},
+			refuse: []refusal{{typ: fxpFsetstat, code: fxNoSuchFile}}, op: "put", mode: 0o600,
+			warn: "ignored it: /d/new has mode 0644, want 0600"}, // this server keeps every file 0644
 		{name: "a store that makes the file at close: no such file until then",
 			handlers: func(h sftp.Handlers) sftp.Handlers { h.FilePut = atClose{h.FilePut}; return h }, op: "put",
 			warn: "refused to make the temporary file of an upload private (FSETSTAT: not found; SETSTAT: not found)"},
 		{name: "SETSTAT unsupported, FSETSTAT instead",
 			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}}, op: "put", mode: 0o664},
 		{name: "SETSTAT and FSETSTAT unsupported",
-			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}, {typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put",
+			refuse: []refusal{{typ: fxpSetstat, code: fxOpUnsupported}, {typ: fxpFsetstat, code: fxOpUnsupported}}, op: "put", mode: 0o600,
 			warn: "refused to make the temporary file of an upload private (FSETSTAT: sftp: \"refused by the test\" (SSH_FX_OP_UNSUPPORTED)"},
 		{name: "SETSTAT and FSETSTAT permission denied",
-			refuse: []refusal{{typ: fxpSetstat, code: 3}, {typ: fxpFsetstat, code: 3}}, op: "replace",
+			refuse: []refusal{{typ: fxpSetstat, code: 3}, {typ: fxpFsetstat, code: 3}}, op: "put", mode: 0o664,
 			warn: "refused to set the mode of an upload (SETSTAT: permission denied; FSETSTAT: permission denied)"},
 		{name: "fsync announced, unsupported",
 			announce: []string{fsyncExtension}, refuse: []refusal{withCode(fsync, fxOpUnsupported)}, op: "replace",

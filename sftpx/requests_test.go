@@ -15,6 +15,7 @@ import (
 // SFTP request types the tests count, besides refuse_test.go's.
 const (
 	fxpOpen    = 3
+	fxpFstat2  = 8
 	fxpWrite   = 6
 	fxpOpendir = 11
 	fxpStat    = 17
@@ -60,9 +61,15 @@ func (c *countingStream) Read(p []byte) (int, error) {
 		pkt := c.buf[4 : 4+size]
 		c.buf = c.buf[4+size:]
 		name := fmt.Sprint(pkt[0])
-		if pkt[0] == fxpExtended {
+		switch pkt[0] {
+		case fxpExtended:
 			if ext, _, ok := sshString(pkt[5:]); ok {
 				name = string(ext)
+			}
+		case fxpOpen:
+			// An OPEN whose attributes carry a mode (openModes).
+			if _, rest, ok := sshString(pkt[5:]); ok && len(rest) >= 8 && binary.BigEndian.Uint32(rest[4:])&attrPermissions != 0 {
+				name = "open+mode"
 			}
 		}
 		c.rc.mu.Lock()
@@ -108,11 +115,15 @@ func TestTreeRequestsPerFile(t *testing.T) {
 	}
 	put := diff(rc.counts(), before)
 	for name, want := range map[string]int{
-		fmt.Sprint(fxpLstat):    0, // of destinations in a new directory
-		fmt.Sprint(fxpOpendir):  0, // no listing for leftovers
-		fmt.Sprint(fxpOpen):     files,
-		fmt.Sprint(fxpFsetstat): files, // the final mode, or 0600 for f00
-		fmt.Sprint(fxpSetstat):  1,     // f00's final mode
+		fmt.Sprint(fxpLstat):   0, // of destinations in a new directory
+		fmt.Sprint(fxpOpendir): 0, // no listing for leftovers
+		fmt.Sprint(fxpOpen):    0,
+		"open+mode":            files, // every OPEN carries its mode
+		// The server creates every file 0644, which is what the
+		// 0644 files ask for: only f00 (asked 0600 while it is
+		// written, 0664 at the end) needs both.
+		fmt.Sprint(fxpFsetstat): 1,
+		fmt.Sprint(fxpSetstat):  1,
 		fmt.Sprint(fxpWrite):    files,
 		fmt.Sprint(fxpClose):    files,
 		fmt.Sprint(fxpStat):     files + 1, // the size after close; and the destination, once
@@ -121,6 +132,11 @@ func TestTreeRequestsPerFile(t *testing.T) {
 		if put[name] != want {
 			t.Errorf("put -r of %d files: %d requests of type %s, want %d (all: %v)", files, put[name], name, want, put)
 		}
+	}
+	// What the server makes of a mode is asked once per mode, per
+	// session (putLanes of them).
+	if n := put[fmt.Sprint(fxpFstat)]; n < 2 || n > putLanes+1 {
+		t.Errorf("put -r: %d FSTAT requests, want 2 to %d (all: %v)", n, putLanes+1, put)
 	}
 	for i := range files {
 		p := fmt.Sprintf("/up/tree/f%02d", i)
@@ -150,6 +166,31 @@ func TestTreeRequestsPerFile(t *testing.T) {
 		if got, err := os.ReadFile(p); err != nil || string(got) != fmt.Sprintf("file %d\n", i) {
 			t.Errorf("%s: %q, %v", p, got, err)
 		}
+	}
+}
+
+// A server that ignores the mode in an OPEN (this one creates every file
+// 0644) must not leave a file that should be private readable while it is
+// written: each 0600 upload gets an FSETSTAT before its first write.
+func TestTempFilePrivateOnServerIgnoringOpenMode(t *testing.T) {
+	const files = 10
+	var rc requestCounter
+	_, c, _ := dialServer(t, serverConfig{wrapStream: rc.wrap})
+	src := filepath.Join(t.TempDir(), "keys")
+	for i := range files {
+		p := filepath.Join(src, fmt.Sprintf("k%d", i))
+		writeLocal(t, p, []byte("secret"))
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Put(context.Background(), src, "/", TransferOptions{Recursive: true}, func(r Result) {
+		if r.Err != nil {
+			t.Error(r.Err)
+		}
+	})
+	if got := rc.counts(); got[fmt.Sprint(fxpFsetstat)] != files {
+		t.Errorf("%d FSETSTAT requests for %d private files on a server that creates them 0644, want one each (all: %v)", got[fmt.Sprint(fxpFsetstat)], files, got)
 	}
 }
 

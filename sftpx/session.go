@@ -72,6 +72,10 @@ type session struct {
 	checkUnsupported atomic.Bool
 	// timesRefused: a refusal to set an upload's times was reported.
 	timesRefused atomic.Bool
+	// openModes are the modes the OPENs of temporary files carry, and
+	// createdModes what the server made of them (openmode.go).
+	openModes    openModes
+	createdModes sync.Map // createdKey -> *createdMode
 }
 
 type serverLimits struct {
@@ -139,6 +143,7 @@ func startSFTP(r io.Reader, w io.WriteCloser, replied func(), events func(Event)
 	ses := &session{chunk: safeChunk, exts: exts, readdirs: readdirs,
 		demux:  newDemux(&replyReader{r: r, arm: replied}),
 		writer: &packetWriter{w: w, drop: 1, sent: readdirs.sent}}
+	ses.writer.rewrite = ses.openModes.rewrite
 	if exts[limitsExtension] {
 		lim, warning, err := askLimits(r, w)
 		if err != nil {
@@ -294,6 +299,9 @@ type packetWriter struct {
 	need int    // its length with the prefix, once the prefix is known
 
 	sent func(packet []byte) // told every packet before it goes out (names.go)
+	// rewrite, when set, may replace a packet before it goes out (nil
+	// keeps it): the OPEN of an upload's temporary file gets its mode.
+	rewrite func(packet []byte) []byte
 }
 
 func (pw *packetWriter) Write(p []byte) (int, error) {
@@ -339,6 +347,11 @@ func (pw *packetWriter) emit(b []byte) error {
 	if pw.drop > 0 {
 		pw.drop--
 		return nil
+	}
+	if pw.rewrite != nil {
+		if r := pw.rewrite(b); r != nil {
+			b = r
+		}
 	}
 	if pw.sent != nil {
 		pw.sent(b)

@@ -346,12 +346,20 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The final mode, when it is fit for a file being written
+	// (earlyMode), is the temporary file's from the start, which saves
+	// setting it again at the end; else the file is private until then.
+	early := earlyMode(mode)
+	tempMode := fs.FileMode(0o600)
+	if early {
+		tempMode = mode
+	}
 	tmp := remoteTemp(dst)
 	readBack := o.Verify
 	var w *sftp.File
 	err = nil
 	if readBack {
-		w, err = c.sftp.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+		w, err = c.openTemp(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, tempMode)
 		if err == nil && !c.readableIn(path.Dir(dst), w) {
 			w.Close()
 			c.sftp.Remove(tmp)
@@ -360,7 +368,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	}
 	if w == nil && !errors.Is(err, fs.ErrNotExist) {
 		tmp, readBack = remoteTemp(dst), false
-		w, err = c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		w, err = c.openTemp(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, tempMode)
 	}
 	if err != nil {
 		return wrap(err, "cannot create a temporary file in %s", path.Dir(dst))
@@ -373,21 +381,20 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 			c.sftp.Remove(tmp)
 		}
 	}()
-	// pkg/sftp cannot pass attributes to open, so the file gets its mode
-	// while it is still empty: the server's default mode may let others
-	// read what is being uploaded. The final mode, when it is fit for a
-	// file being written (earlyMode), saves setting it again at the end.
-	early := earlyMode(mode)
-	tempMode := fs.FileMode(0o600)
-	if early {
-		tempMode = mode
+	// The OPEN asked for tempMode (openModes). Where the server may not
+	// have honoured it, the file gets it while it is still empty: the
+	// server's default mode may let others read what is being uploaded.
+	var modeSet bool // the file has its final mode
+	if got, ok := c.createdAs(w, path.Dir(tmp), tempMode); ok && got&^tempMode == 0 {
+		modeSet = early && got == mode
+	} else {
+		set, err := c.restrictTemp(w, tmp, tempMode)
+		if err != nil {
+			w.Close()
+			return err
+		}
+		modeSet = set && early
 	}
-	modeSet, err := c.restrictTemp(w, tmp, tempMode)
-	if err != nil {
-		w.Close()
-		return err
-	}
-	modeSet = modeSet && early
 	if !src.inNewDir {
 		c.removeLeftovers(tmp, dst)
 	}
