@@ -53,7 +53,8 @@ func outputFormat(cmd *cli.Command, have ...report.Format) (report.Format, error
 	if cmd.IsSet("format") {
 		var err error
 		if f, err = report.ParseFormat(cmd.String("format")); err != nil {
-			return "", &usageError{msg: err.Error()}
+			// The flag's name is the command line's to give.
+			return "", &usageError{msg: "--" + err.Error()}
 		}
 	}
 	if cmd.Bool("json") {

@@ -70,6 +70,11 @@ func (e *env) fromResults(ctx context.Context, cmd *cli.Command, mode results.Mo
 	}
 	sel, err := results.Select(ctx, results.Selection{Files: files, Stdin: e.stdin, Targets: named, Shard: s, Mode: mode})
 	if err != nil {
+		var tm *results.TooManyRecordsError
+		if errors.As(err, &tm) {
+			// The parts, in the command line's words.
+			err = fmt.Errorf("%w (--shard I/N, or TARGET filters)", err)
+		}
 		return nil, &exitError{exitFailure, err}
 	}
 	for _, r := range sel.Results {

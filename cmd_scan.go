@@ -137,8 +137,11 @@ func (e *env) targetsAndOptions(cmd *cli.Command) ([]target.Target, scan.Options
 // scanOptions reads the flags every network command shares, and checks
 // those the run reads later (--shard, --concurrency) so that a bad value
 // is a usage error before any work.
+// legacyHint is what scan adds to a reason only --legacy would lift.
+const legacyHint = "rerun with --legacy"
+
 func scanOptions(cmd *cli.Command) (scan.Options, error) {
-	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy"), Pace: cmd.Duration("pace")}
+	opts := scan.Options{Timeout: cmd.Duration("timeout"), Legacy: cmd.Bool("legacy"), Pace: cmd.Duration("pace"), LegacyHint: legacyHint}
 	if opts.Timeout <= 0 {
 		return opts, &usageError{msg: "--timeout must be positive"}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/sftpx"
+	"github.com/sshpin/sshpin/sshconfig"
 	"github.com/sshpin/sshpin/target"
 )
 
@@ -309,8 +310,8 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 		return o, "", &usageError{msg: "-J and --proxy-command exclude each other", hint: "a jump host is a proxy: give one or the other"}
 	}
 	if jump != "" && !strings.EqualFold(jump, "none") {
-		if _, err := sftpx.ParseJump(jump); err != nil {
-			var pe *sftpx.ParseError
+		if _, err := sshconfig.ParseJump(jump); err != nil {
+			var pe *sshconfig.ParseError
 			if errors.As(err, &pe) {
 				return o, "", &usageError{msg: fmt.Sprintf("jump host %q: %s", pe.Input, pe.Reason), hint: "-J [user@]host[:port][,...]"}
 			}

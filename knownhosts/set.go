@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/internal/home"
 )
 
 // Set is several known_hosts files read together, in order, as OpenSSH
@@ -139,11 +140,11 @@ func (f *File) HostKeyCallback() ssh.HostKeyCallback { return NewSet(f).HostKeyC
 // $HOME; when it is unset or not an absolute path, DefaultFiles fails
 // rather than name files relative to wherever the program runs.
 func DefaultFiles() ([]string, error) {
-	home := os.Getenv("HOME")
-	if home == "" || !filepath.IsAbs(home) {
-		return nil, errors.New("knownhosts: $HOME is not set to an absolute path, so ~/.ssh/known_hosts cannot be found")
+	dir, err := home.Dir()
+	if err != nil {
+		return nil, fmt.Errorf("knownhosts: %w, so ~/.ssh/known_hosts cannot be found", err)
 	}
-	return []string{filepath.Join(home, ".ssh", "known_hosts"), filepath.Join(home, ".ssh", "known_hosts2")}, nil
+	return []string{filepath.Join(dir, ".ssh", "known_hosts"), filepath.Join(dir, ".ssh", "known_hosts2")}, nil
 }
 
 // GlobalFiles are OpenSSH's default GlobalKnownHostsFile.

@@ -19,14 +19,22 @@ const (
 // Formats are every format, in the order help lists them.
 var Formats = []Format{FormatTable, FormatPlain, FormatMarkdown, FormatJSON}
 
-// ParseFormat reads a --format value.
+// ParseFormat reads a format's name. An unknown one is an
+// *UnknownFormatError.
 func ParseFormat(s string) (Format, error) {
 	for _, f := range Formats {
 		if string(f) == s {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("--format %q: want table, plain, markdown or json", s)
+	return "", &UnknownFormatError{Name: s}
+}
+
+// UnknownFormatError is a format name that is none of Formats.
+type UnknownFormatError struct{ Name string }
+
+func (e *UnknownFormatError) Error() string {
+	return fmt.Sprintf("format %q: want table, plain, markdown or json", e.Name)
 }
 
 // plainField is one space-free field of a plain line: spaces inside it

@@ -40,6 +40,15 @@ func (e *ReadError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.L
 
 func (e *ReadError) Unwrap() error { return e.Err }
 
+// TooManyRecordsError is a list of records longer than
+// ReadLimits.MaxRecords: it is refused rather than held in memory, and is
+// to be judged in parts.
+type TooManyRecordsError struct{ Max int }
+
+func (e *TooManyRecordsError) Error() string {
+	return fmt.Sprintf("more than %d records: judge the list in parts", e.Max)
+}
+
 // Loaded is one record read back as the result it was written from.
 type Loaded struct {
 	Result *scan.Result
@@ -85,7 +94,7 @@ func (rd *Reader) Read(r io.Reader, name string, fn func(Loaded) error) error {
 			continue
 		}
 		if rd.records >= lim.MaxRecords {
-			return &ReadError{name, line, fmt.Errorf("more than %d records: judge the list in parts (--shard I/N, or TARGET filters)", lim.MaxRecords)}
+			return &ReadError{name, line, &TooManyRecordsError{Max: lim.MaxRecords}}
 		}
 		rd.records++
 		res, keyed, err := ParseRecord(b)

@@ -296,7 +296,8 @@ func TestReadShardsAndLimits(t *testing.T) {
 		t.Errorf("read %v, want %v", got, want)
 	}
 	err := rd.Read(strings.NewReader("\n"+shard2), "3.jsonl", func(Loaded) error { return nil })
-	if err == nil || !strings.HasPrefix(err.Error(), "3.jsonl:2: more than 3 records") {
+	var tm *TooManyRecordsError
+	if err == nil || !strings.HasPrefix(err.Error(), "3.jsonl:2: more than 3 records") || !errors.As(err, &tm) || tm.Max != 3 {
 		t.Errorf("a fourth record: %v", err)
 	}
 

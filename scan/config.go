@@ -8,11 +8,21 @@ import (
 
 // clientAlgorithms are the explicit lists every handshake uses. x/crypto's
 // defaults silently include SHA-1 algorithms; an explicit list is the only
-// way to keep them off unless the user asked for --legacy.
+// way to keep them off unless the user asked for Legacy.
 type clientAlgorithms struct {
 	kex, ciphers, macs, hostKeys []string
-	legacyHostKeys               map[string]bool // key types reachable only with --legacy
-	legacyOnly                   map[string]bool // algorithms reachable only with --legacy
+	legacyHostKeys               map[string]bool // key types reachable only with Options.Legacy
+	legacyOnly                   map[string]bool // algorithms reachable only with Options.Legacy
+	legacyHint                   string          // Options.LegacyHint
+}
+
+// hint is what a reason that only Legacy would lift ends with: ": " and
+// Options.LegacyHint, or nothing when the caller gave none.
+func (c *clientAlgorithms) hint() string {
+	if c.legacyHint == "" {
+		return ""
+	}
+	return ": " + c.legacyHint
 }
 
 func newClientAlgorithms(legacy bool) *clientAlgorithms {

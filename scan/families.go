@@ -66,7 +66,7 @@ func (f family) whyNot(c *clientAlgorithms) string {
 	case strings.HasPrefix(f.name, "sk-"):
 		return "security-key (FIDO) host keys cannot be verified by x/crypto as a client"
 	case c.legacyHostKeys[f.name] || slices.ContainsFunc(f.offered, func(a string) bool { return c.legacyOnly[a] }):
-		return "needs a SHA-1 signature algorithm (" + strings.Join(f.offered, ",") + "): rerun with --legacy"
+		return "needs a SHA-1 signature algorithm (" + strings.Join(f.offered, ",") + ")" + c.hint()
 	default:
 		return "not supported by x/crypto"
 	}

@@ -24,7 +24,7 @@ func scanPeer(t *testing.T, p *testpeer.Peer, legacy bool) *scan.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return scan.Scan(context.Background(), tg, scan.Options{Timeout: 20 * time.Second, Legacy: legacy})
+	return scan.Scan(context.Background(), tg, scan.Options{Timeout: 20 * time.Second, Legacy: legacy, LegacyHint: "rerun with --legacy"})
 }
 
 func sorted(s []string) []string {

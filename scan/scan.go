@@ -28,6 +28,11 @@ type Options struct {
 	// Pace is the least time between the starts of two connections to
 	// one target. Waiting for it does not count against Timeout.
 	Pace time.Duration
+	// LegacyHint, when set, is added to the reason of a key type or
+	// algorithm that only Legacy would reach ("...: LegacyHint"): how to
+	// ask for Legacy is the caller's to word (a command line names its
+	// flag), not this package's.
+	LegacyHint string
 
 	clock clock // nil: the real one; tests set a fake
 }
@@ -66,6 +71,7 @@ var errCaptured = errors.New("scan: host key captured")
 func Scan(ctx context.Context, t target.Target, opts Options) *Result {
 	r := &Result{Target: t}
 	algs := newClientAlgorithms(opts.Legacy)
+	algs.legacyHint = opts.LegacyHint
 	p := newPacer(ctx, opts)
 
 	hctx, cancel, err := p.next()
@@ -320,7 +326,7 @@ func negotiationReason(err error, f family, algs *clientAlgorithms) string {
 	}
 	hint := ""
 	if slices.ContainsFunc(ne.RequestedAlgorithms, func(a string) bool { return algs.legacyOnly[a] }) {
-		hint = ": rerun with --legacy"
+		hint = algs.hint()
 	}
 	return fmt.Sprintf("no common %s algorithm (server offers %s)%s", ne.What, strings.Join(ne.RequestedAlgorithms, ","), hint)
 }

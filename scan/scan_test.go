@@ -185,12 +185,18 @@ func TestScanSHA1OnlyNeedsLegacy(t *testing.T) {
 	cfg := serverConfig(sha1Only)
 	srv := startServer(t, cfg, nil)
 
-	r := Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second})
-	var nk *NoKeyError
-	if !errors.As(r.Err, &nk) || len(r.NotRetrieved) != 1 || !strings.Contains(r.NotRetrieved[0].Reason, "--legacy") {
-		t.Fatalf("without legacy: err %v, not retrieved %+v", r.Err, r.NotRetrieved)
+	// The hint is the caller's wording, added only when given.
+	for hint, want := range map[string]string{
+		"":         "needs a SHA-1 signature algorithm (ssh-rsa)",
+		"try this": "needs a SHA-1 signature algorithm (ssh-rsa): try this",
+	} {
+		r := Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second, LegacyHint: hint})
+		var nk *NoKeyError
+		if !errors.As(r.Err, &nk) || len(r.NotRetrieved) != 1 || r.NotRetrieved[0].Reason != want {
+			t.Fatalf("without legacy, hint %q: err %v, not retrieved %+v; want %q", hint, r.Err, r.NotRetrieved, want)
+		}
 	}
-	r = Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second, Legacy: true})
+	r := Scan(context.Background(), srv.target(t), Options{Timeout: 10 * time.Second, Legacy: true})
 	if r.Err != nil || len(r.Keys) != 1 || r.Keys[0].Algorithm != "ssh-rsa" {
 		t.Fatalf("with legacy: err %v, keys %+v", r.Err, r.Keys)
 	}

@@ -3,6 +3,7 @@ package sftpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -28,7 +29,7 @@ func (c *Client) Copy(ctx context.Context, src *Client, srcPath, dst string, o T
 		return
 	}
 	if st.IsDir() && !o.Recursive {
-		fail(errors.New("source is a directory (use -r)"))
+		fail(fmt.Errorf("source %w", ErrIsDir))
 		return
 	}
 	target, err := c.remoteTarget(ctx, dst, func() (string, error) { return src.baseName(ctx, srcPath) })

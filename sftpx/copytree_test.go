@@ -195,7 +195,7 @@ func TestCopyPlacesTheCopyAsCpDoes(t *testing.T) {
 		{name: "a missing directory with a trailing slash", src: "tree", dst: "out/nope/", recursive: true,
 			err: "no such directory"},
 		{name: "a directory without recursion", src: "tree", dst: "out",
-			err: "source is a directory (use -r)"},
+			err: "source is a directory"},
 		{name: "a missing source", src: "nope", dst: "out", recursive: true,
 			err: "source: not found"},
 		{name: "into itself", src: "tree", dst: "tree/sub", recursive: true,

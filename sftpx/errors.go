@@ -34,7 +34,9 @@ func (e *ParseError) Error() string {
 }
 
 // ErrIsDir is a directory that an operation would act on only if told to
-// recurse (Remove with recursive false).
+// recurse: Remove with recursive false, Get, Put and Copy without
+// TransferOptions.Recursive. It says what happened; a command line adds
+// how to ask for recursion in its own words.
 var ErrIsDir = errors.New("is a directory")
 
 // HostKeyReason says why a server was not trusted.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/sshpin/sshpin/sshconfig"
 )
 
 // User and host names end up in a ProxyCommand (%r, %h, %n), which a shell
@@ -11,7 +13,7 @@ import (
 // (CVE-2023-51385, where ssh pasted a user name with "$(...)" into one).
 // The rules are OpenSSH's (ssh_valid_ruser and ssh_valid_hostname in its
 // readconf.c), applied to every name whatever its source; the expansion
-// quotes what it pastes as well (proxyExpand), so that a name these rules
+// quotes what it pastes as well (sshconfig.HostConfig.ProxyCommandLine), so that a name these rules
 // let through ('~', '$' in a user name) stays a literal too.
 
 // InvalidNameError is a user or host name refused before any connection or
@@ -104,13 +106,13 @@ func CheckHost(name, source string) error {
 // configuration (hc, ResolveProxy's) makes of it, and each jump host of
 // hops (JumpChain's), as its list names it and as its configuration says.
 // The first name refused is the *InvalidNameError returned.
-func CheckNames(target Remote, hc HostConfig, hops []JumpHost) error {
+func CheckNames(target sshconfig.Target, hc sshconfig.HostConfig, hops []sshconfig.JumpHost) error {
 	type name struct {
 		user      bool
 		v, source string
 	}
 	var names []name
-	add := func(r Remote, c HostConfig, source string) {
+	add := func(r sshconfig.Target, c sshconfig.HostConfig, source string) {
 		if r.User != "" {
 			names = append(names, name{true, r.User, source})
 		}
@@ -128,7 +130,7 @@ func CheckNames(target Remote, hc HostConfig, hops []JumpHost) error {
 		if source == "" {
 			source = "the jump host list"
 		}
-		add(h.Remote, h.Config, source)
+		add(h.Target, h.Config, source)
 	}
 	for _, n := range names {
 		check := CheckHost

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshpin/sshpin/sshconfig"
 )
 
 // ssh's rules (ssh_valid_ruser, ssh_valid_hostname in readconf.c), case by
@@ -91,7 +93,7 @@ func TestProxyCommandLineQuotes(t *testing.T) {
 	} {
 		for _, v := range hostile {
 			dir := t.TempDir()
-			line := proxyExpand(c.command, "alias", 2222, v, v)
+			line := sshconfig.HostConfig{Alias: "alias", HostName: v, ProxyCommand: c.command}.ProxyCommandLine(2222, v)
 			cmd := exec.Command("/bin/sh", "-c", line)
 			cmd.Dir = dir
 			cmd.Env = []string{"HOME=/home/h", "PATH=" + os.Getenv("PATH")}
@@ -114,7 +116,7 @@ func TestProxyCommandLineQuotes(t *testing.T) {
 // token pastes in is not expanded again.
 func TestTokensOnePass(t *testing.T) {
 	t.Setenv("SFTPX_SECRET", "leaked")
-	hc := HostConfig{Alias: "h", HostName: "h"}
+	hc := sshconfig.HostConfig{Alias: "h", HostName: "h"}
 	for _, c := range []struct{ in, user, want string }{
 		{"/k/%r", "${SFTPX_SECRET}", "/k/${SFTPX_SECRET}"},
 		{"%r/k", "~root", "~root/k"},

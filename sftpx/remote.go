@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sshpin/sshpin/sshconfig"
 	"github.com/sshpin/sshpin/target"
 )
 
@@ -270,46 +271,8 @@ func (r Remote) SameServer(o Remote) bool {
 	return r.User == o.User && strings.EqualFold(r.Host, o.Host) && r.Port == o.Port
 }
 
-// ParseJump parses a jump list as ssh's -J takes it: comma-separated
-// "[user@]host[:port]" (an IPv6 host in brackets) or "ssh://[user@]host[:port]".
-func ParseJump(s string) ([]Remote, error) {
-	var out []Remote
-	for _, hop := range strings.Split(s, ",") {
-		fail := func(reason string) ([]Remote, error) { return nil, &ParseError{Input: hop, Reason: reason} }
-		h := hop
-		if len(h) >= 6 && strings.EqualFold(h[:6], "ssh://") {
-			h = strings.TrimSuffix(h[6:], "/")
-		}
-		var r Remote
-		if at := strings.LastIndexByte(h, '@'); at >= 0 {
-			r.User, h = h[:at], h[at+1:]
-			if r.User == "" {
-				return fail("empty user name before '@'")
-			}
-		}
-		if h == "" {
-			return fail("empty jump host")
-		}
-		t, err := target.Parse(h)
-		if err != nil {
-			var te *target.Error
-			if errors.As(err, &te) {
-				return fail(te.Reason)
-			}
-			return fail(err.Error())
-		}
-		r.Host, r.Port = t.Host, t.Port
-		if strings.HasPrefix(h, "[") {
-			r.PortGiven = strings.Contains(h, "]:")
-		} else {
-			r.PortGiven = strings.Count(h, ":") == 1
-		}
-		for _, c := range r.User {
-			if c <= ' ' || c == 0x7f || strings.ContainsRune(":/[]", c) {
-				return fail("user name contains " + strconv.QuoteRune(c))
-			}
-		}
-		out = append(out, r)
-	}
-	return out, nil
+// Target is r as sshconfig resolves it: the host to look up, without the
+// path.
+func (r Remote) Target() sshconfig.Target {
+	return sshconfig.Target{User: r.User, Host: r.Host, Port: r.Port, PortGiven: r.PortGiven}
 }

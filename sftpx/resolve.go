@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sshpin/sshpin/internal/home"
 	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/sshconfig"
 )
 
 // ResolveOptions is what a caller (a command line) says of a connection
@@ -77,7 +79,7 @@ type Resolved struct {
 type ConfigError struct{ Err error }
 
 func (e *ConfigError) Error() string {
-	return "sftpx: ssh config: " + strings.TrimPrefix(e.Err.Error(), "sftpx: ")
+	return "sftpx: ssh config: " + strings.TrimPrefix(e.Err.Error(), "sshconfig: ")
 }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
@@ -104,20 +106,20 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 			o.Warn(msg)
 		}
 	}
-	cfg, err := LoadSSHConfig(o.ConfigFile)
+	cfg, err := sshconfig.Load(o.ConfigFile)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
 	server := o.Server
 	hc := cfg.ResolveProxy(server.Host, server.User, o.Jump, o.ProxyCommand)
-	hops, err := cfg.JumpChain(server, hc)
+	hops, err := cfg.JumpChain(server.Target(), hc)
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
 	for _, w := range hc.Warnings {
 		warn(w)
 	}
-	if err := CheckNames(server, hc, hops); err != nil {
+	if err := CheckNames(server.Target(), hc, hops); err != nil {
 		return nil, err
 	}
 	res := &Resolved{KnownHostsFiles: o.KnownHostsFiles}
@@ -126,7 +128,7 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 	} else if res.KnownHostsFiles, res.TrustFile, err = knownHostsFiles(hc); err != nil {
 		return nil, err
 	}
-	host, port, user := hostOf(hc, server)
+	host, port, user := hostOf(hc, server.Target())
 	res.Options = Options{
 		Host:         host,
 		Port:         port,
@@ -142,7 +144,7 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 		for _, w := range jc.Warnings {
 			warn(w)
 		}
-		jh, jp, ju := hostOf(jc, h.Remote)
+		jh, jp, ju := hostOf(jc, h.Target)
 		if jc.ProxyCommand != "" {
 			// Only the first host of a chain has one: it carries the
 			// connection to that host.
@@ -153,30 +155,9 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 	return res, nil
 }
 
-// LoadSSHConfig reads the configuration file ("none": none), or ssh's
-// own, ~/.ssh/config and /etc/ssh/ssh_config, as ssh does: a named file
-// must exist, ssh's own are skipped when missing.
-func LoadSSHConfig(file string) (*SSHConfig, error) {
-	switch file {
-	case "none":
-		return &SSHConfig{}, nil
-	case "":
-		var files []string
-		if home, err := os.UserHomeDir(); err == nil {
-			files = append(files, filepath.Join(home, ".ssh", "config"))
-		}
-		files = append(files, "/etc/ssh/ssh_config")
-		return ReadSSHConfig(files, []bool{false, true})
-	}
-	if _, err := os.Stat(file); err != nil {
-		return nil, err
-	}
-	return ReadSSHConfig([]string{file}, nil)
-}
-
 // hostOf is where r goes: what r says, else what the configuration says,
 // else the defaults (port 22, the local user).
-func hostOf(hc HostConfig, r Remote) (host string, port int, user string) {
+func hostOf(hc sshconfig.HostConfig, r sshconfig.Target) (host string, port int, user string) {
 	host, port, user = hc.HostName, r.Port, r.User
 	if !r.PortGiven && hc.Port != 0 {
 		port = hc.Port
@@ -185,7 +166,7 @@ func hostOf(hc HostConfig, r Remote) (host string, port int, user string) {
 		user = hc.User
 	}
 	if user == "" {
-		user = localUserName()
+		user = sshconfig.LocalUser()
 	}
 	return host, port, user
 }
@@ -197,7 +178,7 @@ func hostOf(hc HostConfig, r Remote) (host string, port int, user string) {
 // NoAgent, IdentitiesOnly or IdentityAgent none; and the password
 // source. A jump host gets only what is configured for it, as ssh's own
 // connection to it would (ssh -J runs one with the configuration alone).
-func (o ResolveOptions) auth(hc HostConfig, port int, user string, target bool) Auth {
+func (o ResolveOptions) auth(hc sshconfig.HostConfig, port int, user string, target bool) Auth {
 	a := Auth{Passphrase: o.Passphrase, Password: o.HopPassword}
 	if target {
 		a.KeyFiles, a.Password = o.KeyFiles, o.Password
@@ -206,9 +187,9 @@ func (o ResolveOptions) auth(hc HostConfig, port int, user string, target bool) 
 		a.OptionalKeyFiles = append(a.OptionalKeyFiles, hc.Tokens(f, port, user))
 	}
 	if len(a.KeyFiles) == 0 && len(a.OptionalKeyFiles) == 0 {
-		if home, err := os.UserHomeDir(); err == nil {
+		if h, err := home.Dir(); err == nil {
 			for _, n := range sshDefaultIdentities {
-				a.DefaultKeyFiles = append(a.DefaultKeyFiles, filepath.Join(home, ".ssh", n))
+				a.DefaultKeyFiles = append(a.DefaultKeyFiles, filepath.Join(h, ".ssh", n))
 			}
 		}
 		// With nobody to ask, a key the user never named is no reason to
@@ -234,7 +215,7 @@ func (o ResolveOptions) auth(hc HostConfig, port int, user string, target bool) 
 // knownHostsFiles are the pinned files the configuration names
 // (UserKnownHostsFile, GlobalKnownHostsFile), else ssh's defaults, and the
 // one trust on first use writes to: the first user file.
-func knownHostsFiles(hc HostConfig) (files []string, trustFile string, err error) {
+func knownHostsFiles(hc sshconfig.HostConfig) (files []string, trustFile string, err error) {
 	var user []string
 	if hc.KnownHostsSet {
 		for _, f := range hc.UserKnownHostsFiles {

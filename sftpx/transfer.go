@@ -101,7 +101,7 @@ func (c *Client) Put(ctx context.Context, local, remote string, o TransferOption
 		return
 	}
 	if st.IsDir() && !o.Recursive {
-		fail(errors.New("local file is a directory (use -r)"))
+		fail(fmt.Errorf("local file %w", ErrIsDir))
 		return
 	}
 	dst, err := c.remoteTarget(ctx, remote, func() (string, error) { return filepath.Base(filepath.Clean(local)), nil })
@@ -693,7 +693,7 @@ func (c *Client) Get(ctx context.Context, remote, local string, o TransferOption
 		return
 	}
 	if st.IsDir() && !o.Recursive {
-		fail(errors.New("is a directory (use -r)"))
+		fail(ErrIsDir)
 		return
 	}
 	dst := local

@@ -535,7 +535,7 @@ func TestRecursiveRoundTrip(t *testing.T) {
 	}
 	// A directory without -r is refused, naming it.
 	rs = collect(func(each func(Result)) { c.Get(ctx, "/dst", back, TransferOptions{}, each) })
-	if len(rs) != 1 || rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "use -r") {
+	if len(rs) != 1 || !errors.Is(rs[0].Err, ErrIsDir) {
 		t.Errorf("Get of a directory without -r: %+v", rs)
 	}
 }

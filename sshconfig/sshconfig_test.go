@@ -1,4 +1,4 @@
-package sftpx
+package sshconfig
 
 import (
 	"os"
@@ -71,7 +71,7 @@ Host *
   Port 22
   IdentityFile ~/.ssh/default
 `)
-	cfg, err := ReadSSHConfig([]string{main}, nil)
+	cfg, err := Read([]string{main}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ Host *
 		}
 		user := hc.User
 		if user == "" {
-			user = localUserName()
+			user = LocalUser()
 		}
 		got := map[string][]string{
 			"hostname": {hc.HostName},
@@ -143,7 +143,7 @@ Host *
 func TestSSHConfigUnsupportedMatch(t *testing.T) {
 	dir := t.TempDir()
 	p := writeConfig(t, dir, "config", "Match exec \"true\"\n  HostName never\nHost *\n  HostName fallback\n")
-	cfg, err := ReadSSHConfig([]string{p}, nil)
+	cfg, err := Read([]string{p}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,17 +157,17 @@ func TestSSHConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, text := range []string{"Host\n", "User \"unterminated\n"} {
 		p := writeConfig(t, dir, "bad", text)
-		if _, err := ReadSSHConfig([]string{p}, nil); err == nil || !strings.Contains(err.Error(), "line 1") {
+		if _, err := Read([]string{p}, nil); err == nil || !strings.Contains(err.Error(), "line 1") {
 			t.Errorf("%q: %v, want an error naming line 1", text, err)
 		}
 	}
 	// A missing file is no error: ssh runs without ~/.ssh/config.
-	if _, err := ReadSSHConfig([]string{filepath.Join(dir, "none")}, nil); err != nil {
+	if _, err := Read([]string{filepath.Join(dir, "none")}, nil); err != nil {
 		t.Errorf("missing file: %v", err)
 	}
 	// An Include loop ends at the depth bound.
 	p := writeConfig(t, dir, "loop", "Include "+filepath.Join(dir, "loop")+"\n")
-	if _, err := ReadSSHConfig([]string{p}, nil); err == nil || !strings.Contains(err.Error(), "too deep") {
+	if _, err := Read([]string{p}, nil); err == nil || !strings.Contains(err.Error(), "too deep") {
 		t.Errorf("Include loop: %v", err)
 	}
 }

@@ -1,22 +1,24 @@
 //go:build unix
 
-package sftpx
+// Package nbopen opens local files for reading without blocking on a FIFO,
+// so that the caller can check the type of what it opened and refuse one.
+package nbopen
 
 import (
 	"os"
 	"syscall"
 )
 
-// openLocal opens a local file for reading without blocking: a FIFO that
+// Open opens a local file for reading without Blocking: a FIFO that
 // took a regular file's place opens at once, for the caller's type check
 // to refuse.
-func openLocal(name string) (*os.File, error) {
+func Open(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
-// blocking clears the O_NONBLOCK openLocal set, once f is known to be a
+// Blocking clears the O_NONBLOCK Open set, once f is known to be a
 // regular file, so that its reads are plain ones.
-func blocking(f *os.File) error {
+func Blocking(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -1,4 +1,12 @@
-package sftpx
+// Package sshconfig reads ssh_config(5) files the way OpenSSH's ssh reads
+// them and resolves a host completely: where it goes (HostName, Port,
+// User), with what (IdentityFile, IdentityAgent), against which pins
+// (UserKnownHostsFile, GlobalKnownHostsFile, HostKeyAlias), and through
+// which jump hosts or command (ProxyJump, ProxyCommand).
+//
+// It only reads and resolves: it connects nowhere, prompts for nothing
+// and never prints. No keyword can relax a host key check.
+package sshconfig
 
 import (
 	"bufio"
@@ -13,9 +21,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sshpin/sshpin/internal/home"
+	"github.com/sshpin/sshpin/internal/nbopen"
 )
 
-// SSHConfig is what ssh_config(5) files say, read the way ssh reads them,
+// Config is what ssh_config(5) files say, read the way ssh reads them,
 // for the keywords that decide where a connection goes and who it is:
 // HostName, Port, User, IdentityFile, IdentitiesOnly, IdentityAgent,
 // UserKnownHostsFile, GlobalKnownHostsFile, HostKeyAlias, ProxyJump and
@@ -29,7 +40,7 @@ import (
 // criterion (exec, localnetwork, canonical, final, tagged) never applies,
 // with a warning; Include reads files (globs; relative to ~/.ssh, or
 // /etc/ssh for the system file) in place, under the block it appears in.
-type SSHConfig struct {
+type Config struct {
 	lines []cfgLine
 
 	// While reading: where files come from (the disk but in the fuzz
@@ -49,7 +60,7 @@ type diskFiles struct{}
 func (diskFiles) open(name string) (io.ReadCloser, error) { return openConfig(name) }
 func (diskFiles) glob(pattern string) ([]string, error)   { return filepath.Glob(pattern) }
 
-// maxConfigReads and maxConfigLines bound what one ReadSSHConfig reads,
+// maxConfigReads and maxConfigLines bound what one Read reads,
 // Includes and all: Include depth alone does not, since a file that
 // includes itself twice is read 2^16 times within the depth bound.
 const (
@@ -102,16 +113,16 @@ type HostConfig struct {
 
 const maxIncludeDepth = 16
 
-// ReadSSHConfig reads the files in order, as ssh reads ~/.ssh/config and
+// Read reads the files in order, as ssh reads ~/.ssh/config and
 // then /etc/ssh/ssh_config: a file that does not exist is skipped. system
 // says which of them are system files (relative Includes resolve against
 // /etc/ssh for those).
-func ReadSSHConfig(files []string, system []bool) (*SSHConfig, error) {
+func Read(files []string, system []bool) (*Config, error) {
 	return readSSHConfig(diskFiles{}, files, system)
 }
 
-func readSSHConfig(from configFiles, files []string, system []bool) (*SSHConfig, error) {
-	c := &SSHConfig{files: from}
+func readSSHConfig(from configFiles, files []string, system []bool) (*Config, error) {
+	c := &Config{files: from}
 	defer func() { c.files = nil }()
 	for i, f := range files {
 		sys := i < len(system) && system[i]
@@ -137,7 +148,7 @@ const maxConfigFile = 4 << 20
 // opens without blocking, checks the type of what it opened, not of a
 // name that could change in between, and reads at most maxConfigFile.
 func openConfig(file string) (io.ReadCloser, error) {
-	f, err := openLocal(file)
+	f, err := nbopen.Open(file)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +164,7 @@ func openConfig(file string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("%s: not a regular file (%s)", file, fileKind(st.Mode()))
 	}
-	if err := blocking(f); err != nil {
+	if err := nbopen.Blocking(f); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -194,7 +205,7 @@ func fileKind(m os.FileMode) string {
 	return "mode " + m.String()
 }
 
-func (c *SSHConfig) readFile(file string, system bool, under []*cfgLine, depth int) error {
+func (c *Config) readFile(file string, system bool, under []*cfgLine, depth int) error {
 	c.read++
 	if c.read > maxConfigReads {
 		return fmt.Errorf("%s: more than %d configuration files read (Include)", file, maxConfigReads)
@@ -241,9 +252,13 @@ func (c *SSHConfig) readFile(file string, system bool, under []*cfgLine, depth i
 			for _, pat := range args {
 				pat = expandHome(pat)
 				if !filepath.IsAbs(pat) {
-					base := filepath.Join(homeDir(), ".ssh")
-					if system {
-						base = "/etc/ssh"
+					base := "/etc/ssh"
+					if !system {
+						h, err := home.Dir()
+						if err != nil {
+							return fmt.Errorf("%s line %d: Include %q: %w", file, num, pat, err)
+						}
+						base = filepath.Join(h, ".ssh")
 					}
 					pat = filepath.Join(base, pat)
 				}
@@ -311,7 +326,7 @@ func splitConfigLine(s string) (string, []string, error) {
 // user gave it; user is the login name given on the command line ("" if
 // none), which Match user compares against before the configuration sets
 // one.
-func (c *SSHConfig) Resolve(host, user string) HostConfig {
+func (c *Config) Resolve(host, user string) HostConfig {
 	return c.ResolveProxy(host, user, "", "")
 }
 
@@ -320,7 +335,7 @@ func (c *SSHConfig) Resolve(host, user string) HostConfig {
 // before its files: a jump list or a command leaves the configuration's
 // ProxyJump and ProxyCommand no say, while -J none only drops its
 // ProxyJump, and a ProxyCommand in it still applies.
-func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
+func (c *Config) ResolveProxy(host, user, jump, command string) HostConfig {
 	hc := HostConfig{Alias: host}
 	set := map[string]bool{}
 	// ssh's ProxyJump and ProxyCommand block each other unevenly: a jump
@@ -349,7 +364,7 @@ func (c *SSHConfig) ResolveProxy(host, user, jump, command string) HostConfig {
 		setJump(jump, "")
 	}
 	active := map[*cfgLine]bool{}
-	localUser := localUserName()
+	localUser := LocalUser()
 	var warned []string
 	matches := func(cond *cfgLine) bool {
 		if cond == nil {
@@ -469,11 +484,11 @@ const maxJumpHosts = 16
 // JumpHost is a jump host as a ProxyJump list names it, and what the
 // configuration says of it.
 type JumpHost struct {
-	// Remote is the host as the list writes it: Host is the name to
+	// Target is the host as the list writes it: Host is the name to
 	// resolve (maybe an alias); Port and User are set if the list gives
 	// them.
-	Remote Remote
-	// Config is what the configuration says of Remote.Host. Its ProxyJump
+	Target Target
+	// Config is what the configuration says of Target.Host. Its ProxyJump
 	// is always "": the chain holds the hosts it names. Its ProxyCommand
 	// can be set only for the first host of a chain, which is reached
 	// through that command instead of TCP.
@@ -492,7 +507,7 @@ type JumpHost struct {
 // reached as ssh reaches any host: its own ProxyJump comes before it, or
 // its ProxyCommand carries it. A ProxyJump that leads back to a host
 // already on the way is an error here; ssh would start itself without end.
-func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) {
+func (c *Config) JumpChain(target Target, hc HostConfig) ([]JumpHost, error) {
 	path := []string{jumpName(target)}
 	// A host is where it is as written, port included: -J 127.0.0.1:2200
 	// for 127.0.0.1:2222 is no loop. What the configuration says of it
@@ -508,18 +523,18 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 		if err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("sftpx: ProxyJump of %s: jump host %q: %s", jumpName(from), pe.Input, pe.Reason)
+				return nil, fmt.Errorf("sshconfig: ProxyJump of %s: jump host %q: %s", jumpName(from), pe.Input, pe.Reason)
 			}
 			return nil, err
 		}
 		total += len(rs)
 		if total > maxJumpHosts {
-			return nil, fmt.Errorf("sftpx: ProxyJump: more than %d jump hosts on the way to %s", maxJumpHosts, jumpName(target))
+			return nil, fmt.Errorf("sshconfig: ProxyJump: more than %d jump hosts on the way to %s", maxJumpHosts, jumpName(target))
 		}
 		first := rs[0]
 		path = append(path, jumpName(first))
 		if seen[path[len(path)-1]] {
-			return nil, fmt.Errorf("sftpx: ProxyJump loop: %s", strings.Join(path, " -> "))
+			return nil, fmt.Errorf("sshconfig: ProxyJump loop: %s", strings.Join(path, " -> "))
 		}
 		seen[path[len(path)-1]] = true
 		list := make([]JumpHost, len(rs))
@@ -531,7 +546,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 				jc.ProxyCommand = ""
 			}
 			jc.ProxyJump = ""
-			list[i] = JumpHost{Remote: r, Config: jc, From: listFrom}
+			list[i] = JumpHost{Target: r, Config: jc, From: listFrom}
 		}
 		lists = append(lists, list)
 		from = first
@@ -544,7 +559,7 @@ func (c *SSHConfig) JumpChain(target Remote, hc HostConfig) ([]JumpHost, error) 
 }
 
 // jumpName is a host as a jump list writes it.
-func jumpName(r Remote) string {
+func jumpName(r Target) string {
 	s := r.Host
 	if r.PortGiven {
 		s = net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
@@ -691,9 +706,10 @@ func tokenValue(c byte, original string, port int, remoteUser, hostName string) 
 	case 'r':
 		return remoteUser, true
 	case 'u':
-		return localUserName(), true
+		return LocalUser(), true
 	case 'd':
-		return homeDir(), true
+		h, err := home.Dir()
+		return h, err == nil
 	}
 	return "", false
 }
@@ -732,24 +748,30 @@ func expand(s, original string, port int, remoteUser, hostName string, env bool)
 	return b.String()
 }
 
+// expandHome expands a leading "~" to the home directory (internal/home's
+// rule). With the home directory unknown it leaves p as written, which is
+// then no absolute path: an Include of it is refused (readFile), and a file
+// named by it fails by that name, "~/..." as the user wrote it, where
+// falling back to "/" would have read a file the user never named.
 func expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	h, err := home.Dir()
+	if err != nil {
+		return p
+	}
 	if p == "~" {
-		return homeDir()
-	}
-	if strings.HasPrefix(p, "~/") {
-		return filepath.Join(homeDir(), p[2:])
-	}
-	return p
-}
-
-func homeDir() string {
-	if h, err := os.UserHomeDir(); err == nil {
 		return h
 	}
-	return "/"
+	return filepath.Join(h, p[2:])
 }
 
-func localUserName() string {
+// LocalUser is the local user's name, the user a host is logged in as
+// when neither the command line nor the configuration names one (and
+// what Match localuser and %u compare with): the account's name, else
+// $USER, else the numeric uid.
+func LocalUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
