@@ -270,7 +270,8 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			st.setPeer(ts, fs.Arg(0), testpeer.ProFTPD(st.tb, cfg))
 		},
 		// pins FILE [!]NAME... writes the known_hosts lines of the peers
-		// named; !NAME pins keys NAME does not have.
+		// named (real or bastion); !NAME pins keys a real peer NAME does
+		// not have.
 		"pins": func(ts *testscript.TestScript, neg bool, args []string) {
 			noNeg(ts, neg, "pins")
 			if len(args) < 2 {
@@ -280,11 +281,16 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			var b strings.Builder
 			for _, n := range args[1:] {
 				name, wrong := strings.CutPrefix(n, "!")
-				p, ok := st.peers[name]
-				if !ok {
-					ts.Fatalf("no peer %s", name)
+				if p, ok := st.peers[name]; ok {
+					b.WriteString(pinLines(ts, p, wrong))
+					continue
 				}
-				b.WriteString(pinLines(ts, p, wrong))
+				// A fake server's own pins (bastion).
+				if f := ts.Getenv(name + "_PINS"); f != "" && !wrong {
+					b.WriteString(ts.ReadFile(f))
+					continue
+				}
+				ts.Fatalf("no peer %s", name)
 			}
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o600))
 		},
