@@ -213,15 +213,19 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 		"sshd": func(ts *testscript.TestScript, neg bool, args []string) {
 			noNeg(ts, neg, "sshd")
 			fs := flag.NewFlagSet("sshd", flag.ContinueOnError)
-			var keys, auth, conf multiFlag
+			var keys, auth, authFiles, conf multiFlag
 			fs.Var(&keys, "key", "host key type")
 			fs.Var(&auth, "auth", "client key name")
+			fs.Var(&authFiles, "authfile", "public key file")
 			fs.Var(&conf, "conf", "sshd_config line")
 			ts.Check(fs.Parse(args))
 			if fs.NArg() != 1 {
-				ts.Fatalf("usage: sshd [-key TYPE]... [-auth KEY]... [-conf LINE]... NAME")
+				ts.Fatalf("usage: sshd [-key TYPE]... [-auth KEY]... [-authfile PUB]... [-conf LINE]... NAME")
 			}
 			cfg := testpeer.SSHDConfig{KeyTypes: keys, Extra: conf}
+			for _, f := range authFiles {
+				cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, strings.TrimSpace(ts.ReadFile(f)))
+			}
 			for _, a := range auth {
 				cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, ts.Getenv(a+"_PUB"))
 			}
