@@ -124,8 +124,8 @@ func fakeCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		// fake-server KIND NAME [KEX CIPHERS] starts a server that
 		// misbehaves as KIND says: http (answers HTTP), kexinit (offers
-		// only KEX and CIPHERS), hangup (closes at once), ssh1 (speaks
-		// SSH-1.5). $NAME is its host:port.
+		// only KEX and CIPHERS), hangup (closes at once), silent (says
+		// nothing), ssh1 (speaks SSH-1.5). $NAME is its host:port.
 		"fake-server": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) < 2 {
 				ts.Fatalf("usage: fake-server KIND NAME [KEX CIPHERS]")
@@ -150,6 +150,9 @@ func fakeCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 				}
 			case "hangup":
 				serve = func(net.Conn) {}
+			case "silent":
+				// Accepts and says nothing until the client leaves.
+				serve = func(c net.Conn) { io.Copy(io.Discard, c) }
 			case "ssh1":
 				serve = func(c net.Conn) { c.Write([]byte("SSH-1.5-OldServer\r\n")) }
 			default:
