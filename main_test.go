@@ -12,11 +12,13 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sshpin/sshpin/internal/demo"
+	"github.com/sshpin/sshpin/internal/testpeer"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"sshpin": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"relay":  func() { os.Exit(relayMain()) },
 	})
 }
 
@@ -32,9 +34,13 @@ func TestScript(t *testing.T) {
 		// $REPO is the checkout, for scripts that run its files (ci/).
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REPO", repo)
+			env.Values[peerStateKey] = &peerState{peers: map[string]*testpeer.Peer{}}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// [have:BIN]: a real peer is installed; under CI=true a missing
+		// one fails the script instead of skipping it.
+		Condition: haveCondition,
+		Cmds: scriptCmds(t, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// demo-server [NAME] starts the embedded server and sets $NAME
 			// (default DEMO) to its host:port and $NAME_PORT to its port.
 			"demo-server": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -77,6 +83,16 @@ func TestScript(t *testing.T) {
 					ts.Fatalf("exit status %d, want %d", got, want)
 				}
 			},
-		},
+		}),
 	})
+}
+
+// scriptCmds adds the peer and fake-server commands to base.
+func scriptCmds(t *testing.T, base map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	for _, m := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){peerCmds(t), fakeCmds(t), treeCmds()} {
+		for k, v := range m {
+			base[k] = v
+		}
+	}
+	return base
 }

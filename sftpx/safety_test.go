@@ -112,75 +112,6 @@ func TestRmRefusesLoginDirectoryAndRoot(t *testing.T) {
 	}
 }
 
-// The same through the binary against a real sshd whose login directory
-// is a sandbox (internal-sftp -d): the refusal names the path in sshpin's
-// voice, exits 2, and a run with a refused path removes none of its paths.
-// A path refused by its text is refused before connecting.
-func TestCLIRmRefusesLoginDirectory(t *testing.T) {
-	dir := t.TempDir()
-	sandbox := filepath.Join(dir, "sandbox")
-	writeLocal(t, filepath.Join(sandbox, ".ssh", "authorized_keys"), []byte("keys"))
-	writeLocal(t, filepath.Join(sandbox, "sub", "f"), []byte("f"))
-	p, key, f := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, Extra: []string{"ForceCommand internal-sftp -d " + sandbox}})
-	// Never go on with a login directory other than the sandbox: a
-	// regression would remove it.
-	c, err := Dial(context.Background(), sshdOptions(t, p, "", key, f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	home, err := c.SFTP().RealPath(".")
-	c.Close()
-	if real, _ := filepath.EvalSymlinks(sandbox); err != nil || (home != sandbox && home != real) {
-		t.Fatalf("the login directory is %q (%v), not the sandbox %s: not going on", home, err, sandbox)
-	}
-	pinned := filepath.Join(dir, "host.keys")
-	os.WriteFile(pinned, []byte(pinLines(t, p, peerKeys(t, p))), 0o600)
-	host := p.Addr
-	sftp := func(args ...string) cliRun {
-		return sshpin(t, nil, append([]string{"sftp", "-F", "none", "--pinned", pinned, "-i", key}, args...)...)
-	}
-	want := []string{".ssh/", ".ssh/authorized_keys", "sub/", "sub/f"}
-
-	for _, tc := range []struct {
-		args   []string
-		stderr []string
-	}{
-		{[]string{"rm", "-r", host + ":."}, []string{"sshpin: rm " + host + ":.: refusing to remove the login directory\n"}},
-		{[]string{"rm", "-r", host + ":"}, []string{"sshpin: rm " + host + ":: refusing to remove the login directory\n"}},
-		{[]string{"rm", "-r", host + ":../sandbox"}, []string{"sshpin: rm " + host + ":../sandbox: refusing to remove the login directory\n"}},
-		{[]string{"rm", "-r", host + ":" + sandbox}, []string{"sshpin: rm " + host + ":" + sandbox + ": refusing to remove the login directory\n"}},
-		{[]string{"rm", "-r", host + ":sub/.."}, []string{"sshpin: rm " + host + ":sub/..: refusing to remove the login directory\n"}},
-		// One refused path keeps the others too.
-		{[]string{"rm", "-r", host + ":sub", host + ":../sandbox"}, []string{
-			"sshpin: rm " + host + ":../sandbox: refusing to remove the login directory\n",
-			"sshpin: rm " + host + ":sub: not removed: another path of this run was refused\n",
-		}},
-		{[]string{"rm", "-r", host + ":sub", host + ":sub/."}, []string{"sshpin: rm " + host + ":sub/.: refusing to remove '.' or '..' directory\n"}},
-	} {
-		r := sftp(tc.args...)
-		if r.code != 2 {
-			t.Errorf("%q: exit %d, want 2\n%s", tc.args, r.code, r.stderr)
-		}
-		for _, s := range tc.stderr {
-			if !strings.Contains(r.stderr, s) {
-				t.Errorf("%q: stderr lacks %q:\n%s", tc.args, s, r.stderr)
-			}
-		}
-		if got := tree(t, sandbox); !slices.Equal(got, want) {
-			t.Fatalf("%q removed files: the sandbox holds %q", tc.args, got)
-		}
-	}
-
-	r := sftp("rm", "--json", "-r", host+":.")
-	recs := jsonLines(t, r.stdout)
-	if r.code != 2 || len(recs) != 1 || recs[0]["remote"] != host+":." || recs[0]["error"] != "refusing to remove the login directory" {
-		t.Errorf("rm --json: exit %d %v\n%s", r.code, recs, r.stderr)
-	}
-	if r := sftp("rm", "-r", host+":sub"); r.code != 0 || !slices.Equal(tree(t, sandbox), want[:2]) {
-		t.Errorf("rm -r of a subdirectory: exit %d, sandbox %q\n%s", r.code, tree(t, sandbox), r.stderr)
-	}
-}
-
 // A get killed with SIGKILL leaves .NAME.sshpin-tmp-* behind; the next get
 // of that name removes it, and nothing of another name.
 func TestGetRemovesStaleLocalTempFiles(t *testing.T) {
@@ -250,59 +181,6 @@ func TestTreeSkipsAreNotFailures(t *testing.T) {
 		if got := tree(t, filepath.Join(d, "tr")); !slices.Equal(got, []string{"a", "d/", "d/b"}) {
 			t.Errorf("%s holds %q", d, got)
 		}
-	}
-}
-
-// The same through the binary: a line per skip, a JSON record that says
-// skipped with the reason, exit 0; a skip in a run that also failed is
-// not counted among the failed nor the files.
-func TestCLITreeSkipsAreNotFailures(t *testing.T) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	dir := t.TempDir()
-	pinned := filepath.Join(dir, "host.keys")
-	os.WriteFile(pinned, []byte(pinLines(t, p, peerKeys(t, p))), 0o600)
-	tr := filepath.Join(dir, "tr")
-	writeLocal(t, filepath.Join(tr, "a"), []byte("a"))
-	writeLocal(t, filepath.Join(tr, "d", "b"), []byte("b"))
-	if err := os.Symlink("d", filepath.Join(tr, "dirlink")); err != nil {
-		t.Fatal(err)
-	}
-	host := p.Addr
-	sftp := func(args ...string) cliRun {
-		return sshpin(t, nil, append([]string{"sftp", "-F", "none", "--pinned", pinned, "-i", key}, args...)...)
-	}
-	const reason = "a link to a directory is not followed"
-	for _, tc := range []struct {
-		args    []string
-		skipped string
-	}{
-		{[]string{"get", "-r", host + ":" + tr, filepath.Join(dir, "get")}, "skipped: " + host + ":" + tr + "/dirlink: " + reason + "\n"},
-		{[]string{"put", "-r", tr, host + ":" + filepath.Join(dir, "put")}, "skipped: " + tr + "/dirlink: " + reason + "\n"},
-		{[]string{"cp", "-r", host + ":" + tr, host + ":" + filepath.Join(dir, "cp")}, "skipped: " + host + ":" + tr + "/dirlink: " + reason + "\n"},
-	} {
-		r := sftp(tc.args...)
-		if r.code != 0 || !strings.Contains(r.stdout, tc.skipped) || strings.Count(r.stdout, "sha256:") != 2 || r.stderr != "" {
-			t.Errorf("%q: exit %d, want 0 and %q\n%s%s", tc.args, r.code, tc.skipped, r.stdout, r.stderr)
-		}
-	}
-
-	r := sftp("get", "-r", "--json", host+":"+tr, filepath.Join(dir, "json"))
-	var skips []map[string]any
-	for _, rec := range jsonLines(t, r.stdout) {
-		if rec["skipped"] == true {
-			skips = append(skips, rec)
-		} else if rec["error"] != nil || rec["sha256"] == nil {
-			t.Errorf("get -r --json: %v", rec)
-		}
-	}
-	if r.code != 0 || len(skips) != 1 || skips[0]["remote"] != host+":"+tr+"/dirlink" || skips[0]["reason"] != reason || skips[0]["error"] != nil {
-		t.Errorf("get -r --json: exit %d, skips %v\n%s%s", r.code, skips, r.stdout, r.stderr)
-	}
-
-	os.Mkdir(filepath.Join(dir, "mixed"), 0o755)
-	r = sftp("get", "-r", host+":"+tr, host+":"+dir+"/nope", filepath.Join(dir, "mixed"))
-	if r.code != 2 || !strings.Contains(r.stderr, "sshpin: 1 of 3 files failed") || !strings.Contains(r.stdout, "skipped: ") {
-		t.Errorf("get -r with a missing file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
