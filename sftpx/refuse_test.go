@@ -32,6 +32,9 @@ type refusal struct {
 	ext   string
 	code  uint32
 	reply []byte
+	// attrs: only OPENs whose attributes are not empty, as a server that
+	// takes none would refuse them.
+	attrs bool
 }
 
 // refuser sits in front of an in-process server's SFTP stream and answers
@@ -120,6 +123,9 @@ func (r *refuser) answer(pkt []byte) []byte {
 	for _, f := range r.refuse {
 		if f.typ != typ || f.ext != ext {
 			continue
+		}
+		if f.attrs && binary.BigEndian.Uint32(pkt[len(pkt)-4:]) == 0 {
+			continue // pkg/sftp's OPEN with empty attributes ends with their flags, 0
 		}
 		r.refusedM.Lock()
 		r.refused[refusalKey{typ, ext}]++
@@ -256,6 +262,9 @@ func TestServerRefusesOptionalRequests(t *testing.T) {
 			warn: "ignored it: /d/new has mode 0644, want 0600"}, // this server keeps every file 0644
 		{name: "FSETSTAT answered no such file, SETSTAT by name instead",
 			refuse: []refusal{{typ: fxpFsetstat, code: fxNoSuchFile}}, op: "put", mode: 0o600,
+			warn: "ignored it: /d/new has mode 0644, want 0600"}, // this server keeps every file 0644
+		{name: "OPEN with a mode refused, opened again without",
+			refuse: []refusal{{typ: fxpOpenRequest, attrs: true, code: fxOpUnsupported}}, op: "put", mode: 0o600,
 			warn: "ignored it: /d/new has mode 0644, want 0600"}, // this server keeps every file 0644
 		{name: "a store that makes the file at close: no such file until then",
 			handlers: func(h sftp.Handlers) sftp.Handlers { h.FilePut = atClose{h.FilePut}; return h }, op: "put",
