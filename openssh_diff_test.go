@@ -190,7 +190,7 @@ func (d *diffPeer) expand(t *testing.T, s string) string {
 			b.WriteString(v)
 		}
 	}
-	return strings.NewReplacer(`\t`, "\t", `\r`, "\r", `\x00`, "\x00", `\x01`, "\x01").Replace(b.String())
+	return strings.NewReplacer(`\t`, "\t", `\r`, "\r", `\x00`, "\x00", `\x01`, "\x01", `\ufeff`, "\ufeff").Replace(b.String())
 }
 
 // sshOutcome runs the real client once and says what it decided.
