@@ -56,7 +56,7 @@ func (c *Client) hasCheckFile() bool {
 	if c.ses.exts[checkFileExtension] {
 		return true
 	}
-	return c.ssh != nil && strings.Contains(string(c.ssh.ServerVersion()), "mod_sftp") && !c.ses.checkUnsupported.Load()
+	return c.ssh != nil && isModSFTP(c.ssh.ServerVersion()) && !c.ses.checkUnsupported.Load()
 }
 
 // serverSHA256 asks the server for the SHA-256 of its file p, of size

@@ -2,6 +2,7 @@ package sftpx
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -25,9 +26,19 @@ const (
 // to n-1 more sessions on c's connection, sharing its deadline and its
 // upload budget. A server that refuses more sessions (MaxSessions)
 // leaves fewer lanes, or c alone; so does a stream (DialStream), which
-// carries one session only. release closes the extra sessions.
+// carries one session only, and so does ProFTPD's mod_sftp, which serves
+// the SFTP sessions of one connection wrongly when there are several: it
+// keeps the part of an SFTP request it has not read yet in one buffer per
+// process, not per channel (fxp.c's curr_pkt and curr_buf, 1.3.8). A
+// request split over two SSH messages (a 32 KiB WRITE is 32,809 bytes,
+// its packets at most 32,768; a short window splits any) with another
+// session's data between the halves is read as garbage, and the server
+// then waits for bytes that never come: put -r stalled until the
+// deadline, 4 runs in 60. One session moves every file; mod_sftp
+// answers one request at a time per connection anyway.
+// release closes the extra sessions.
 func (c *Client) lanes(ctx context.Context, n int) (pick func() *Client, release func()) {
-	if c.ssh == nil {
+	if c.ssh == nil || isModSFTP(c.ssh.ServerVersion()) {
 		return func() *Client { return c }, func() {}
 	}
 	extra := make([]*Client, n-1)
@@ -62,4 +73,11 @@ func (c *Client) lanes(ctx context.Context, n int) (pick func() *Client, release
 		}
 	}
 	return pick, release
+}
+
+// isModSFTP tells whether a server's SSH version line is ProFTPD's
+// mod_sftp ("SSH-2.0-mod_sftp", with "/VERSION" unless ServerIdent is
+// off), whose quirks this package works around.
+func isModSFTP(serverVersion []byte) bool {
+	return strings.HasPrefix(string(serverVersion), "SSH-2.0-mod_sftp")
 }

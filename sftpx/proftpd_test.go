@@ -41,8 +41,8 @@ func dialProFTPD(t *testing.T, p *testpeer.Peer, key string, f *knownhosts.File,
 		t.Fatalf("Dial: %v\nserver log:\n%s", err, p.Log())
 	}
 	t.Cleanup(func() { c.Close() })
-	if v := string(c.ssh.ServerVersion()); !strings.Contains(v, "mod_sftp") {
-		t.Fatalf("the server is %q, not ProFTPD's mod_sftp", v)
+	if !isModSFTP(c.ssh.ServerVersion()) {
+		t.Fatalf("the server is %q, not ProFTPD's mod_sftp by its version line", c.ssh.ServerVersion())
 	}
 	return c
 }
