@@ -17,6 +17,7 @@ import (
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // sshdPeer starts a real OpenSSH sshd (internal-sftp) that lets user in
@@ -142,8 +143,8 @@ func TestSSHDMismatchNoAuthAttempt(t *testing.T) {
 	p, key, good := sshdPeer(t, "", testpeer.SSHDConfig{Extra: []string{"LogLevel DEBUG1"}})
 	bad, _ := pinFile(t, p.Host, p.Port, newHostKey(t, "ed25519").PublicKey())
 	_, err := Dial(context.Background(), sshdOptions(t, p, "", key, bad))
-	var hke *HostKeyError
-	if !errors.As(err, &hke) || hke.Reason != KeyMismatch {
+	var hke *sshdial.HostKeyError
+	if !errors.As(err, &hke) || hke.Reason != sshdial.KeyMismatch {
 		t.Fatalf("Dial: %v, want a mismatch", err)
 	}
 	p.Idle(t)

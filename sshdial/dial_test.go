@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"bytes"
@@ -25,11 +25,11 @@ import (
 
 func TestDialVerified(t *testing.T) {
 	s, c, ev := dialServer(t, serverConfig{})
-	if !bytes.Equal(c.HostKey.Marshal(), s.cfg.hostKeys[0].PublicKey().Marshal()) {
+	if !bytes.Equal(c.HostKey().Marshal(), s.cfg.hostKeys[0].PublicKey().Marshal()) {
 		t.Errorf("HostKey is not the server's")
 	}
-	if c.Addr != s.Addr {
-		t.Errorf("Addr = %q, want %q", c.Addr, s.Addr)
+	if c.Addr() != s.Addr {
+		t.Errorf("Addr = %q, want %q", c.Addr(), s.Addr)
 	}
 	if got := ev.kinds(); !slices.Equal(got, []EventKind{EventVerified}) {
 		t.Errorf("events = %v, want [EventVerified]", got)
@@ -114,8 +114,8 @@ func TestDialOffersOnlyPinnedTypes(t *testing.T) {
 		t.Fatalf("Dial: %v", err)
 	}
 	defer c.Close()
-	if c.HostKey.Type() != ssh.KeyAlgoECDSA256 {
-		t.Errorf("the server proved %s, want the pinned ecdsa", c.HostKey.Type())
+	if c.HostKey().Type() != ssh.KeyAlgoECDSA256 {
+		t.Errorf("the server proved %s, want the pinned ecdsa", c.HostKey().Type())
 	}
 }
 
