@@ -2,6 +2,7 @@ package sftpx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -62,27 +63,32 @@ type Client struct {
 // *sshdial.HostKeyError: refused before any credential was sent), and a
 // *sshdial.ConnectError when SFTP cannot start.
 func Dial(ctx context.Context, o sshdial.Options) (*Client, error) {
-	o.Events = serialized(o.Events)
 	conn, err := sshdial.Dial(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(ctx, conn, o)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return c, nil
+	return NewClient(ctx, conn, o)
 }
 
 // NewClient starts SFTP on conn, a connection sshdial.Dial returned with
 // o; the Client's Close closes conn. Recursive transfers open more SFTP
-// sessions on conn. o's Timeout bounds the start and every request; its
-// Events receives the transfers' events (and should be the one conn was
-// dialled with, so that their calls never overlap).
+// sessions on conn. o's Timeout bounds the start, every request and
+// every stall of a transfer; its Events receives the transfers' events,
+// one call at a time. When SFTP cannot start, conn is closed and the error
+// is a *sshdial.ConnectError.
 func NewClient(ctx context.Context, conn *sshdial.Client, o sshdial.Options) (*Client, error) {
+	if o.Timeout <= 0 {
+		conn.Close()
+		return nil, errors.New("sftpx: Options.Timeout must be positive")
+	}
+	o.Events = serialized(o.Events)
 	g := dialhook.Guard(conn)
-	g.Begin() // a connection Dial just returned: nothing to refuse
+	g.SetTimeout(o.Timeout)
+	if err := g.Begin(); err != nil {
+		// The connection was killed already (a re-key to another key).
+		conn.Close()
+		return nil, &sshdial.ConnectError{Addr: conn.Target(), Err: fmt.Errorf("starting SFTP: %w", err)}
+	}
 	stop := context.AfterFunc(ctx, func() { g.Trip(ctx.Err()) })
 	ses, err := startSession(conn.Client, g.Arm, o.Events)
 	stop()

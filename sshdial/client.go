@@ -39,9 +39,10 @@ func (c *Client) Addr() string { return c.addr }
 // HostKey is the key the server proved at the start of the connection.
 func (c *Client) HostKey() ssh.PublicKey { return c.key }
 
-// Pins is what the pinned files say of the target (nil with
-// Options.InsecureAcceptAny): the name it was looked up under, and the
-// lines that vouched for HostKey.
+// Pins is what the pinned files said of the target, looked up before it
+// was dialled: the name it was looked up under (Name) and the pinned
+// lines. It found nothing (Found is false) for a host trusted on first
+// use, and says nothing of the key with Options.InsecureAcceptAny.
 func (c *Client) Pins() *knownhosts.Match { return c.match }
 
 // Cause says why an operation on the connection failed with err, when the

@@ -509,3 +509,29 @@ func serveAgent(t *testing.T, priv ed25519.PrivateKey) string {
 	}()
 	return sock
 }
+
+// The Client is the *ssh.Client it embeds: sessions run on it, and Close
+// ends the connection.
+func TestDialClientRunsSessions(t *testing.T) {
+	s, c, _ := dialServer(t, serverConfig{})
+	if c.Target() != s.Addr {
+		t.Errorf("Target = %q, want %q", c.Target(), s.Addr)
+	}
+	if m := c.Pins(); m == nil || !m.Found() {
+		t.Errorf("Pins = %v, want the pinned match", m)
+	}
+	ses, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ses.Output("echo hello")
+	if err != nil || string(out) != "echo hello" {
+		t.Fatalf("Output = %q, %v; want the server's echo of the command", out, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewSession(); err == nil {
+		t.Error("NewSession after Close succeeded")
+	}
+}
