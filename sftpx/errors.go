@@ -11,7 +11,7 @@ import (
 )
 
 // ErrTimeout is wrapped by every error that a deadline caused: the server
-// did not answer, or a transfer made no progress, within Options.Timeout.
+// did not answer, or a transfer made no progress, within sshdial.Options.Timeout.
 // It is sshdial.ErrTimeout: one value, whichever package's deadline fired.
 var ErrTimeout = sshdial.ErrTimeout
 

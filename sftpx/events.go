@@ -6,7 +6,7 @@ import (
 	"github.com/sshpin/sshpin/sshdial"
 )
 
-// A Client reports through the Options.Events it was dialled with, in
+// A Client reports through the sshdial.Options.Events it was dialled with, in
 // sshdial's Event: the connection's events (a key verified, trusted on
 // first use) and the transfers' (progress, a replace that was not atomic,
 // a leftover removed) come as one stream. These names are sshdial's, for

@@ -98,9 +98,9 @@ var sshDefaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
 // Resolve decides, as ssh does, what a connection to o.Server is: it reads
 // the configuration, resolves the target and every jump host of its chain
 // (ProxyJump, ProxyCommand, loops refused), checks every user and host
-// name before a command is built from one (an *InvalidNameError), and
+// name before a command is built from one (an *sshdial.InvalidNameError), and
 // names the credentials and the pinned files of each. The errors are
-// *ConfigError, *InvalidNameError and *KnownHostsError.
+// *ConfigError, *sshdial.InvalidNameError and *KnownHostsError.
 func Resolve(o ResolveOptions) (*Resolved, error) {
 	warn := func(msg string) {
 		if o.Warn != nil {
