@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"context"
@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sshpin/sshpin/sshdial"
 )
 
-// The sshdial.ProxyError behind the line: the exit status, whether the command
+// The ProxyError behind the line: the exit status, whether the command
 // had passed anything on, and its last line of standard error, which is
 // still passed on to ProxyStderr.
 func TestProxyCommandExitIsNamed(t *testing.T) {
@@ -18,19 +16,19 @@ func TestProxyCommandExitIsNamed(t *testing.T) {
 	o := Options{Host: "127.0.0.1", Port: 22201, User: "u", Timeout: 5 * time.Second,
 		ProxyCommand: `sh -c "printf 'first\\nlast words\\n' >&2; exit 4"`, ProxyStderr: &stderr}
 	_, err := Dial(context.Background(), o)
-	var pe *sshdial.ProxyError
-	var ce *sshdial.ConnectError
+	var pe *ProxyError
+	var ce *ConnectError
 	if !errors.As(err, &pe) || !errors.As(err, &ce) || ce.Addr != "127.0.0.1:22201" {
-		t.Fatalf("Dial: %v, want a *sshdial.ConnectError with a *sshdial.ProxyError", err)
+		t.Fatalf("Dial: %v, want a *ConnectError with a *ProxyError", err)
 	}
 	if pe.Status != 4 || pe.Started || pe.Stderr != "last words" {
-		t.Errorf("sshdial.ProxyError %+v", pe)
+		t.Errorf("ProxyError %+v", pe)
 	}
 	if stderr.String() != "first\nlast words\n" {
 		t.Errorf("ProxyStderr got %q", stderr.String())
 	}
 	// A command that is still running when the deadline kills it is no
-	// sshdial.ProxyError: the timeout is the reason.
+	// ProxyError: the timeout is the reason.
 	o.ProxyCommand, o.Timeout = "sleep 100", 300*time.Millisecond
 	_, err = Dial(context.Background(), o)
 	if errors.As(err, &pe) || !errors.Is(err, ErrTimeout) {
