@@ -19,6 +19,7 @@ import (
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/sftpx"
 	"github.com/sshpin/sshpin/sshconfig"
+	"github.com/sshpin/sshpin/sshdial"
 	"github.com/sshpin/sshpin/target"
 )
 
@@ -272,7 +273,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 		return nil, &usageError{msg: fmt.Sprintf("%q: with -D, --stream or --tls, remote files are written :PATH", server.String()), hint: "only cp takes a host:PATH beside the stream's :PATH"}
 	}
 	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newFileProgress()}
-	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sftpx.Event) { e.sftpEvent(s, ev) })
+	o, trustPath, err := e.sftpOptions(ctx, cmd, server, func(ev sshdial.Event) { e.sftpEvent(s, ev) })
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +283,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 		if s.json {
 			// Scripts reading --json see the failed connection too.
 			rec := report.FileRecord{Remote: server.String(), Error: why}
-			var ce *sftpx.ConnectError
+			var ce *sshdial.ConnectError
 			if errors.As(err, &ce) {
 				rec.ErrorKind = string(ce.Kind) // scan's kinds, as its error_kind
 			}
@@ -296,7 +297,7 @@ func (e *env) connect(ctx context.Context, cmd *cli.Command, server sftpx.Remote
 
 // sftpOptions is how to reach server and whom to trust: the command line
 // first, then ~/.ssh/config (or -F FILE), as ssh decides.
-func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Remote, events func(sftpx.Event)) (o sftpx.Options, trustPath string, err error) {
+func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Remote, events func(sshdial.Event)) (o sshdial.Options, trustPath string, err error) {
 	timeout := cmd.Duration("timeout")
 	if timeout <= 0 {
 		return o, "", &usageError{msg: "--timeout must be positive"}
@@ -365,10 +366,10 @@ func (e *env) sftpOptions(ctx context.Context, cmd *cli.Command, server sftpx.Re
 }
 
 // resolveError words what sftpx.Resolve refused in the command line's
-// terms: a refused user or host name (sftpx.InvalidNameError) with its
+// terms: a refused user or host name (sshdial.InvalidNameError) with its
 // source, a configuration that cannot be followed, no pinned file to read.
 func resolveError(err error, jump string) error {
-	var ne *sftpx.InvalidNameError
+	var ne *sshdial.InvalidNameError
 	var ce *sftpx.ConfigError
 	var ke *sftpx.KnownHostsError
 	switch {
@@ -380,7 +381,7 @@ func resolveError(err error, jump string) error {
 	case errors.As(err, &ke):
 		return &usageError{msg: strings.TrimPrefix(ke.Err.Error(), "knownhosts: "), hint: "name the pinned file with --pinned FILE"}
 	case errors.As(err, &ce):
-		return &exitError{exitFailure, errors.New(strings.TrimPrefix(ce.Error(), "sftpx: "))}
+		return &exitError{exitFailure, errors.New(unprefixed(ce.Error()))}
 	}
 	return &exitError{exitFailure, err}
 }
@@ -402,8 +403,8 @@ func sftpPinned(cmd *cli.Command, res *sftpx.Resolved, mayBeMissing bool) (set *
 // dialError maps a refused or failed connection to the exit contract: a
 // host key that is not the pinned one is a finding (1), anything else
 // means the job could not be done (2). why is the one-line reason.
-func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server sftpx.Remote, o sftpx.Options, trustPath string) (exit error, why string) {
-	why = strings.TrimPrefix(err.Error(), "sftpx: ")
+func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server sftpx.Remote, o sshdial.Options, trustPath string) (exit error, why string) {
+	why = unprefixed(err.Error())
 	// The name pins are looked up under: what to pin.
 	name := target.Target{Host: o.Host, Port: o.Port}.String()
 	if o.HostKeyAlias != "" {
@@ -413,7 +414,7 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 	if server.Host != o.Host {
 		where = server.Host + " (" + where + ")" // an alias of ~/.ssh/config
 	}
-	var je *sftpx.JumpError
+	var je *sshdial.JumpError
 	if errors.As(err, &je) {
 		where, name = "jump host "+je.Hop, je.Hop
 		for _, h := range o.Jump {
@@ -422,15 +423,15 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 			}
 		}
 		err = je.Err
-		why = "jump host " + je.Hop + ": " + strings.TrimPrefix(err.Error(), "sftpx: ")
+		why = "jump host " + je.Hop + ": " + unprefixed(err.Error())
 	}
-	var hke *sftpx.HostKeyError
-	var ae *sftpx.AuthError
+	var hke *sshdial.HostKeyError
+	var ae *sshdial.AuthError
 	switch {
 	case ctx.Err() != nil:
 		return &exitError{exitInterrupted, errors.New("interrupted")}, "interrupted"
 	case errors.As(err, &hke):
-		refused := "refused before authentication, nothing was sent: " + strings.TrimPrefix(hke.Error(), "sftpx: "+hke.Name+": ")
+		refused := "refused before authentication, nothing was sent: " + strings.TrimPrefix(unprefixed(hke.Error()), hke.Name+": ")
 		why = refused
 		if je != nil {
 			why = "jump host " + je.Hop + ": " + refused
@@ -440,15 +441,15 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 			e.warnf("  pinned: %s", k)
 		}
 		switch r := hke.Reason; {
-		case r == sftpx.KeyUnknown && pinsNothing(cmd, trustPath):
+		case r == sshdial.KeyUnknown && pinsNothing(cmd, trustPath):
 			// ssh_config's UserKnownHostsFile /dev/null (or none): pinning
 			// into it would pin nothing.
 			e.hintf("the ssh configuration disables pinning for this host (UserKnownHostsFile %s); verify the key out of band, pin it into a file of its own (sshpin pin --pinned FILE %s) and give that with --pinned FILE", orNone(trustPath), name)
-		case r == sftpx.KeyUnknown:
+		case r == sshdial.KeyUnknown:
 			e.hintf("verify the key out of band, then: sshpin pin --pinned %s %s (or rerun with --trust-on-first-use)", orDefault(trustPath), name)
-		case r == sftpx.KeyMismatch:
+		case r == sshdial.KeyMismatch:
 			e.hintf("a machine in the middle, or a reinstalled server: verify the new key out of band, then sshpin pin --replace --pinned FILE %s", name)
-		case r == sftpx.KeyNoCommonType:
+		case r == sshdial.KeyNoCommonType:
 			if hke.Legacy {
 				e.hintf("the pinned key types need --legacy")
 			}
@@ -468,7 +469,7 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 		return &exitError{exitFailure, nil}, why
 	}
 	e.warnf("%s", why)
-	var ce *sftpx.ConnectError
+	var ce *sshdial.ConnectError
 	if errors.As(err, &ce) {
 		e.connectHint(ce, where)
 	}
@@ -477,8 +478,8 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 
 // connectHint says what to do about a connection that failed, by its
 // kind (scan's kinds, and sftpx's own).
-func (e *env) connectHint(ce *sftpx.ConnectError, where string) {
-	var ne *sftpx.NegotiationError
+func (e *env) connectHint(ce *sshdial.ConnectError, where string) {
+	var ne *sshdial.NegotiationError
 	switch ce.Kind {
 	case kexinit.KindNotSSH:
 		e.hintf("%s answers, but not with SSH: is the port right? (sshpin probe %s shows what it says)", ce.Addr, ce.Addr)
@@ -486,9 +487,9 @@ func (e *env) connectHint(ce *sftpx.ConnectError, where string) {
 		e.hintf("SSH-1 is broken and unsupported: the server needs upgrading")
 	case kexinit.KindRefused:
 		e.hintf("nothing listens on %s: is the port right, and sshd running?", ce.Addr)
-	case sftpx.KindForwardingRefused:
+	case sshdial.KindForwardingRefused:
 		e.hintf("%s refuses to forward connections: its sshd forbids it (AllowTcpForwarding no, a Match block, or the key's restrict/no-port-forwarding); ask its administrator, or reach %s another way", where, ce.Addr)
-	case sftpx.KindNegotiation:
+	case sshdial.KindNegotiation:
 		if errors.As(ce, &ne) && len(ne.Legacy) > 0 {
 			e.hintf("the server offers only legacy %s algorithms (%s): rerun with --legacy to speak them for this connection", ne.What, strings.Join(ne.Legacy, ", "))
 		} else {
@@ -518,7 +519,7 @@ func orDefault(p string) string {
 }
 
 // pinnedOf lists the keys a HostKeyError's lookup found, for the diff.
-func pinnedOf(hke *sftpx.HostKeyError) []string {
+func pinnedOf(hke *sshdial.HostKeyError) []string {
 	var ce *knownhosts.ChangedError
 	if !errors.As(hke, &ce) {
 		return nil
@@ -538,23 +539,23 @@ var sftpOutput sync.Mutex
 
 // sftpEvent renders what the package reports: warnings on stderr,
 // progress on a terminal only.
-func (e *env) sftpEvent(s *sftpSession, ev sftpx.Event) {
+func (e *env) sftpEvent(s *sftpSession, ev sshdial.Event) {
 	sftpOutput.Lock()
 	defer sftpOutput.Unlock()
 	switch ev.Kind {
-	case sftpx.EventTrusted:
+	case sshdial.EventTrusted:
 		e.warnf("warning: trusted %s on first use: pinned %s %s into %s without verification", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key), ev.Path)
-	case sftpx.EventUnverified:
+	case sshdial.EventUnverified:
 		e.warnf("warning: %s presented %s %s and it was not verified at all (--insecure-accept-any)", ev.Addr, ev.Key.Type(), ssh.FingerprintSHA256(ev.Key))
-	case sftpx.EventWarning:
-		e.warnf("warning: %s", strings.TrimPrefix(ev.Message, "sftpx: "))
-	case sftpx.EventLeftover:
+	case sshdial.EventWarning:
+		e.warnf("warning: %s", unprefixed(ev.Message))
+	case sshdial.EventLeftover:
 		s.progress.Clear()
 		e.warnf("note: %s", ev.Message)
-	case sftpx.EventNotAtomic:
+	case sshdial.EventNotAtomic:
 		s.progress.Clear()
 		e.warnf("warning: %s: the replace was not atomic: %s", s.remoteName(ev.Remote), ev.Message)
-	case sftpx.EventProgress:
+	case sshdial.EventProgress:
 		s.progress.Show(report.FileMoved{Op: ev.Op, Remote: ev.Remote, Bytes: ev.Bytes, Total: ev.Total, Verified: ev.Verified, Verify: ev.Verify})
 	}
 }
@@ -602,6 +603,12 @@ func transferOptions(cmd *cli.Command) sftpx.TransferOptions {
 	return sftpx.TransferOptions{Recursive: cmd.Bool("recursive"), Verify: cmd.Bool("verify"), Preserve: cmd.Bool("preserve")}
 }
 
+// unprefixed drops the package prefix of sftpx's and sshdial's errors
+// and warnings: stderr has its own ("sshpin: ").
+func unprefixed(msg string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(msg, "sftpx: "), "sshdial: ")
+}
+
 func reason(err error) string {
 	var te *sftpx.TransferError
 	switch {
@@ -610,7 +617,7 @@ func reason(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	}
-	return strings.TrimPrefix(err.Error(), "sftpx: ")
+	return unprefixed(err.Error())
 }
 
 // teReason is why a file failed, with what to do about a directory

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sshpin/sshpin/report"
 	"github.com/sshpin/sshpin/sftpx"
+	"github.com/sshpin/sshpin/sshdial"
 	"github.com/sshpin/sshpin/target"
 	"github.com/sshpin/sshpin/tlspin"
 )
@@ -142,7 +143,7 @@ func (e *env) connectStream(ctx context.Context, cmd *cli.Command, server sftpx.
 		}
 	}
 	s := &sftpSession{server: server, json: cmd.Bool("json"), progress: e.newFileProgress()}
-	o := sftpx.Options{Timeout: timeout, Events: func(ev sftpx.Event) { e.sftpEvent(s, ev) }}
+	o := sshdial.Options{Timeout: timeout, Events: func(ev sshdial.Event) { e.sftpEvent(s, ev) }}
 	c, err := sftpx.DialStream(ctx, st, o)
 	if pl, ok := st.Stderr.(*prefixLines); ok && err != nil {
 		pl.flush()
@@ -200,7 +201,7 @@ func (e *env) streamError(ctx context.Context, err error, st sftpx.Stream) (exit
 		e.hintf("check the CA bundle, and the name with --tls-name")
 		return &exitError{exitFindings, nil}, why
 	}
-	why = strings.TrimPrefix(strings.TrimPrefix(err.Error(), "sftpx: "), "tlspin: ")
+	why = strings.TrimPrefix(unprefixed(err.Error()), "tlspin: ")
 	return &exitError{exitFailure, errors.New(why)}, why
 }
 

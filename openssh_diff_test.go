@@ -34,6 +34,7 @@ import (
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/scan"
 	"github.com/sshpin/sshpin/sftpx"
+	"github.com/sshpin/sshpin/sshdial"
 	"github.com/sshpin/sshpin/target"
 )
 
@@ -272,8 +273,8 @@ func (d *diffPeer) callbackOutcome(t *testing.T, set *knownhosts.Set, c diffCase
 // sftpOutcome dials with sftpx, which picks the algorithms from the pins:
 // the one it asks for first is the one the server uses.
 func (d *diffPeer) sftpOutcome(t *testing.T, set *knownhosts.Set, c diffCase) (algo, outcome string) {
-	o := sftpx.Options{Host: d.p.Host, Port: d.p.Port, User: "testpeer-nobody", Pinned: set, Timeout: 60 * time.Second,
-		Auth: sftpx.Auth{KeyFiles: []string{d.clKey}}}
+	o := sshdial.Options{Host: d.p.Host, Port: d.p.Port, User: "testpeer-nobody", Pinned: set, Timeout: 60 * time.Second,
+		Auth: sshdial.Auth{KeyFiles: []string{d.clKey}}}
 	if c.alias != "-" {
 		o.HostKeyAlias = c.alias
 	}
@@ -291,18 +292,18 @@ func (d *diffPeer) sftpOutcome(t *testing.T, set *knownhosts.Set, c diffCase) (a
 		algo = algos[0]
 	}
 	_, err = sftpx.Dial(t.Context(), o)
-	var hke *sftpx.HostKeyError
-	var ae *sftpx.AuthError
+	var hke *sshdial.HostKeyError
+	var ae *sshdial.AuthError
 	switch {
 	case errors.As(err, &ae):
 		return algo, outAccepted
 	case errors.As(err, &hke):
 		switch hke.Reason {
-		case sftpx.KeyRevoked:
+		case sshdial.KeyRevoked:
 			return algo, outRevoked
-		case sftpx.KeyMismatch:
+		case sshdial.KeyMismatch:
 			return algo, outChanged
-		case sftpx.KeyUnknown:
+		case sshdial.KeyUnknown:
 			return algo, outUnknown
 		}
 	}

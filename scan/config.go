@@ -4,9 +4,14 @@ import (
 	"slices"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/internal/sshalgo"
+	"github.com/sshpin/sshpin/kexinit"
 )
 
-// clientAlgorithms are the explicit lists every handshake uses. x/crypto's
+// clientAlgorithms are the explicit lists every handshake uses, sshalgo's
+// as sshdial's connections offer them (x/crypto's order: a scan moves no
+// bulk data, so the ciphers are not reordered for speed). x/crypto's
 // defaults silently include SHA-1 algorithms; an explicit list is the only
 // way to keep them off unless the user asked for Legacy.
 type clientAlgorithms struct {
@@ -26,12 +31,13 @@ func (c *clientAlgorithms) hint() string {
 }
 
 func newClientAlgorithms(legacy bool) *clientAlgorithms {
-	sup, ins := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
+	sup, ins := sshalgo.Default(), sshalgo.Legacy()
+	all := sshalgo.For(legacy)
 	c := &clientAlgorithms{
-		kex:            sup.KeyExchanges,
-		ciphers:        sup.Ciphers,
-		macs:           sup.MACs,
-		hostKeys:       sup.HostKeys,
+		kex:            all.KeyExchanges,
+		ciphers:        all.Ciphers,
+		macs:           all.MACs,
+		hostKeys:       all.HostKeys,
 		legacyHostKeys: map[string]bool{},
 		legacyOnly:     map[string]bool{},
 	}
@@ -46,10 +52,6 @@ func newClientAlgorithms(legacy bool) *clientAlgorithms {
 		}
 	}
 	if legacy {
-		c.kex = slices.Concat(c.kex, ins.KeyExchanges)
-		c.ciphers = slices.Concat(c.ciphers, ins.Ciphers)
-		c.macs = slices.Concat(c.macs, ins.MACs)
-		c.hostKeys = slices.Concat(c.hostKeys, ins.HostKeys)
 		c.legacyOnly = map[string]bool{}
 		c.legacyHostKeys = map[string]bool{}
 	}
@@ -66,6 +68,6 @@ func (c *clientAlgorithms) config(user string, hostKeys []string, cb ssh.HostKey
 		User:              user,
 		HostKeyAlgorithms: hostKeys,
 		HostKeyCallback:   cb,
-		ClientVersion:     "SSH-2.0-sshpin",
+		ClientVersion:     kexinit.ClientVersion,
 	}
 }

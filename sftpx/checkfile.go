@@ -56,7 +56,7 @@ func (c *Client) hasCheckFile() bool {
 	if c.ses.exts[checkFileExtension] {
 		return true
 	}
-	return c.ssh != nil && isModSFTP(c.ssh.ServerVersion()) && !c.ses.checkUnsupported.Load()
+	return c.conn != nil && isModSFTP(c.conn.ServerVersion()) && !c.ses.checkUnsupported.Load()
 }
 
 // serverSHA256 asks the server for the SHA-256 of its file p, of size
@@ -78,7 +78,7 @@ func (c *Client) serverSHA256(ctx context.Context, p string, size int64) (sum st
 	// The server reads the whole file before it answers: that is no
 	// stall, and has a deadline of its own.
 	limit := c.opts.Timeout + time.Duration(float64(size)/checkFileRate*float64(time.Second))
-	back := c.g.stepOut()
+	back := c.g.StepOut()
 	lctx, cancel := context.WithTimeout(context.Background(), limit)
 	r, err := c.ses.extended(ctx, checkFileName, body, lctx.Done())
 	cancel()
@@ -86,10 +86,10 @@ func (c *Client) serverSHA256(ctx context.Context, p string, size int64) (sum st
 	switch {
 	case errors.Is(err, errExtTimeout):
 		terr := fmt.Errorf("%w: the server did not answer %s within %s", ErrTimeout, checkFileName, limit.Round(time.Second))
-		c.g.trip(terr)
+		c.g.Trip(terr)
 		return "", false, terr
 	case err != nil:
-		if f := c.g.failure(); f != nil {
+		if f := c.g.Failure(); f != nil {
 			return "", false, f
 		}
 		return "", false, connectionLost(err)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sshpin/sshpin/internal/guard"
 )
 
 // CopyFile copies the regular file srcPath on src's server to exactly dst
@@ -96,7 +98,7 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 		pr.CloseWithError(errors.New("the copy ended")) // stops the reader if the upload did
 		<-done
 		if err != nil {
-			if r := src.g.failure(); r != nil {
+			if r := src.g.Failure(); r != nil {
 				return fmt.Errorf("source: %w", r)
 			}
 		}
@@ -107,11 +109,11 @@ func (c *Client) copyFile(ctx context.Context, src *Client, srcPath, dst string,
 // armingWriter pushes a connection's deadline back as bytes arrive.
 type armingWriter struct {
 	w io.Writer
-	g *guard
+	g *guard.Guard
 }
 
 func (a *armingWriter) Write(p []byte) (int, error) {
-	a.g.arm()
+	a.g.Arm()
 	return a.w.Write(p)
 }
 

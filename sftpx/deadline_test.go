@@ -107,9 +107,7 @@ func TestDeadlineFollowsEveryReply(t *testing.T) {
 				s.fs.write(t, fmt.Sprintf("/big/f%02d", i), []byte("x"))
 			}
 			// Dial had the ordinary timeout; the operation gets the short one.
-			c.g.mu.Lock()
-			c.g.timeout = timeout
-			c.g.mu.Unlock()
+			c.g.SetTimeout(timeout)
 			if err := op.run(t, s, c); err != nil {
 				t.Fatalf("%s of a directory listed in %d slow batches: %v", op.name, entries+1, err)
 			}

@@ -1,14 +1,14 @@
 // Package sftpx transfers files over SFTP only after the server proved it
 // holds a pinned host key.
 //
-// Dial connects with a deadline, offers only the host key algorithms of the
-// types pinned for the host (so that a server preferring an unpinned type
-// cannot masquerade as a mismatch, golang/go#29286), and checks the key the
-// server proved in the key exchange against the pinned files. x/crypto runs
-// that check before it sends any user-auth message, so a host that fails it
-// never sees a user name, a password, a key signature or a file byte.
-// Secrets are fetched lazily for the same reason: a passphrase or password
-// prompt, or a question to the agent, only happens for a server that passed.
+// Dial connects with package sshdial, which proves the server's host key
+// against the pinned files before any credential is sent (and every jump
+// host's before the next connection is opened through it), and starts
+// SFTP on the verified connection; NewClient starts it on a connection
+// the caller dialled with sshdial. A host that fails the check never sees
+// a user name, a password, a key signature or a file byte. The options,
+// the connection's errors and the events are sshdial's; this package adds
+// the transfers' (TransferError, VerifyError, progress Events).
 //
 // Transfers never trust the SFTP library's return values (pkg/sftp#658: a
 // concurrent transfer can come back short with a nil error):
@@ -39,7 +39,8 @@
 // options and the ssh_config(5) files: host, port and user, the identities
 // and agent to offer, the chain of jump hosts or the ProxyCommand, and the
 // pinned files, every user and host name checked before a command is built
-// from it. Its Options, with the caller's pins and policy added, go to Dial.
+// from it (sshdial.CheckNames). Its sshdial.Options, with the caller's pins
+// and policy added, go to Dial.
 //
 // The package never prints: what a user may want to see (a key trusted on
 // first use, progress, a replace that was not atomic) arrives as an Event.

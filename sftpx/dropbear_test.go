@@ -18,6 +18,7 @@ import (
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // Tests against a real dropbear. dropbear has no SFTP server of its own:
@@ -52,7 +53,7 @@ func dialDropbear(t *testing.T, p *testpeer.Peer, key string, f *knownhosts.File
 		t.Fatalf("Dial: %v\nserver log:\n%s", err, p.Log())
 	}
 	t.Cleanup(func() { c.Close() })
-	if v := string(c.ssh.ServerVersion()); !strings.HasPrefix(v, "SSH-2.0-dropbear") {
+	if v := string(c.conn.ServerVersion()); !strings.HasPrefix(v, "SSH-2.0-dropbear") {
 		t.Fatalf("the server is %q, not dropbear", v)
 	}
 	return c
@@ -181,13 +182,13 @@ func TestDropbearMismatchNoAuthAttempt(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		pins   []string
-		reason HostKeyReason
+		reason sshdial.HostKeyReason
 		proved string // the key type the error names
 	}{
-		{"other ed25519", []string{line(newHostKey(t, "ed25519").PublicKey())}, KeyMismatch, ssh.KeyAlgoED25519},
-		{"other ecdsa", []string{line(newHostKey(t, "ecdsa").PublicKey())}, KeyMismatch, ssh.KeyAlgoECDSA256},
-		{"nothing pinned", nil, KeyUnknown, ssh.KeyAlgoED25519},
-		{"revoked", []string{line(keys[ssh.KeyAlgoED25519]), "@revoked * " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(keys[ssh.KeyAlgoED25519])))}, KeyRevoked, ssh.KeyAlgoED25519},
+		{"other ed25519", []string{line(newHostKey(t, "ed25519").PublicKey())}, sshdial.KeyMismatch, ssh.KeyAlgoED25519},
+		{"other ecdsa", []string{line(newHostKey(t, "ecdsa").PublicKey())}, sshdial.KeyMismatch, ssh.KeyAlgoECDSA256},
+		{"nothing pinned", nil, sshdial.KeyUnknown, ssh.KeyAlgoED25519},
+		{"revoked", []string{line(keys[ssh.KeyAlgoED25519]), "@revoked * " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(keys[ssh.KeyAlgoED25519])))}, sshdial.KeyRevoked, ssh.KeyAlgoED25519},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := pinText(t, strings.Join(append([]string{"# pinned by a test"}, tc.pins...), "\n")+"\n")
@@ -196,9 +197,9 @@ func TestDropbearMismatchNoAuthAttempt(t *testing.T) {
 			o.Auth.Password = func(string, string, int) (string, error) { asked++; return "secret", nil }
 			before := p.Connections()
 			_, err := Dial(context.Background(), o)
-			var hke *HostKeyError
+			var hke *sshdial.HostKeyError
 			if !errors.As(err, &hke) || hke.Reason != tc.reason {
-				t.Fatalf("Dial: %v, want a HostKeyError %v\nserver log:\n%s", err, tc.reason, p.Log())
+				t.Fatalf("Dial: %v, want a *sshdial.HostKeyError %v\nserver log:\n%s", err, tc.reason, p.Log())
 			}
 			if hke.Key == nil || !bytes.Equal(hke.Key.Marshal(), keys[tc.proved].Marshal()) {
 				t.Errorf("the error names %v, want dropbear's %s key", hke.Key, tc.proved)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // peerKeys reads a peer's public host keys.
@@ -88,9 +89,9 @@ func TestSSHDJumpBastionMismatch(t *testing.T) {
 	bastion, tgt, key := jumpPeers(t)
 	f := pinBoth(t, bastion, tgt, []ssh.PublicKey{newHostKey(t, "ed25519").PublicKey()})
 	_, err := Dial(context.Background(), jumpOptions(t, bastion, tgt, key, f))
-	var je *JumpError
-	var hke *HostKeyError
-	if !errors.As(err, &je) || je.Hop != bastion.Addr || !errors.As(err, &hke) || hke.Reason != KeyMismatch {
+	var je *sshdial.JumpError
+	var hke *sshdial.HostKeyError
+	if !errors.As(err, &je) || je.Hop != bastion.Addr || !errors.As(err, &hke) || hke.Reason != sshdial.KeyMismatch {
 		t.Fatalf("Dial: %v, want a host key mismatch at jump host %s", err, bastion.Addr)
 	}
 	bastion.Idle(t)
@@ -113,9 +114,9 @@ func TestSSHDJumpTargetMismatch(t *testing.T) {
 	bad := pinBothWith(t, bastion, peerKeys(t, bastion), tgt, []ssh.PublicKey{newHostKey(t, "ecdsa").PublicKey()})
 	o := jumpOptions(t, bastion, tgt, key, bad)
 	_, err := Dial(context.Background(), o)
-	var je *JumpError
-	var hke *HostKeyError
-	if errors.As(err, &je) || !errors.As(err, &hke) || hke.Reason != KeyMismatch {
+	var je *sshdial.JumpError
+	var hke *sshdial.HostKeyError
+	if errors.As(err, &je) || !errors.As(err, &hke) || hke.Reason != sshdial.KeyMismatch {
 		t.Fatalf("Dial: %v, want a host key mismatch at the target", err)
 	}
 	tgt.Idle(t)
@@ -152,8 +153,8 @@ func TestSSHDJumpForwardingRefused(t *testing.T) {
 	tgt := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ecdsa"}, AuthorizedKeys: []string{pubLine}})
 	f := pinBoth(t, bastion, tgt, peerKeys(t, bastion))
 	_, err := Dial(context.Background(), jumpOptions(t, bastion, tgt, keyPath, f))
-	var je *JumpError
-	var ce *ConnectError
+	var je *sshdial.JumpError
+	var ce *sshdial.ConnectError
 	if !errors.As(err, &je) || je.Hop != bastion.Addr || !errors.As(err, &ce) || !strings.Contains(err.Error(), "could not connect") {
 		t.Fatalf("Dial: %v", err)
 	}

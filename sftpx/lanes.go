@@ -38,7 +38,7 @@ const (
 // answers one request at a time per connection anyway.
 // release closes the extra sessions.
 func (c *Client) lanes(ctx context.Context, n int) (pick func() *Client, release func()) {
-	if c.ssh == nil || isModSFTP(c.ssh.ServerVersion()) {
+	if c.conn == nil || isModSFTP(c.conn.ServerVersion()) {
 		return func() *Client { return c }, func() {}
 	}
 	extra := make([]*Client, n-1)
@@ -48,11 +48,11 @@ func (c *Client) lanes(ctx context.Context, n int) (pick func() *Client, release
 			var ses *session
 			err := c.do(ctx, func() error {
 				var err error
-				ses, err = startSession(c.ssh, c.g.arm, c.opts.Events)
+				ses, err = startSession(c.conn.Client, c.g.Arm, c.opts.Events)
 				return err
 			})
 			if err == nil {
-				extra[i] = &Client{ssh: c.ssh, sftp: ses.client, ses: ses, g: c.g, Addr: c.Addr, HostKey: c.HostKey,
+				extra[i] = &Client{conn: c.conn, sftp: ses.client, ses: ses, g: c.g, Addr: c.Addr, HostKey: c.HostKey,
 					opts: c.opts, started: c.started, inFlight: c.inFlight}
 			}
 		})

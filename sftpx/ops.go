@@ -156,7 +156,7 @@ func (c *Client) Remove(ctx context.Context, remote string, recursive bool) erro
 	if err != nil {
 		return &TransferError{Op: "rm", Remote: remote, Err: err}
 	}
-	if r := c.g.failure(); len(errs) > 0 && r != nil && ctx.Err() == nil {
+	if r := c.g.Failure(); len(errs) > 0 && r != nil && ctx.Err() == nil {
 		// The connection died (a deadline): that is why the rest failed.
 		return &TransferError{Op: "rm", Remote: remote, Err: r}
 	}
@@ -185,12 +185,12 @@ func (c *Client) removeTree(ctx context.Context, dir string) []error {
 			errs = append(errs, c.removeTree(ctx, p)...)
 			continue
 		}
-		c.g.arm()
+		c.g.Arm()
 		if err := c.sftp.Remove(p); err != nil {
 			errs = append(errs, &TransferError{Op: "rm", Remote: p, Err: err})
 		}
 	}
-	c.g.arm()
+	c.g.Arm()
 	if err := c.sftp.RemoveDirectory(dir); err != nil && len(errs) == 0 {
 		errs = append(errs, &TransferError{Op: "rm", Remote: dir, Err: err})
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // Tests against a real ProFTPD with mod_sftp: an SSH and SFTP server of
@@ -41,8 +42,8 @@ func dialProFTPD(t *testing.T, p *testpeer.Peer, key string, f *knownhosts.File,
 		t.Fatalf("Dial: %v\nserver log:\n%s", err, p.Log())
 	}
 	t.Cleanup(func() { c.Close() })
-	if !isModSFTP(c.ssh.ServerVersion()) {
-		t.Fatalf("the server is %q, not ProFTPD's mod_sftp by its version line", c.ssh.ServerVersion())
+	if !isModSFTP(c.conn.ServerVersion()) {
+		t.Fatalf("the server is %q, not ProFTPD's mod_sftp by its version line", c.conn.ServerVersion())
 	}
 	return c
 }
@@ -60,7 +61,7 @@ func TestProFTPDRoundTrip(t *testing.T) {
 			exts = append(exts, e)
 		}
 	}
-	t.Logf("%s announces %q", c.ssh.ServerVersion(), exts)
+	t.Logf("%s announces %q", c.conn.ServerVersion(), exts)
 	if c.ses.chunk != safeChunk || c.ses.limits != (serverLimits{}) {
 		t.Errorf("chunk %d, limits %+v: want the safe size, ProFTPD has no %s", c.ses.chunk, c.ses.limits, limitsExtension)
 	}
@@ -181,8 +182,8 @@ func TestProFTPDMismatchNoAuthAttempt(t *testing.T) {
 	asked := 0
 	o.Auth.Password = func(string, string, int) (string, error) { asked++; return "secret", nil }
 	_, err := Dial(context.Background(), o)
-	var hke *HostKeyError
-	if !errors.As(err, &hke) || hke.Reason != KeyMismatch {
+	var hke *sshdial.HostKeyError
+	if !errors.As(err, &hke) || hke.Reason != sshdial.KeyMismatch {
 		t.Fatalf("Dial: %v, want a host key mismatch\nserver log:\n%s", err, p.Log())
 	}
 	if asked != 0 {

@@ -24,7 +24,7 @@ import (
 // PERMISSION_DENIED into fs errors), not a connection that died or a
 // deadline that fired.
 func (c *Client) refusal(err error) bool {
-	if err == nil || c.g.failure() != nil {
+	if err == nil || c.g.Failure() != nil {
 		return false
 	}
 	var se *sftp.StatusError

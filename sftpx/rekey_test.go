@@ -1,6 +1,7 @@
 package sftpx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // switchingSigner is a host key that becomes another after its first
@@ -65,9 +68,9 @@ func TestRekeyHostKeyChange(t *testing.T) {
 	for i := 0; got == nil && i < 1000; i++ {
 		_, got = c.Stat(context.Background(), "/big")
 	}
-	var re *RekeyError
+	var re *sshdial.RekeyError
 	if !errors.As(got, &re) || !strings.Contains(got.Error(), "the server presented a different host key at re-key") ||
-		!sameKey(re.Now, sw.then.PublicKey()) {
+		!bytes.Equal(re.Now.Marshal(), sw.then.PublicKey().Marshal()) {
 		t.Fatalf("get: %v, want a RekeyError", got)
 	}
 }

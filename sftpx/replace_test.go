@@ -229,9 +229,7 @@ func TestReplaceStalledIntoPlaceSaysWhereTheFilesAre(t *testing.T) {
 	})
 	t.Cleanup(func() { close(stall) }) // before the server's own cleanup
 	s.fs.write(t, "/d/f", []byte("old"))
-	c.g.mu.Lock()
-	c.g.timeout = time.Second
-	c.g.mu.Unlock()
+	c.g.SetTimeout(time.Second)
 	local := t.TempDir() + "/src"
 	writeLocal(t, local, []byte("new"))
 	r := c.PutFile(context.Background(), local, "/d/f")

@@ -9,6 +9,7 @@ import (
 	"github.com/sshpin/sshpin/internal/home"
 	"github.com/sshpin/sshpin/knownhosts"
 	"github.com/sshpin/sshpin/sshconfig"
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // ResolveOptions is what a caller (a command line) says of a connection
@@ -65,7 +66,7 @@ type Resolved struct {
 	// Options has Host, Port, User, HostKeyAlias, Auth, Jump and
 	// ProxyCommand set; the caller adds the pins and its policy (Pinned,
 	// TrustOnFirstUse, Timeout, ...).
-	Options Options
+	Options sshdial.Options
 	// KnownHostsFiles are the pinned files to read, in order: the user's
 	// (UserKnownHostsFile, else ssh's defaults), then the global ones.
 	KnownHostsFiles []string
@@ -97,9 +98,9 @@ var sshDefaultIdentities = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
 // Resolve decides, as ssh does, what a connection to o.Server is: it reads
 // the configuration, resolves the target and every jump host of its chain
 // (ProxyJump, ProxyCommand, loops refused), checks every user and host
-// name before a command is built from one (an *InvalidNameError), and
+// name before a command is built from one (an *sshdial.InvalidNameError), and
 // names the credentials and the pinned files of each. The errors are
-// *ConfigError, *InvalidNameError and *KnownHostsError.
+// *ConfigError, *sshdial.InvalidNameError and *KnownHostsError.
 func Resolve(o ResolveOptions) (*Resolved, error) {
 	warn := func(msg string) {
 		if o.Warn != nil {
@@ -119,7 +120,7 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 	for _, w := range hc.Warnings {
 		warn(w)
 	}
-	if err := CheckNames(server.Target(), hc, hops); err != nil {
+	if err := sshdial.CheckNames(server.Target(), hc, hops); err != nil {
 		return nil, err
 	}
 	res := &Resolved{KnownHostsFiles: o.KnownHostsFiles}
@@ -129,7 +130,7 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 		return nil, err
 	}
 	host, port, user := hostOf(hc, server.Target())
-	res.Options = Options{
+	res.Options = sshdial.Options{
 		Host:         host,
 		Port:         port,
 		User:         user,
@@ -150,7 +151,7 @@ func Resolve(o ResolveOptions) (*Resolved, error) {
 			// connection to that host.
 			res.Options.ProxyCommand = jc.ProxyCommandLine(jp, ju)
 		}
-		res.Options.Jump = append(res.Options.Jump, Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: o.auth(jc, jp, ju, false)})
+		res.Options.Jump = append(res.Options.Jump, sshdial.Hop{Host: jh, Port: jp, User: ju, HostKeyAlias: jc.HostKeyAlias, Auth: o.auth(jc, jp, ju, false)})
 	}
 	return res, nil
 }
@@ -178,8 +179,8 @@ func hostOf(hc sshconfig.HostConfig, r sshconfig.Target) (host string, port int,
 // NoAgent, IdentitiesOnly or IdentityAgent none; and the password
 // source. A jump host gets only what is configured for it, as ssh's own
 // connection to it would (ssh -J runs one with the configuration alone).
-func (o ResolveOptions) auth(hc sshconfig.HostConfig, port int, user string, target bool) Auth {
-	a := Auth{Passphrase: o.Passphrase, Password: o.HopPassword}
+func (o ResolveOptions) auth(hc sshconfig.HostConfig, port int, user string, target bool) sshdial.Auth {
+	a := sshdial.Auth{Passphrase: o.Passphrase, Password: o.HopPassword}
 	if target {
 		a.KeyFiles, a.Password = o.KeyFiles, o.Password
 	}

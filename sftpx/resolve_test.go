@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/sshpin/sshpin/sshdial"
 )
 
 // TestResolve: the command line wins over the configuration, a jump host
@@ -114,9 +116,9 @@ Host badname
 			}
 		}},
 		{"shell in a name", ResolveOptions{Server: remote("badname")}, func(t *testing.T, r *Resolved, err error) {
-			var ne *InvalidNameError
+			var ne *sshdial.InvalidNameError
 			if !errors.As(err, &ne) {
-				t.Fatalf("err = %v, want an InvalidNameError", err)
+				t.Fatalf("err = %v, want an *sshdial.InvalidNameError", err)
 			}
 		}},
 		{"missing -F", ResolveOptions{Server: remote("db"), ConfigFile: filepath.Join(dir, "nope")}, func(t *testing.T, r *Resolved, err error) {

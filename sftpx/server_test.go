@@ -1,55 +1,35 @@
 package sftpx
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	pathpkg "path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
-	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/sshpin/sshpin/internal/sshtest"
 	"github.com/sshpin/sshpin/knownhosts"
 )
 
-// testServer is an in-process SSH server that serves SFTP from handlers,
-// for the cases a real sshd cannot be made to produce: a connection cut
-// mid-transfer, a write that silently loses data, a server without
-// posix-rename, a stall.
+// testServer is an in-process SSH server (sshtest's) that serves SFTP
+// from handlers, for the cases a real sshd cannot be made to produce: a
+// connection cut mid-transfer, a write that silently loses data, a server
+// without posix-rename, a stall.
 type testServer struct {
-	Host string
-	Port int
-	Addr string
-
-	// AuthAttempts counts every user-auth request the server received,
-	// "none" included: the proof that a refused host saw no credential.
-	AuthAttempts atomic.Int64
-	Sessions     atomic.Int64
-
+	*sshtest.Server
 	accepted chan struct{} // one value per accepted connection, never blocking
 
 	fs  *memFS
 	cfg serverConfig
-	ln  net.Listener
-	wg  sync.WaitGroup
 }
 
 type serverConfig struct {
@@ -70,163 +50,43 @@ type serverConfig struct {
 	version string
 }
 
-func newHostKey(t testing.TB, typ string) ssh.Signer {
-	t.Helper()
-	var k any
-	switch typ {
-	case "ed25519":
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k = priv
-	case "ecdsa":
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k = priv
-	default:
-		t.Fatalf("newHostKey: %s", typ)
-	}
-	s, err := ssh.NewSignerFromKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func newHostKey(t testing.TB, typ string) ssh.Signer { return sshtest.NewHostKey(t, typ) }
 
 func startServer(t testing.TB, cfg serverConfig) *testServer {
 	t.Helper()
 	if len(cfg.hostKeys) == 0 {
 		cfg.hostKeys = []ssh.Signer{newHostKey(t, "ed25519")}
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Addr: ln.Addr().String(), cfg: cfg, ln: ln, accepted: make(chan struct{}, 100)}
-	s.fs = newMemFS(t)
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			select {
-			case s.accepted <- struct{}{}:
-			default:
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				s.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		s.wg.Wait()
+	s := &testServer{cfg: cfg, fs: newMemFS(t)}
+	s.Server = sshtest.Start(t, sshtest.Config{
+		HostKeys: cfg.hostKeys, UserKeys: cfg.userKeys, Password: cfg.password, KbdOnly: cfg.kbdOnly,
+		Hang: cfg.hang, Rekey: cfg.rekey, Version: cfg.version,
+		Subsystem: s.serveSFTP,
 	})
+	s.accepted = s.Accepted
 	return s
 }
 
-func (s *testServer) serve(c net.Conn) {
-	if s.cfg.hang {
-		io.Copy(io.Discard, c) // until the client or the cleanup closes it
-		return
+// serveSFTP serves the sftp subsystem from the memFS, through the test's
+// wraps.
+func (s *testServer) serveSFTP(c net.Conn, name string, req *ssh.Request, ch ssh.Channel) bool {
+	if name != "sftp" {
+		req.Reply(false, nil)
+		return false
 	}
-	sc := &ssh.ServerConfig{
-		Config:          ssh.Config{RekeyThreshold: s.cfg.rekey},
-		AuthLogCallback: func(ssh.ConnMetadata, string, error) { s.AuthAttempts.Add(1) },
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			for _, k := range s.cfg.userKeys {
-				if bytes.Equal(k.Marshal(), key.Marshal()) {
-					return nil, nil
-				}
-			}
-			return nil, errors.New("unknown key")
-		},
+	req.Reply(true, nil)
+	h := s.fs.h
+	if s.cfg.wrap != nil {
+		h = s.cfg.wrap(c, h)
 	}
-	if s.cfg.password != "" && !s.cfg.kbdOnly {
-		sc.PasswordCallback = func(_ ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			if string(pw) == s.cfg.password {
-				return nil, nil
-			}
-			return nil, errors.New("wrong password")
-		}
+	var rwc io.ReadWriteCloser = ch
+	if s.cfg.wrapStream != nil {
+		rwc = s.cfg.wrapStream(rwc)
 	}
-	if s.cfg.password != "" && s.cfg.kbdOnly {
-		sc.KeyboardInteractiveCallback = func(_ ssh.ConnMetadata, ch ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			ans, err := ch("", "", []string{"Password: "}, []bool{false})
-			if err != nil {
-				return nil, err
-			}
-			if len(ans) == 1 && ans[0] == s.cfg.password {
-				return nil, nil
-			}
-			return nil, errors.New("wrong password")
-		}
-	}
-	for _, k := range s.cfg.hostKeys {
-		sc.AddHostKey(k)
-	}
-	if s.cfg.version != "" {
-		sc.ServerVersion = s.cfg.version
-	}
-	conn, chans, reqs, err := ssh.NewServerConn(c, sc)
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	go ssh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(ssh.UnknownChannelType, "session only")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		s.Sessions.Add(1)
-		go func() {
-			defer ch.Close()
-			for req := range creqs {
-				if req.Type != "subsystem" || len(req.Payload) < 4 || string(req.Payload[4:]) != "sftp" {
-					req.Reply(false, nil)
-					continue
-				}
-				req.Reply(true, nil)
-				h := s.fs.h
-				if s.cfg.wrap != nil {
-					h = s.cfg.wrap(c, h)
-				}
-				var rwc io.ReadWriteCloser = ch
-				if s.cfg.wrapStream != nil {
-					rwc = s.cfg.wrapStream(rwc)
-				}
-				srv := sftp.NewRequestServer(rwc, h)
-				srv.Serve()
-				srv.Close()
-				go ssh.DiscardRequests(creqs)
-				return
-			}
-		}()
-	}
+	srv := sftp.NewRequestServer(rwc, h)
+	srv.Serve()
+	srv.Close()
+	return true
 }
 
 // memFS is the server's in-memory file system, with a client of its own
@@ -299,55 +159,14 @@ func (m *memFS) names(t testing.TB, dir string) []string {
 	return out
 }
 
-// pinFile writes a known_hosts file pinning keys for s and reads it back.
 func pinFile(t testing.TB, host string, port int, keys ...ssh.PublicKey) (*knownhosts.File, string) {
 	t.Helper()
-	var b bytes.Buffer
-	name := host
-	if port != 22 {
-		name = "[" + host + "]:" + strconv.Itoa(port)
-	}
-	b.WriteString("# pinned by a test\n")
-	for _, k := range keys {
-		b.WriteString(xknownhosts.Line([]string{name}, k) + "\n")
-	}
-	p := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := knownhosts.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, p
+	return sshtest.PinFile(t, host, port, keys...)
 }
 
-// userKey makes a client key, writes it to a file (encrypted when
-// passphrase is set) and returns the path and the public key.
 func userKey(t testing.TB, passphrase string) (string, ssh.PublicKey) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blk *pem.Block
-	if passphrase != "" {
-		blk, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "test", []byte(passphrase))
-	} else {
-		blk, err = ssh.MarshalPrivateKey(priv, "test")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "id_ed25519")
-	if err := os.WriteFile(p, pem.EncodeToMemory(blk), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, s.PublicKey()
+	return sshtest.UserKey(t, passphrase)
 }
 
 // events records what Dial and the transfers reported.

@@ -9,6 +9,9 @@ import (
 	"net"
 	"time"
 
+	"github.com/sshpin/sshpin/internal/guard"
+	"github.com/sshpin/sshpin/internal/proxycmd"
+	"github.com/sshpin/sshpin/sshdial"
 	"github.com/sshpin/sshpin/tlspin"
 )
 
@@ -21,7 +24,7 @@ import (
 // is checked (TLS) inside the TLS handshake, so that a server that fails
 // the check never receives an SFTP byte.
 type Stream struct {
-	// Command is run with /bin/sh -c "exec Command" (as Options'
+	// Command is run with /bin/sh -c "exec Command" (as sshdial.Options'
 	// ProxyCommand is); its standard input and output carry SFTP, its
 	// standard error goes to Stderr (nil discards it). Closing the Client
 	// ends it (SIGHUP, then SIGKILL after a second) and reaps it.
@@ -62,7 +65,7 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // stall, as for Dial) and Events; the host key options do not apply, since
 // no SSH runs. A TLS server that fails the certificate check is refused
 // with the tlspin error (*tlspin.MismatchError, ...), unwrapped.
-func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
+func DialStream(ctx context.Context, s Stream, o sshdial.Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		return nil, errors.New("sftpx: Options.Timeout must be positive")
 	}
@@ -79,11 +82,11 @@ func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	var conn net.Conn
-	var proc *procConn
+	var proc *proxycmd.Conn
 	var verified *tlspin.Verified
 	id := name
 	if s.Command != "" {
-		p, err := startProxyCommand(s.Command, s.Stderr)
+		p, err := proxycmd.Start(s.Command, s.Stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -92,7 +95,7 @@ func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
 		d := net.Dialer{Timeout: o.Timeout}
 		c, err := d.DialContext(ctx, s.Network, s.Address)
 		if err != nil {
-			if isTimeout(err) {
+			if guard.IsTimeout(err) {
 				err = fmt.Errorf("%w: no connection within %s", ErrTimeout, o.Timeout)
 			}
 			return fail(err)
@@ -106,7 +109,7 @@ func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
 				if refused(err) {
 					return nil, err
 				}
-				if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+				if guard.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
 					err = fmt.Errorf("%w: no TLS handshake within %s", ErrTimeout, o.Timeout)
 				}
 				return fail(fmt.Errorf("TLS handshake: %w", err))
@@ -118,26 +121,26 @@ func DialStream(ctx context.Context, s Stream, o Options) (*Client, error) {
 		}
 	}
 
-	g := newGuard(conn, o.Timeout)
-	g.begin()
-	stop := context.AfterFunc(ctx, func() { g.trip(ctx.Err()) })
-	ses, err := startSFTP(g, g, g.arm, o.Events)
+	g := guard.New(conn, o.Timeout)
+	g.Begin()
+	stop := context.AfterFunc(ctx, func() { g.Trip(ctx.Err()) })
+	ses, err := startSFTP(g, g, g.Arm, o.Events)
 	stop()
 	if err != nil {
 		g.Close()
-		if r := g.failure(); r != nil && !errors.Is(r, context.DeadlineExceeded) && !errors.Is(r, context.Canceled) {
+		if r := g.Failure(); r != nil && !errors.Is(r, context.DeadlineExceeded) && !errors.Is(r, context.Canceled) {
 			err = r
 		} else if r != nil && errors.Is(r, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w: no SFTP handshake within %s", ErrTimeout, o.Timeout)
 		}
 		if proc != nil {
-			if pe := proc.ended(); pe != nil {
+			if pe := proc.Ended(); pe != nil {
 				err = commandEnded(pe, err)
 			}
 		}
 		return fail(fmt.Errorf("starting SFTP: %w", err))
 	}
-	g.end(nil)
+	g.End(nil)
 	return &Client{sftp: ses.client, ses: ses, g: g, Addr: name, opts: o, started: time.Now(),
 		inFlight: make(chan struct{}, uploadBudget(ses.chunk)), TLS: verified, stream: streamInfo{id: id, proc: proc}}, nil
 }
@@ -153,12 +156,8 @@ func refused(err error) bool {
 
 // commandEnded says how the command ended, when its end is why SFTP
 // could not start.
-func commandEnded(pe *ProxyError, err error) error {
-	how := fmt.Sprintf("exited with status %d", pe.Status)
-	if pe.Status < 0 {
-		how = "ended (" + pe.Signal + ")"
-	}
-	msg := "the command " + how
+func commandEnded(pe *proxycmd.Exit, err error) error {
+	msg := "the command " + pe.How()
 	if pe.Stderr != "" {
 		msg += ": " + pe.Stderr
 	}
@@ -167,8 +166,8 @@ func commandEnded(pe *ProxyError, err error) error {
 
 // streamInfo is what a Client made by DialStream knows of its stream.
 type streamInfo struct {
-	id   string    // names the server: the command, the socket, the TLS key
-	proc *procConn // the command, for -D; nil for a socket
+	id   string         // names the server: the command, the socket, the TLS key
+	proc *proxycmd.Conn // the command, for -D; nil for a socket
 }
 
 // closeStream ends a stream Client. A command gets its standard input
@@ -178,10 +177,10 @@ type streamInfo struct {
 // follows otherwise.
 func (c *Client) closeStream() error {
 	if p := c.stream.proc; p != nil {
-		p.w.Close()
-		t := time.NewTimer(closeGrace)
+		p.CloseInput()
+		t := time.NewTimer(proxycmd.CloseGrace)
 		select {
-		case <-p.exited:
+		case <-p.Exited():
 		case <-t.C:
 		}
 		t.Stop()

@@ -243,9 +243,7 @@ func TestDialStreamServerStallsAfterHandshake(t *testing.T) {
 	}
 	// A generous timeout for the start on a loaded machine, a short one
 	// for the request that is to stall.
-	c.g.mu.Lock()
-	c.g.timeout = 300 * time.Millisecond
-	c.g.mu.Unlock()
+	c.g.SetTimeout(300 * time.Millisecond)
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)

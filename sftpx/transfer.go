@@ -311,7 +311,7 @@ type upSource struct {
 // and removes the temporary file before it returns: c.do keeps the
 // connection alive that long (guard.stopsOnCancel), within bounds.
 func (c *Client) place(ctx context.Context, src upSource, dst string, o TransferOptions, r *Result) error {
-	defer c.g.stopsOnCancel()()
+	defer c.g.StopsOnCancel()()
 	local := src.name
 	// A symbolic link at dst is followed, as internal/atomicfile does
 	// locally: the rename replaces its target and the link stays.
@@ -400,7 +400,7 @@ func (c *Client) place(ctx context.Context, src upSource, dst string, o Transfer
 	}
 	ev := Event{Kind: EventProgress, Op: "put", Remote: dst, Local: local, Total: src.size}
 	sum, n, verifiedAll, err := c.upload(ctx, src.r, w, src.size, readBack, func(written, verified int64) {
-		c.g.arm()
+		c.g.Arm()
 		ev.Bytes, ev.Verified = written, verified
 		emit(c.opts.Events, ev)
 	})
@@ -1009,7 +1009,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, o TransferOp
 				// Syncing a large file to a slow disk is not a stalled
 				// server: this download leaves the deadline until it uses
 				// the network again (files moving meanwhile keep it).
-				back = c.g.stepOut()
+				back = c.g.StepOut()
 			}
 			return copyErr
 		})
@@ -1152,7 +1152,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.n += int64(n)
-		p.c.g.arm()
+		p.c.g.Arm()
 		p.ev.Bytes = p.n
 		emit(p.c.opts.Events, p.ev)
 	}
@@ -1234,7 +1234,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.n += int64(n)
 	if n > 0 {
-		p.c.g.arm()
+		p.c.g.Arm()
 		p.ev.Bytes = p.n
 		emit(p.c.opts.Events, p.ev)
 	}

@@ -231,7 +231,7 @@ func (c *Client) upload(ctx context.Context, src io.Reader, w *sftp.File, size i
 // (cancellation, timeout), and a cancelled ctx, are not the server's
 // answer. io.EOF is not either: see alive.
 func (c *Client) refusedByServer(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || c.g.failure() != nil {
+	if ctx.Err() != nil || c.g.Failure() != nil {
 		return false
 	}
 	var se *sftp.StatusError
@@ -243,7 +243,7 @@ func (c *Client) refusedByServer(ctx context.Context, err error) bool {
 // SSH_FX_EOF, and also for a request written to a connection that is
 // gone. An fstat of f can only succeed on a live one.
 func (c *Client) alive(ctx context.Context, f *sftp.File) bool {
-	if ctx.Err() != nil || c.g.failure() != nil {
+	if ctx.Err() != nil || c.g.Failure() != nil {
 		return false
 	}
 	// Any answer proves it, a refusal of FSTAT too.
@@ -304,7 +304,7 @@ const statvfsExtension = "statvfs@openssh.com"
 // extension, or when statvfs fails, err is returned as it is.
 func (c *Client) noSpace(err error, dir string, need int64) error {
 	var se *sftp.StatusError
-	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure || c.g.failure() != nil {
+	if !errors.As(err, &se) || se.FxCode() != sftp.ErrSSHFxFailure || c.g.Failure() != nil {
 		return err
 	}
 	if _, ok := c.sftp.HasExtension(statvfsExtension); !ok {

@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
+	"github.com/sshpin/sshpin/knownhosts"
 )
 
 // writeKey writes priv as an OpenSSH key file named name in dir, encrypted
@@ -275,10 +276,12 @@ func TestSSHDEncryptedDefaultKeyOncePerChain(t *testing.T) {
 	line := strings.TrimSpace(string(mustReadBytes(t, key+".pub")))
 	bastion := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, AuthorizedKeys: []string{line}, Extra: []string{"AllowTcpForwarding yes"}})
 	tgt := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ecdsa"}, AuthorizedKeys: []string{line}})
-	f := pinBoth(t, bastion, tgt, peerKeys(t, bastion))
+	fb, _ := pinFile(t, bastion.Host, bastion.Port, peerKeys(t, bastion)...)
+	ft, _ := pinFile(t, tgt.Host, tgt.Port, peerKeys(t, tgt)...)
 	p := &prompts{answer: "sesame"}
 	auth := Auth{DefaultKeyFiles: []string{key}, EncryptedDefaultKeys: true, Passphrase: p.passphrase}
-	o := sshdOptions(t, tgt, "", "", f)
+	o := sshdOptions(t, tgt, "", "", ft)
+	o.Pinned = knownhosts.NewSet(fb, ft)
 	o.Auth = auth
 	o.Jump = []Hop{{Host: bastion.Host, Port: bastion.Port, User: o.User, Auth: auth}}
 	c, err := Dial(context.Background(), o)

@@ -1,13 +1,17 @@
-package sftpx
+// Package guard is a connection with one deadline that operations arm,
+// progress pushes back, prompts suspend and a cancellation trips for
+// good: what sshdial's handshakes and sftpx's requests run under.
+package guard
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
 )
 
-// guard is the connection with one deadline that operations arm, progress
+// Guard is the connection with one deadline that operations arm, progress
 // pushes back, prompts suspend, and a cancellation trips for good. It is
 // the net.Conn x/crypto reads and writes, so that it can tell a deadline
 // that fired from any other broken connection.
@@ -20,7 +24,7 @@ import (
 // has piled up in one call, as OpenSSH's own event loop does. Write
 // returns once the bytes are queued; an error of the socket comes back
 // from a later Write (and from Read, since the peer then goes away).
-type guard struct {
+type Guard struct {
 	conn    net.Conn
 	timeout time.Duration
 	// deadlines: conn has working deadlines. A channel through a jump
@@ -30,7 +34,7 @@ type guard struct {
 	mu     sync.Mutex
 	reason error // why the connection was killed; nil while it is alive
 	timer  *time.Timer
-	// active counts the operations under the deadline (begin, end): the
+	// active counts the operations under the deadline (Begin, End): the
 	// first arms it, progress in any pushes it back, the last disarms it.
 	// Requests share the connection, and a server that stalls stalls all
 	// of them (sftp-server answers in order), so one deadline serves all.
@@ -64,24 +68,31 @@ const (
 	// writeQueue bounds what Write queues before it waits for the socket;
 	// a larger write is queued whole once the queue is empty.
 	writeQueue = 512 << 10
-	// closeGrace is how long Close lets queued bytes (a channel close, a
+	// CloseGrace is how long Close lets queued bytes (a channel close, a
 	// disconnect message) drain to a peer that stopped reading.
-	closeGrace = time.Second
+	CloseGrace = time.Second
 )
 
-func newGuard(c net.Conn, timeout time.Duration) *guard {
-	g := &guard{conn: c, timeout: timeout, rbuf: make([]byte, readBuffer), done: make(chan struct{})}
+// ErrTimeout is wrapped by every error that a deadline caused. Its text
+// has no package prefix: it is always the cause inside another error,
+// never the whole of one.
+var ErrTimeout = errors.New("timed out")
+
+// New returns c under a guard whose deadline is timeout; the writer
+// goroutine it starts ends with Close.
+func New(c net.Conn, timeout time.Duration) *Guard {
+	g := &Guard{conn: c, timeout: timeout, rbuf: make([]byte, readBuffer), done: make(chan struct{})}
 	g.deadlines = c.SetDeadline(time.Time{}) == nil
 	g.wcond = sync.NewCond(&g.wmu)
 	go g.writer()
 	return g
 }
 
-// begin starts an operation under the deadline, and pushes the deadline
+// Begin starts an operation under the deadline, and pushes the deadline
 // back. It refuses, with the reason, once the connection was killed or
 // while a cancellation waits for cleanups to finish: nothing new starts
 // then.
-func (g *guard) begin() error {
+func (g *Guard) Begin() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
@@ -95,12 +106,12 @@ func (g *guard) begin() error {
 	return nil
 }
 
-// end ends an operation begun with begin; the last one disarms the
+// End ends an operation begun with Begin; the last one disarms the
 // deadline. cancelled, when not nil, is the cancellation that cut the
 // operation short: the connection is killed for it, at once if no
 // operation is still cleaning up, else when the last of them is done or
 // the grace is over.
-func (g *guard) end(cancelled error) {
+func (g *Guard) End(cancelled error) {
 	g.mu.Lock()
 	g.active--
 	if cancelled != nil && g.cancelled == nil {
@@ -109,7 +120,7 @@ func (g *guard) end(cancelled error) {
 	if r := g.cancelled; r != nil && g.reason == nil {
 		if g.stopping == 0 {
 			g.mu.Unlock()
-			g.trip(r)
+			g.Trip(r)
 			return
 		}
 		g.startGraceLocked(r)
@@ -120,15 +131,15 @@ func (g *guard) end(cancelled error) {
 	g.mu.Unlock()
 }
 
-// cancel is an operation's context, cancelled: the connection is killed
+// Cancel is an operation's context, cancelled: the connection is killed
 // at once, which wakes every request in flight, unless operations are
-// cleaning up (stopsOnCancel); then it lives on until they are done (see
+// cleaning up (StopsOnCancel); then it lives on until they are done (see
 // end), for cancelGrace at most.
-func (g *guard) cancel(reason error) {
+func (g *Guard) Cancel(reason error) {
 	g.mu.Lock()
 	if g.stopping == 0 || g.reason != nil {
 		g.mu.Unlock()
-		g.trip(reason)
+		g.Trip(reason)
 		return
 	}
 	if g.cancelled == nil {
@@ -138,16 +149,16 @@ func (g *guard) cancel(reason error) {
 	g.mu.Unlock()
 }
 
-func (g *guard) startGraceLocked(reason error) {
+func (g *Guard) startGraceLocked(reason error) {
 	if g.grace == nil {
-		g.grace = time.AfterFunc(g.cancelGrace(), func() { g.trip(reason) })
+		g.grace = time.AfterFunc(g.cancelGrace(), func() { g.Trip(reason) })
 	}
 }
 
-// arm pushes the deadline back, while operations are active: bytes moved.
+// Arm pushes the deadline back, while operations are active: bytes moved.
 // With none active it does nothing, so that progress reported late cannot
 // leave an idle connection with a deadline.
-func (g *guard) arm() {
+func (g *Guard) Arm() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.active > 0 {
@@ -155,7 +166,7 @@ func (g *guard) arm() {
 	}
 }
 
-func (g *guard) armLocked() {
+func (g *Guard) armLocked() {
 	switch {
 	case g.reason != nil:
 	case g.deadlines:
@@ -167,7 +178,7 @@ func (g *guard) armLocked() {
 	}
 }
 
-func (g *guard) disarmLocked() {
+func (g *Guard) disarmLocked() {
 	switch {
 	case g.reason != nil:
 	case g.deadlines:
@@ -178,14 +189,14 @@ func (g *guard) disarmLocked() {
 }
 
 // expire is the timer of a connection without deadlines.
-func (g *guard) expire() {
-	g.trip(fmt.Errorf("%w: the server did not answer within %s", ErrTimeout, g.timeout))
+func (g *Guard) expire() {
+	g.Trip(fmt.Errorf("%w: the server did not answer within %s", ErrTimeout, g.timeout))
 }
 
-// trip kills the connection for reason: a deadline in the past wakes every
+// Trip kills the connection for reason: a deadline in the past wakes every
 // blocked read and write at once; a connection without deadlines is
 // closed.
-func (g *guard) trip(reason error) {
+func (g *Guard) Trip(reason error) {
 	g.mu.Lock()
 	if g.reason == nil {
 		g.reason = reason
@@ -204,21 +215,21 @@ func (g *guard) trip(reason error) {
 	}
 }
 
-func (g *guard) failure() error {
+func (g *Guard) Failure() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.reason
 }
 
 // maxCancelGrace bounds how long an operation that cleans up after a
-// cancellation (see stopsOnCancel) may keep the connection: a server that
+// cancellation (see StopsOnCancel) may keep the connection: a server that
 // does not answer cannot hold the process longer than this, or than the
 // timeout if that is shorter.
 const maxCancelGrace = 5 * time.Second
 
-func (g *guard) cancelGrace() time.Duration { return min(g.timeout, maxCancelGrace) }
+func (g *Guard) cancelGrace() time.Duration { return min(g.timeout, maxCancelGrace) }
 
-// stopsOnCancel marks the calling operation as one that watches its
+// StopsOnCancel marks the calling operation as one that watches its
 // context itself: cancelled, it stops issuing requests, lets those in
 // flight finish, removes what it made on the server, and returns. Until
 // done is called, a cancellation then gives the operation cancelGrace
@@ -226,7 +237,7 @@ func (g *guard) cancelGrace() time.Duration { return min(g.timeout, maxCancelGra
 // would leave an upload's temporary file on the server). Several
 // operations may be cleaning up at once: the connection lives until the
 // last is done.
-func (g *guard) stopsOnCancel() (done func()) {
+func (g *Guard) StopsOnCancel() (done func()) {
 	g.mu.Lock()
 	g.stopping++
 	g.mu.Unlock()
@@ -237,19 +248,19 @@ func (g *guard) stopsOnCancel() (done func()) {
 	}
 }
 
-// pause runs a prompt without the deadline: a user typing a passphrase is
+// Pause runs a prompt without the deadline: a user typing a passphrase is
 // not a stalled server.
-func (g *guard) pause(fn func()) {
-	back := g.stepOut()
+func (g *Guard) Pause(fn func()) {
+	back := g.StepOut()
 	defer back()
 	fn()
 }
 
-// stepOut takes the calling operation out of the deadline while it works
+// StepOut takes the calling operation out of the deadline while it works
 // without the connection (a prompt, syncing a download to disk): with no
 // other operation active, the deadline is off until back puts the
 // operation back and pushes it.
-func (g *guard) stepOut() (back func()) {
+func (g *Guard) StepOut() (back func()) {
 	g.mu.Lock()
 	g.active--
 	if g.active == 0 {
@@ -264,8 +275,8 @@ func (g *guard) stepOut() (back func()) {
 	}
 }
 
-func (g *guard) noteTimeout(err error) {
-	if isTimeout(err) {
+func (g *Guard) noteTimeout(err error) {
+	if IsTimeout(err) {
 		g.mu.Lock()
 		if g.reason == nil {
 			g.reason = fmt.Errorf("%w: the server did not answer within %s", ErrTimeout, g.timeout)
@@ -274,7 +285,7 @@ func (g *guard) noteTimeout(err error) {
 	}
 }
 
-func (g *guard) Read(p []byte) (int, error) {
+func (g *Guard) Read(p []byte) (int, error) {
 	if g.rpos == g.rend {
 		if len(p) >= len(g.rbuf) {
 			n, err := g.conn.Read(p)
@@ -297,7 +308,7 @@ func (g *guard) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (g *guard) Write(p []byte) (int, error) {
+func (g *Guard) Write(p []byte) (int, error) {
 	g.wmu.Lock()
 	defer g.wmu.Unlock()
 	for g.werr == nil && !g.closing && len(g.pending) > 0 && len(g.pending)+len(p) > writeQueue {
@@ -315,7 +326,7 @@ func (g *guard) Write(p []byte) (int, error) {
 }
 
 // writer sends what Write queued, all of it in one call, until Close.
-func (g *guard) writer() {
+func (g *Guard) writer() {
 	defer close(g.done)
 	g.wmu.Lock()
 	defer g.wmu.Unlock()
@@ -344,9 +355,9 @@ func (g *guard) writer() {
 	}
 }
 
-// Close lets the queued bytes go out, for at most closeGrace, and closes
+// Close lets the queued bytes go out, for at most CloseGrace, and closes
 // the connection.
-func (g *guard) Close() error {
+func (g *Guard) Close() error {
 	g.wmu.Lock()
 	first := !g.closing
 	g.closing = true
@@ -361,11 +372,11 @@ func (g *guard) Close() error {
 			g.grace.Stop()
 		}
 		g.mu.Unlock()
-		if g.failure() == nil {
+		if g.Failure() == nil {
 			if g.deadlines {
-				g.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+				g.conn.SetWriteDeadline(time.Now().Add(CloseGrace))
 			} else {
-				t := time.AfterFunc(closeGrace, func() { g.conn.Close() })
+				t := time.AfterFunc(CloseGrace, func() { g.conn.Close() })
 				defer t.Stop()
 			}
 		}
@@ -374,8 +385,26 @@ func (g *guard) Close() error {
 	return g.conn.Close()
 }
 
-func (g *guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }
-func (g *guard) RemoteAddr() net.Addr               { return g.conn.RemoteAddr() }
-func (g *guard) SetDeadline(t time.Time) error      { return g.conn.SetDeadline(t) }
-func (g *guard) SetReadDeadline(t time.Time) error  { return g.conn.SetReadDeadline(t) }
-func (g *guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDeadline(t) }
+func (g *Guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }
+func (g *Guard) RemoteAddr() net.Addr               { return g.conn.RemoteAddr() }
+func (g *Guard) SetDeadline(t time.Time) error      { return g.conn.SetDeadline(t) }
+func (g *Guard) SetReadDeadline(t time.Time) error  { return g.conn.SetReadDeadline(t) }
+func (g *Guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDeadline(t) }
+
+// Timeout is the deadline's length.
+func (g *Guard) Timeout() time.Duration { return g.timeout }
+
+// IsTimeout tells whether err is a network deadline that passed.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// SetTimeout changes the deadline's length, from the next time it is
+// armed on: a connection dialled under one timeout can run its operations
+// under another.
+func (g *Guard) SetTimeout(d time.Duration) {
+	g.mu.Lock()
+	g.timeout = d
+	g.mu.Unlock()
+}

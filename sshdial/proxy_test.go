@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestProxyCommandExitIsNamed(t *testing.T) {
 	var pe *ProxyError
 	var ce *ConnectError
 	if !errors.As(err, &pe) || !errors.As(err, &ce) || ce.Addr != "127.0.0.1:22201" {
-		t.Fatalf("Dial: %v, want a ConnectError with a ProxyError", err)
+		t.Fatalf("Dial: %v, want a *ConnectError with a *ProxyError", err)
 	}
 	if pe.Status != 4 || pe.Started || pe.Stderr != "last words" {
 		t.Errorf("ProxyError %+v", pe)

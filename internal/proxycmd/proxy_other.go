@@ -1,6 +1,6 @@
 //go:build !unix
 
-package sftpx
+package proxycmd
 
 import "os"
 

@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sshpin/sshpin/internal/guard"
 	"github.com/sshpin/sshpin/kexinit"
 )
 
@@ -79,7 +80,7 @@ func negotiationError(ane *ssh.AlgorithmNegotiationError, legacyOn bool) *Negoti
 func dialKind(err error) kexinit.Kind {
 	var dns *net.DNSError
 	switch {
-	case isTimeout(err):
+	case guard.IsTimeout(err):
 		return kexinit.KindTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return kexinit.KindRefused

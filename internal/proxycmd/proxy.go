@@ -1,8 +1,10 @@
-package sftpx
+// Package proxycmd runs a command whose standard input and output carry a
+// stream, as ssh runs its ProxyCommand: sshdial's connection to a first
+// hop, sftpx's SFTP over a command (sftp -D).
+package proxycmd
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,10 +16,14 @@ import (
 	"time"
 )
 
-// procConn is the SSH stream over a proxy command's standard input and
+// CloseGrace is how long Close lets the command end by itself before it
+// is killed.
+const CloseGrace = time.Second
+
+// Conn is the stream over a proxy command's standard input and
 // output, as ssh's ProxyCommand: a net.Conn whose deadlines work (pipes
 // are pollable), so that the guard's timeouts and cancellation reach it.
-type procConn struct {
+type Conn struct {
 	cmd     *exec.Cmd
 	command string
 	r, w    *os.File // our ends: the command's stdout, its stdin
@@ -30,10 +36,10 @@ type procConn struct {
 	exited chan struct{} // closed when Wait returned: cmd.ProcessState is set
 }
 
-// startProxyCommand runs command with /bin/sh -c "exec command" (as ssh
+// Start runs command with /bin/sh -c "exec command" (as ssh
 // does), its standard error to stderr (nil discards it); the last line of
-// it is kept for a ProxyError.
-func startProxyCommand(command string, stderr io.Writer) (*procConn, error) {
+// it is kept for Ended.
+func Start(command string, stderr io.Writer) (*Conn, error) {
 	cmd := exec.Command("/bin/sh", "-c", "exec "+command)
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -49,7 +55,7 @@ func startProxyCommand(command string, stderr io.Writer) (*procConn, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, ll
 	// A command that leaves a child holding its stderr must not hold
 	// Close: Wait gives up on the copy after this.
-	cmd.WaitDelay = closeGrace
+	cmd.WaitDelay = CloseGrace
 	err = cmd.Start()
 	inR.Close()
 	outW.Close()
@@ -58,7 +64,7 @@ func startProxyCommand(command string, stderr io.Writer) (*procConn, error) {
 		outR.Close()
 		return nil, err
 	}
-	p := &procConn{cmd: cmd, command: command, r: outR, w: inW, stderr: ll, exited: make(chan struct{})}
+	p := &Conn{cmd: cmd, command: command, r: outR, w: inW, stderr: ll, exited: make(chan struct{})}
 	go func() {
 		cmd.Wait()
 		close(p.exited)
@@ -66,7 +72,7 @@ func startProxyCommand(command string, stderr io.Writer) (*procConn, error) {
 	return p, nil
 }
 
-func (p *procConn) Read(b []byte) (int, error) {
+func (p *Conn) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.got.Store(true)
@@ -77,19 +83,19 @@ func (p *procConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (p *procConn) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p *Conn) Write(b []byte) (int, error) { return p.w.Write(b) }
 
 // Close ends the stream and the command: ssh sends it SIGHUP; a command
-// that ignores it is killed after closeGrace.
-func (p *procConn) Close() error {
+// that ignores it is killed after CloseGrace.
+func (p *Conn) Close() error {
 	p.close.Do(p.stop)
 	return nil
 }
 
-func (p *procConn) stop() {
+func (p *Conn) stop() {
 	p.w.Close()
 	p.r.Close()
-	t := time.NewTimer(closeGrace)
+	t := time.NewTimer(CloseGrace)
 	defer t.Stop()
 	if p.eof.Load() {
 		// It closed its output: it is ending by itself, and how it ends
@@ -99,7 +105,7 @@ func (p *procConn) stop() {
 			return
 		case <-t.C:
 		}
-		t.Reset(closeGrace)
+		t.Reset(CloseGrace)
 	}
 	p.hup.Store(true)
 	p.cmd.Process.Signal(sigHangup)
@@ -111,10 +117,27 @@ func (p *procConn) stop() {
 	}
 }
 
-// ended returns why the stream ended when the command ended it: it closed
+// Exit is how a command ended that ended its stream by itself.
+type Exit struct {
+	Command string
+	Status  int    // its exit status; -1 when a signal ended it
+	Signal  string // how it ended otherwise ("signal: killed")
+	Started bool   // it had passed on something
+	Stderr  string // the last line it wrote to standard error, if any
+}
+
+// How is "exited with status N" or "ended (signal: ...)".
+func (e *Exit) How() string {
+	if e.Status < 0 {
+		return "ended (" + e.Signal + ")"
+	}
+	return fmt.Sprintf("exited with status %d", e.Status)
+}
+
+// Ended returns how the command ended when it ended the stream: it closed
 // its output and exited (or was killed) without our asking. nil otherwise,
 // or while it runs. Call it after Close.
-func (p *procConn) ended() *ProxyError {
+func (p *Conn) Ended() *Exit {
 	if !p.eof.Load() || p.hup.Load() {
 		return nil
 	}
@@ -127,43 +150,13 @@ func (p *procConn) ended() *ProxyError {
 	if ps == nil {
 		return nil
 	}
-	e := &ProxyError{Command: p.command, Started: p.got.Load(), Stderr: p.stderr.last()}
+	e := &Exit{Command: p.command, Started: p.got.Load(), Stderr: p.stderr.last()}
 	if ps.Exited() {
 		e.Status = ps.ExitCode()
 	} else {
 		e.Status, e.Signal = -1, ps.String()
 	}
 	return e
-}
-
-// proxyEnded replaces err, the failure of the first hop's connection, with
-// the proxy command's end when the command ended the stream.
-func proxyEnded(raw net.Conn, err error) error {
-	p, ok := raw.(*procConn)
-	if !ok {
-		return err
-	}
-	var hke *HostKeyError
-	var te *TrustError
-	if errors.As(err, &hke) || errors.As(err, &te) {
-		return err // refused by us: we closed the stream
-	}
-	pe := p.ended()
-	if pe == nil {
-		return err
-	}
-	// Not an AuthError any more: what failed was the command.
-	var ce *ConnectError
-	var ae *AuthError
-	switch {
-	case errors.As(err, &ce):
-		pe.Err = ce.Err
-		return &ConnectError{Addr: ce.Addr, Err: pe}
-	case errors.As(err, &ae):
-		pe.Err = ae.Err
-		return &ConnectError{Addr: ae.Addr, Err: pe}
-	}
-	return err
 }
 
 // lastLine passes a proxy command's standard error on to w (nil discards
@@ -211,47 +204,25 @@ func (l *lastLine) last() string {
 	return strings.TrimSpace(strings.ToValidUTF8(string(s), "?"))
 }
 
-// ProxyError is a proxy command (Options.ProxyCommand) that ended the
-// connection by ending: before the SSH handshake, or during it.
-type ProxyError struct {
-	Command string
-	Status  int    // its exit status; -1 when a signal ended it
-	Signal  string // how it ended otherwise ("signal: killed")
-	Started bool   // it had passed on something of the server's
-	Stderr  string // the last line it wrote to standard error, if any
-	Err     error  // the connection's failure it caused
-}
-
-func (e *ProxyError) Error() string {
-	how := fmt.Sprintf("exited with status %d", e.Status)
-	if e.Status < 0 {
-		how = "ended (" + e.Signal + ")"
-	}
-	when := "before"
-	if e.Started {
-		when = "during"
-	}
-	msg := fmt.Sprintf("the proxy command %s %s the SSH handshake: %s", how, when, e.Command)
-	if e.Stderr != "" {
-		msg += ": " + e.Stderr
-	}
-	return msg
-}
-
-func (e *ProxyError) Unwrap() error { return e.Err }
-
-func (p *procConn) LocalAddr() net.Addr  { return pipeAddr{} }
-func (p *procConn) RemoteAddr() net.Addr { return pipeAddr{} }
-func (p *procConn) SetDeadline(t time.Time) error {
+func (p *Conn) LocalAddr() net.Addr  { return pipeAddr{} }
+func (p *Conn) RemoteAddr() net.Addr { return pipeAddr{} }
+func (p *Conn) SetDeadline(t time.Time) error {
 	if err := p.r.SetDeadline(t); err != nil {
 		return err
 	}
 	return p.w.SetDeadline(t)
 }
-func (p *procConn) SetReadDeadline(t time.Time) error  { return p.r.SetDeadline(t) }
-func (p *procConn) SetWriteDeadline(t time.Time) error { return p.w.SetDeadline(t) }
+func (p *Conn) SetReadDeadline(t time.Time) error  { return p.r.SetDeadline(t) }
+func (p *Conn) SetWriteDeadline(t time.Time) error { return p.w.SetDeadline(t) }
 
 type pipeAddr struct{}
 
 func (pipeAddr) Network() string { return "pipe" }
 func (pipeAddr) String() string  { return "proxy-command" }
+
+// CloseInput closes the command's standard input, for a command that
+// ends by itself at its end (an sftp-server), before Close.
+func (p *Conn) CloseInput() error { return p.w.Close() }
+
+// Exited is closed once the command ended and was reaped.
+func (p *Conn) Exited() <-chan struct{} { return p.exited }

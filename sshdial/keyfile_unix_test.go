@@ -1,6 +1,6 @@
 //go:build linux
 
-package sftpx
+package sshdial
 
 import (
 	"errors"

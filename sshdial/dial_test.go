@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"bytes"
@@ -25,11 +25,11 @@ import (
 
 func TestDialVerified(t *testing.T) {
 	s, c, ev := dialServer(t, serverConfig{})
-	if !bytes.Equal(c.HostKey.Marshal(), s.cfg.hostKeys[0].PublicKey().Marshal()) {
+	if !bytes.Equal(c.HostKey().Marshal(), s.cfg.hostKeys[0].PublicKey().Marshal()) {
 		t.Errorf("HostKey is not the server's")
 	}
-	if c.Addr != s.Addr {
-		t.Errorf("Addr = %q, want %q", c.Addr, s.Addr)
+	if c.Addr() != s.Addr {
+		t.Errorf("Addr = %q, want %q", c.Addr(), s.Addr)
 	}
 	if got := ev.kinds(); !slices.Equal(got, []EventKind{EventVerified}) {
 		t.Errorf("events = %v, want [EventVerified]", got)
@@ -114,8 +114,8 @@ func TestDialOffersOnlyPinnedTypes(t *testing.T) {
 		t.Fatalf("Dial: %v", err)
 	}
 	defer c.Close()
-	if c.HostKey.Type() != ssh.KeyAlgoECDSA256 {
-		t.Errorf("the server proved %s, want the pinned ecdsa", c.HostKey.Type())
+	if c.HostKey().Type() != ssh.KeyAlgoECDSA256 {
+		t.Errorf("the server proved %s, want the pinned ecdsa", c.HostKey().Type())
 	}
 }
 
@@ -508,4 +508,30 @@ func serveAgent(t *testing.T, priv ed25519.PrivateKey) string {
 		}
 	}()
 	return sock
+}
+
+// The Client is the *ssh.Client it embeds: sessions run on it, and Close
+// ends the connection.
+func TestDialClientRunsSessions(t *testing.T) {
+	s, c, _ := dialServer(t, serverConfig{})
+	if c.Target() != s.Addr {
+		t.Errorf("Target = %q, want %q", c.Target(), s.Addr)
+	}
+	if m := c.Pins(); m == nil || !m.Found() {
+		t.Errorf("Pins = %v, want the pinned match", m)
+	}
+	ses, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ses.Output("echo hello")
+	if err != nil || string(out) != "echo hello" {
+		t.Fatalf("Output = %q, %v; want the server's echo of the command", out, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewSession(); err == nil {
+		t.Error("NewSession after Close succeeded")
+	}
 }

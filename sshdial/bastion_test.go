@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"bytes"
