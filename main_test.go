@@ -89,7 +89,7 @@ func TestScript(t *testing.T) {
 
 // scriptCmds adds the peer and fake-server commands to base.
 func scriptCmds(t *testing.T, base map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	for _, m := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){peerCmds(t), fakeCmds(t), treeCmds()} {
+	for _, m := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){peerCmds(t), fakeCmds(t), treeCmds(), hostileCmds(t)} {
 		for k, v := range m {
 			base[k] = v
 		}
