@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -17,7 +16,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sshpin": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		// main itself, so that a script's sshpin handles signals as the
+		// binary does (interrupt_cli_test.go).
+		"sshpin": main,
 		"relay":  func() { os.Exit(relayMain()) },
 	})
 }
