@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
 )
