@@ -192,14 +192,16 @@ type cliResult struct {
 
 // startSshpin runs the CLI as TestMain registered it for the scripts
 // (main itself, with its signal handling), in the background, with no
-// agent, no secrets and a HOME of its own.
+// agent, no secrets and a HOME of its own: the test binary, called
+// sshpin, which is the name testscript.Main runs main for.
 func startSshpin(t *testing.T, args ...string) (*os.Process, func() cliResult) {
 	t.Helper()
-	bin, err := exec.LookPath("sshpin")
+	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(self, args...)
+	cmd.Args[0] = "sshpin"
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
