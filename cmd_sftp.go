@@ -461,6 +461,10 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 		if ae.Unverified {
 			key = "the host key was NOT verified (--insecure-accept-any): whatever was offered went to a server nothing vouched for"
 		}
+		var pe *sftpx.PassphraseError
+		if _, set := os.LookupEnv(envPassphrase); set && errors.As(err, &pe) {
+			e.hintf("$%s does not decrypt %s: correct it, or unset it to be asked on the terminal", envPassphrase, pe.Path)
+		}
 		if je != nil {
 			e.hintf("a jump host gets only what the ssh configuration gives it (its User and IdentityFile), the agent, ssh's default keys, or a password typed on the terminal; -i and %s are the target's; %s", envPassword, key)
 		} else {
@@ -1007,9 +1011,15 @@ func joinReasons(err error) string {
 }
 
 // passphrase is the identity's passphrase: $SSHPIN_PASSPHRASE, else a
-// prompt on the terminal.
+// prompt on the terminal. The variable set but empty is refused, and the
+// key skipped with a word: an empty passphrase would skip it without one,
+// as an empty answer to the prompt does, and an empty variable is more
+// likely a mistake (an unset shell variable expanded) than that wish.
 func passphrase(ctx context.Context, path string) ([]byte, error) {
 	if v, ok := os.LookupEnv(envPassphrase); ok {
+		if v == "" {
+			return nil, fmt.Errorf("$%s is set but empty", envPassphrase)
+		}
 		return []byte(v), nil
 	}
 	return readSecret(ctx, fmt.Sprintf("Enter passphrase for key '%s': ", path))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -17,7 +16,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"sshpin": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		// main itself, so that a script's sshpin handles signals as the
+		// binary does (interrupt_cli_test.go).
+		"sshpin": main,
 		"relay":  func() { os.Exit(relayMain()) },
 	})
 }
@@ -89,7 +90,7 @@ func TestScript(t *testing.T) {
 
 // scriptCmds adds the peer and fake-server commands to base.
 func scriptCmds(t *testing.T, base map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	for _, m := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){peerCmds(t), fakeCmds(t), treeCmds()} {
+	for _, m := range []map[string]func(ts *testscript.TestScript, neg bool, args []string){peerCmds(t), fakeCmds(t), treeCmds(), hostileCmds(t)} {
 		for k, v := range m {
 			base[k] = v
 		}

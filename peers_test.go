@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +104,12 @@ func haveCondition(cond string) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
+	// dropbear-sftp: dropbear and the sftp-server it runs, which is
+	// OpenSSH's, packaged apart.
+	sftp := bin == "dropbear-sftp"
+	if sftp {
+		bin = "dropbear"
+	}
 	found := false
 	if _, err := exec.LookPath(bin); err == nil {
 		found = true
@@ -115,6 +123,12 @@ func haveCondition(cond string) (bool, error) {
 		if _, err := os.Stat("/usr/lib/proftpd/mod_sftp.so"); err != nil {
 			found = false
 		}
+	}
+	if sftp && found {
+		found = slices.ContainsFunc([]string{"/usr/lib/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/openssh/sftp-server"}, func(p string) bool {
+			_, err := os.Stat(p)
+			return err == nil
+		})
 	}
 	if !found && os.Getenv("CI") == "true" {
 		return false, fmt.Errorf("%s is not installed, and under CI=true a missing peer is a failure (./test.sh installs it)", bin)
@@ -218,11 +232,15 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			fs.Var(&auth, "auth", "client key name")
 			fs.Var(&authFiles, "authfile", "public key file")
 			fs.Var(&conf, "conf", "sshd_config line")
+			login := fs.String("user", "", "the login to let in, not the current user")
 			ts.Check(fs.Parse(args))
 			if fs.NArg() != 1 {
-				ts.Fatalf("usage: sshd [-key TYPE]... [-auth KEY]... [-authfile PUB]... [-conf LINE]... NAME")
+				ts.Fatalf("usage: sshd [-key TYPE]... [-auth KEY]... [-authfile PUB]... [-conf LINE]... [-user LOGIN] NAME")
 			}
 			cfg := testpeer.SSHDConfig{KeyTypes: keys, Extra: conf}
+			if *login != "" {
+				cfg.Users = []string{*login}
+			}
 			for _, f := range authFiles {
 				cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, strings.TrimSpace(ts.ReadFile(f)))
 			}
@@ -230,9 +248,37 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 				cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, ts.Getenv(a+"_PUB"))
 			}
 			st := peersOf(t, ts)
-			st.setPeer(ts, fs.Arg(0), testpeer.SSHD(st.tb, cfg))
+			p := testpeer.SSHD(st.tb, cfg)
+			if *login != "" && *login != currentUserName() {
+				// sshd reads authorized_keys as the user logging in, who
+				// also has to reach $WORK's files.
+				openUp(ts, filepath.Join(p.Dir, "authorized_keys"))
+				openUp(ts, ts.Getenv("WORK"))
+			}
+			st.setPeer(ts, fs.Arg(0), p)
+			if *login != "" {
+				ts.Setenv(fs.Arg(0)+"_USER", *login)
+			}
 		},
-		// dropbear [-key TYPE]... [-auth KEY]... NAME starts dropbear.
+		// nonroot-login VAR sets $VAR to a login a file of mode 0000
+		// is unreadable to: the current user, or nobody when that is
+		// root, whom no mode stops. sshd -user VAR lets it in.
+		"nonroot-login": func(ts *testscript.TestScript, neg bool, args []string) {
+			noNeg(ts, neg, "nonroot-login")
+			if len(args) != 1 {
+				ts.Fatalf("usage: nonroot-login VAR")
+			}
+			login := currentUserName()
+			if os.Geteuid() == 0 {
+				if _, err := user.Lookup("nobody"); err != nil {
+					ts.Fatalf("running as root and there is no user nobody to log in as")
+				}
+				login = "nobody"
+			}
+			ts.Setenv(args[0], login)
+		},
+		// dropbear [-key TYPE]... [-auth KEY]... NAME starts dropbear
+		// serving sftp; guard with [!have:dropbear-sftp] skip.
 		"dropbear": func(ts *testscript.TestScript, neg bool, args []string) {
 			noNeg(ts, neg, "dropbear")
 			fs := flag.NewFlagSet("dropbear", flag.ContinueOnError)
@@ -243,11 +289,13 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			if fs.NArg() != 1 {
 				ts.Fatalf("usage: dropbear [-key TYPE]... [-auth KEY]... NAME")
 			}
+			st := peersOf(t, ts)
+			// A script that starts dropbear moves files over it.
+			testpeer.DropbearSFTPServer(st.tb)
 			cfg := testpeer.DropbearConfig{KeyTypes: keys}
 			for _, a := range auth {
 				cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, ts.Getenv(a+"_PUB"))
 			}
-			st := peersOf(t, ts)
 			st.setPeer(ts, fs.Arg(0), testpeer.DropbearWith(st.tb, cfg))
 		},
 		// proftpd [-key TYPE]... [-auth KEY]... [-conf TEXT] NAME starts
@@ -422,3 +470,23 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 }
 
 var errNoLines = errors.New("no lines")
+
+// openUp lets every user read path (and, a directory, search and write
+// it) and search each directory above it, as a login other than the
+// test's needs to: testscript's and the peers' directories are 0700.
+func openUp(ts *testscript.TestScript, path string) {
+	st, err := os.Stat(path)
+	ts.Check(err)
+	mode := os.FileMode(0o644)
+	if st.IsDir() {
+		mode = 0o777
+	}
+	ts.Check(os.Chmod(path, mode))
+	for d := filepath.Dir(path); d != "/"; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		ts.Check(err)
+		if st.Mode().Perm()&0o001 == 0 {
+			ts.Check(os.Chmod(d, st.Mode().Perm()|0o011))
+		}
+	}
+}

@@ -6,15 +6,45 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // treeCmds are the script commands that compare whole directory trees,
-// which cmp and dir-is check one file or one level at a time.
+// which cmp and dir-is check one file or one level at a time, and what a
+// copy kept of a file: its date and mode.
 func treeCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// [!] mtime-is PATH RFC3339 checks PATH's modification time is (or
+		// with !, is not) the one given, to the nanosecond.
+		"mtime-is": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: [!] mtime-is PATH RFC3339")
+			}
+			want, err := time.Parse(time.RFC3339Nano, args[1])
+			ts.Check(err)
+			st, err := os.Lstat(ts.MkAbs(args[0]))
+			ts.Check(err)
+			if st.ModTime().Equal(want) == neg {
+				ts.Fatalf("%s has date %s, want %s%s", args[0], st.ModTime().UTC().Format(time.RFC3339Nano), map[bool]string{true: "other than ", false: ""}[neg], args[1])
+			}
+		},
+		// mode-is PATH OCTAL checks PATH's permission bits.
+		"mode-is": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 2 {
+				ts.Fatalf("usage: mode-is PATH OCTAL")
+			}
+			want, err := strconv.ParseUint(args[1], 8, 32)
+			ts.Check(err)
+			st, err := os.Lstat(ts.MkAbs(args[0]))
+			ts.Check(err)
+			if got := st.Mode().Perm(); uint64(got) != want {
+				ts.Fatalf("%s has mode %04o, want %04o", args[0], got, want)
+			}
+		},
 		// tree-cmp WANT GOT checks GOT holds the same entries as WANT
 		// (directories, empty ones too, and files), each file with the
 		// same bytes, and nothing else: no temporary file left behind.

@@ -4,20 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
@@ -380,95 +375,4 @@ func atFirstMiB(ev *events, do func()) (_ func(Event), fired *atomic.Bool) {
 			do()
 		}
 	}, fired
-}
-
-// sshdBehindForward starts an sshd reached through a forwarder that lets
-// its first 2 MiB through before it can be paused, and returns the client
-// key, the forwarder, a directory and in it a pinned file for the
-// forwarder's address.
-func sshdBehindForward(t *testing.T) (key string, fw *forwarder, dir, pinned string) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw = forward(t, p.Addr, 2<<20)
-	dir = t.TempDir()
-	pinned = filepath.Join(dir, "pinned")
-	if err := os.WriteFile(pinned, []byte(pinLinesAt(fw.Host, fw.Port, peerKeys(t, p))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return key, fw, dir, pinned
-}
-
-// startSshpin starts the binary as sshpin does, in the background.
-func startSshpin(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, wait func() cliRun) {
-	t.Helper()
-	return startCLI(t, t.TempDir(), nil, env, args...)
-}
-
-// pinLine is a known_hosts line for host:port with each of keys.
-func pinLinesAt(host string, port int, keys []ssh.PublicKey) string {
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "[%s]:%d %s\n", host, port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
-	}
-	return b.String()
-}
-
-// Ctrl-C during put through the binary: the line said
-// "put new100m -> 127.0.0.1:22201:in/big: context canceled", and the
-// server kept the temporary file. Now it says "interrupted", exits 130,
-// and the server's directory holds nothing.
-func TestCLIInterruptedPutSaysInterrupted(t *testing.T) {
-	key, fw, dir, pinned := sshdBehindForward(t)
-	src := filepath.Join(dir, "new100m")
-	// Zeros, sparse: big enough that the interruption lands mid-upload.
-	if err := os.WriteFile(src, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(src, 256<<20); err != nil {
-		t.Fatal(err)
-	}
-	remote := filepath.Join(dir, "in")
-	os.Mkdir(remote, 0o755)
-	dst := fw.Addr + ":" + remote + "/big"
-	cmd, wait := startSshpin(t, nil, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "put", src, dst)
-	<-fw.reached
-	// Held while the signal lands, so that the upload cannot finish
-	// before it: the interruption is mid-upload, whatever the speed.
-	fw.pause()
-	cmd.Process.Signal(os.Interrupt)
-	fw.resume()
-	r := wait()
-	if r.code != 130 {
-		t.Errorf("exit %d, want 130\n%s", r.code, r.stderr)
-	}
-	if want := "sshpin: put " + src + " -> " + dst + ": interrupted\n"; !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-	}
-	for _, bad := range []string{"context canceled", "did not serve a read", "sftpx:"} {
-		if strings.Contains(r.stderr, bad) {
-			t.Errorf("stderr says %q:\n%s", bad, r.stderr)
-		}
-	}
-	if names := dirNames(t, remote); len(names) != 0 {
-		t.Errorf("the server's directory holds %q after the interrupted put", names)
-	}
-}
-
-// A second Ctrl-C (or SIGTERM) exits at once, whatever the first one is
-// still waiting for: here an interrupted upload waiting for a server that
-// stopped answering to acknowledge its last writes. Signal handling used
-// to ignore every signal after the first.
-func TestCLISecondInterruptExitsAtOnce(t *testing.T) {
-	key, fw, dir, pinned := sshdBehindForward(t)
-	src := filepath.Join(dir, "src")
-	os.WriteFile(src, nil, 0o644)
-	os.Truncate(src, 256<<20)
-	cmd, wait := startSshpin(t, nil, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "--timeout", "10m", "put", src, fw.Addr+":"+dir+"/dst")
-	<-fw.reached
-	fw.pause() // the server stops answering, for good
-	cmd.Process.Signal(os.Interrupt)
-	cmd.Process.Signal(syscall.SIGTERM)
-	r := wait()
-	if r.code != 130 || !strings.Contains(r.stderr, "sshpin: interrupted again: exiting at once") {
-		t.Errorf("exit %d, want 130 and a word about it\n%s", r.code, r.stderr)
-	}
 }

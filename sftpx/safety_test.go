@@ -184,48 +184,6 @@ func TestTreeSkipsAreNotFailures(t *testing.T) {
 	}
 }
 
-// get --newest -r 'HOST:ap*' said "no file matches" when the newest match
-// was a directory, which get -r without --newest copies. With -r, the
-// newest match may be a directory; without, it is the newest file.
-func TestGetNewestRecursiveMatchesDirectories(t *testing.T) {
-	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	dir := t.TempDir()
-	pinned := filepath.Join(dir, "host.keys")
-	os.WriteFile(pinned, []byte(pinLines(t, p, peerKeys(t, p))), 0o600)
-	srv := filepath.Join(dir, "srv")
-	writeLocal(t, filepath.Join(srv, "app-1", "old"), []byte("old"))
-	writeLocal(t, filepath.Join(srv, "app-2", "new"), []byte("new"))
-	writeLocal(t, filepath.Join(srv, "apple.txt"), []byte("apple"))
-	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	for n, h := range map[string]int{"app-1": 0, "apple.txt": 1, "app-2": 2} {
-		mt := base.Add(time.Duration(h) * time.Hour)
-		os.Chtimes(filepath.Join(srv, n), mt, mt)
-	}
-	sftp := func(args ...string) cliRun {
-		return sshpin(t, nil, append([]string{"sftp", "-F", "none", "--pinned", pinned, "-i", key}, args...)...)
-	}
-	pattern := p.Addr + ":" + srv + "/ap*"
-	for _, tc := range []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"get", "--newest", "-r", pattern}, []string{"app-2/", "app-2/new"}},
-		{[]string{"get", "--newest", pattern}, []string{"apple.txt"}},
-		{[]string{"cp", "--newest", "-r", pattern}, []string{"app-2/", "app-2/new"}},
-	} {
-		out := filepath.Join(t.TempDir(), "out")
-		os.Mkdir(out, 0o755)
-		dest := out
-		if tc.args[0] == "cp" {
-			dest = p.Addr + ":" + out
-		}
-		r := sftp(append(tc.args, dest)...)
-		if got := tree(t, out); r.code != 0 || !slices.Equal(got, tc.want) {
-			t.Errorf("%q: exit %d, copied %q, want %q\n%s%s", tc.args, r.code, got, tc.want, r.stdout, r.stderr)
-		}
-	}
-}
-
 func TestNewestEntry(t *testing.T) {
 	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	at := func(h int) time.Time { return base.Add(time.Duration(h) * time.Hour) }

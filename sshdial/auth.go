@@ -83,7 +83,7 @@ func (c *credentials) signers() ([]ssh.Signer, error) {
 		default:
 			s, err := c.decrypt(k)
 			if err != nil {
-				emit(c.events, Event{Kind: EventWarning, Message: (&KeyFileError{Path: k.path, Err: err}).Error() + "; key skipped"})
+				emit(c.events, Event{Kind: EventWarning, Message: keySkipped(k.path, err)})
 				continue
 			}
 			k.signer = s
@@ -128,7 +128,7 @@ func (c *credentials) decrypt(k *keyFile) (ssh.Signer, error) {
 	s, err := ssh.ParsePrivateKeyWithPassphrase(k.raw, pass)
 	clear(pass)
 	if err != nil {
-		return nil, fmt.Errorf("cannot decrypt (wrong passphrase?): %w", err)
+		return nil, decryptError(k.path, err)
 	}
 	if c.unlocked != nil {
 		c.unlocked[k.path] = s
@@ -151,7 +151,7 @@ func (c *credentials) unlock(l *lazySigner) error {
 	}
 	if err != nil {
 		if !errors.Is(err, errNoPassphrase) {
-			emit(c.events, Event{Kind: EventWarning, Message: (&KeyFileError{Path: l.k.path, Err: err}).Error() + "; key skipped"})
+			emit(c.events, Event{Kind: EventWarning, Message: keySkipped(l.k.path, err)})
 		}
 		if i := slices.Index(c.round, ssh.Signer(l)); i >= 0 && i+1 < len(c.round) {
 			c.resume = c.round[i+1:]
