@@ -461,7 +461,7 @@ func (e *env) dialError(ctx context.Context, cmd *cli.Command, err error, server
 		if ae.Unverified {
 			key = "the host key was NOT verified (--insecure-accept-any): whatever was offered went to a server nothing vouched for"
 		}
-		var pe *sftpx.PassphraseError
+		var pe *sshdial.PassphraseError
 		if _, set := os.LookupEnv(envPassphrase); set && errors.As(err, &pe) {
 			e.hintf("$%s does not decrypt %s: correct it, or unset it to be asked on the terminal", envPassphrase, pe.Path)
 		}

@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"crypto/ed25519"
@@ -49,7 +49,7 @@ func TestDecryptErrorWrongPassphrase(t *testing.T) {
 			}
 		})
 	}
-	if err := decryptError("/k/id", errors.New("bad")); err.Error() != "sftpx: identity /k/id: cannot decrypt: bad" {
+	if err := decryptError("/k/id", errors.New("bad")); err.Error() != "sshdial: identity /k/id: cannot decrypt: bad" {
 		t.Errorf("another failure: %q", err)
 	}
 }
@@ -59,8 +59,8 @@ func TestKeySkipped(t *testing.T) {
 		err  error
 		want string
 	}{
-		{errors.New("$X is set but empty"), "sftpx: identity /k: $X is set but empty; key skipped"},
-		{&KeyFileError{Path: "/k", Err: errors.New("bad")}, "sftpx: identity /k: bad; key skipped"},
+		{errors.New("$X is set but empty"), "sshdial: identity /k: $X is set but empty; key skipped"},
+		{&KeyFileError{Path: "/k", Err: errors.New("bad")}, "sshdial: identity /k: bad; key skipped"},
 		{&PassphraseError{Path: "/k", Err: x509.IncorrectPasswordError}, "key /k: wrong passphrase; key skipped"},
 	} {
 		if got := keySkipped("/k", tc.err); got != tc.want {

@@ -1,4 +1,4 @@
-package sftpx
+package sshdial
 
 import (
 	"crypto/x509"
@@ -10,7 +10,7 @@ import (
 // does not decrypt. Err is x/crypto's error, x509.IncorrectPasswordError
 // for OpenSSH and PEM keys alike, so errors.Is still finds it.
 //
-// Its message has no "sftpx: " of its own: it also ends an AuthError,
+// Its message has no "sshdial: " of its own: it also ends an AuthError,
 // after x/crypto's "ssh: handshake failed: ", when the key it names was
 // the last one the server would have taken.
 type PassphraseError struct {
