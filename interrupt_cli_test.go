@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -29,128 +26,15 @@ import (
 // is mid-upload whatever the machine's speed: what is left (at least
 // 60 MiB) cannot cross before sshpin acts on the signal.
 
-// holdingForwarder relays TCP connections from Addr to a target. Once the
-// client has sent more than threshold bytes, reached closes; hold stops
-// all traffic, both ways, until release.
-type holdingForwarder struct {
-	Host string
-	Port int
-	Addr string
-
-	target    string
-	ln        net.Listener
-	done      chan struct{}
-	threshold int64
-	up        atomic.Int64
-	reached   chan struct{}
-	once      sync.Once
-
-	mu    sync.Mutex
-	conns []net.Conn
-	held  chan struct{} // nil: traffic flows; else closed by release
-}
-
-func newHoldingForwarder(t *testing.T, target string, threshold int64) *holdingForwarder {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := ln.Addr().(*net.TCPAddr)
-	f := &holdingForwarder{Host: "127.0.0.1", Port: a.Port, Addr: a.String(), target: target, ln: ln,
-		done: make(chan struct{}), threshold: threshold, reached: make(chan struct{})}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp4", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			f.mu.Lock()
-			f.conns = append(f.conns, c, s)
-			f.mu.Unlock()
-			wg.Add(2)
-			go func() { defer wg.Done(); f.pipe(s, c, true) }()
-			go func() { defer wg.Done(); f.pipe(c, s, false) }()
-		}
-	}()
-	t.Cleanup(func() {
-		close(f.done)
-		ln.Close()
-		f.mu.Lock()
-		for _, c := range f.conns {
-			c.Close()
-		}
-		f.mu.Unlock()
-		wg.Wait()
-	})
-	return f
-}
-
-func (f *holdingForwarder) pipe(dst, src net.Conn, up bool) {
-	defer dst.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			f.mu.Lock()
-			held := f.held
-			f.mu.Unlock()
-			if held != nil {
-				select {
-				case <-held:
-				case <-f.done:
-					return
-				}
-			}
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-			if up && f.up.Add(int64(n)) > f.threshold {
-				f.once.Do(func() { close(f.reached) })
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// hold stops the traffic: the connections stay open, and nothing more
-// arrives at either end until release.
-func (f *holdingForwarder) hold() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.held == nil {
-		f.held = make(chan struct{})
-	}
-}
-
-func (f *holdingForwarder) release() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.held != nil {
-		close(f.held)
-		f.held = nil
-	}
-}
-
 // interruptSetup starts an sshd behind a holding forwarder that reaches
 // after 2 MiB, and returns the client key, the forwarder, a directory the
 // sshd writes to and a file pinning the sshd's keys at the forwarder's
 // address.
-func interruptSetup(t *testing.T) (key string, fw *holdingForwarder, dir, pinned string) {
+func interruptSetup(t *testing.T) (key string, fw *testpeer.Forwarder, dir, pinned string) {
 	t.Helper()
 	key, pub := testpeer.ClientKey(t, "ed25519")
 	p := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, AuthorizedKeys: []string{pub}})
-	fw = newHoldingForwarder(t, p.Addr, 2<<20)
+	fw = testpeer.Forward(t, p.Addr, 2<<20)
 	dir = t.TempDir()
 	var b strings.Builder
 	for _, f := range p.PubKeys {
@@ -247,10 +131,10 @@ func TestInterruptCLIPutSaysInterrupted(t *testing.T) {
 	}
 	dst := fw.Addr + ":" + remote + "/big"
 	proc, wait := startSshpin(t, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "put", src, dst)
-	<-fw.reached
-	fw.hold()
+	<-fw.Reached()
+	fw.Hold()
 	proc.Signal(os.Interrupt)
-	fw.release()
+	fw.Release()
 	r := wait()
 	if r.code != 130 {
 		t.Errorf("exit %d, want 130\n%s", r.code, r.stderr)
@@ -281,10 +165,10 @@ func TestInterruptCLIPutTreeLeavesNoTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc, wait := startSshpin(t, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "put", "-r", src, fw.Addr+":"+remote)
-	<-fw.reached
-	fw.hold()
+	<-fw.Reached()
+	fw.Hold()
 	proc.Signal(os.Interrupt)
-	fw.release()
+	fw.Release()
 	r := wait()
 	if r.code != 130 {
 		t.Errorf("exit %d, want 130\n%s", r.code, r.stderr)
@@ -331,8 +215,8 @@ func TestInterruptCLISecondExitsAtOnce(t *testing.T) {
 	src := filepath.Join(dir, "src")
 	sparseFile(t, src, 256<<20)
 	proc, wait := startSshpin(t, "sftp", "-F", "none", "--pinned", pinned, "-i", key, "--timeout", "10m", "put", src, fw.Addr+":"+dir+"/dst")
-	<-fw.reached
-	fw.hold() // the server stops answering, for good
+	<-fw.Reached()
+	fw.Hold() // the server stops answering, for good
 	proc.Signal(os.Interrupt)
 	proc.Signal(syscall.SIGTERM)
 	r := wait()

@@ -38,7 +38,7 @@ func dropbearPeer(t *testing.T) (*testpeer.Peer, string, *knownhosts.File) {
 	testpeer.DropbearSFTPServer(t)
 	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
 	p := testpeer.DropbearWith(t, testpeer.DropbearConfig{AuthorizedKeys: []string{pubLine}, Log: true})
-	f, _ := pinFile(t, p.Host, p.Port, peerKeys(t, p)...)
+	f, _ := pinFile(t, p.Host, p.Port, p.Keys(t)...)
 	return p, keyPath, f
 }
 
@@ -174,7 +174,7 @@ func TestDropbearRoundTrip(t *testing.T) {
 func TestDropbearMismatchNoAuthAttempt(t *testing.T) {
 	p, key, good := dropbearPeer(t)
 	keys := map[string]ssh.PublicKey{}
-	for _, k := range peerKeys(t, p) {
+	for _, k := range p.Keys(t) {
 		keys[k.Type()] = k
 	}
 	name := fmt.Sprintf("[%s]:%d", p.Host, p.Port)

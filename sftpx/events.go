@@ -1,8 +1,7 @@
 package sftpx
 
 import (
-	"sync"
-
+	"github.com/sshpin/sshpin/internal/eventfunc"
 	"github.com/sshpin/sshpin/sshdial"
 )
 
@@ -23,22 +22,7 @@ const (
 	EventLeftover  = sshdial.EventLeftover
 )
 
-// serialized makes the calls of events one at a time, whatever goroutine
-// makes them: the files of a recursive transfer report from their own.
-func serialized(events func(Event)) func(Event) {
-	if events == nil {
-		return nil
-	}
-	var mu sync.Mutex
-	return func(e Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		events(e)
-	}
-}
-
-func emit(events func(Event), e Event) {
-	if events != nil {
-		events(e)
-	}
-}
+var (
+	serialized = eventfunc.Serialized[Event]
+	emit       = eventfunc.Emit[Event]
+)

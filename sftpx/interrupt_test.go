@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,128 +16,10 @@ import (
 	"github.com/sshpin/sshpin/knownhosts"
 )
 
-// forwarder relays TCP connections from 127.0.0.1:Port to a peer, so that
-// a test can count what the client sent, hold the traffic (a server that
-// stopped answering) or cut the connections (a server that died) at a
-// moment of its choosing.
-type forwarder struct {
-	Host string
-	Port int
-	Addr string
-
-	target string
-	ln     net.Listener
-	done   chan struct{}
-
-	mu     sync.Mutex
-	conns  []net.Conn
-	paused chan struct{} // nil: traffic flows; else closed by resume
-
-	up        atomic.Int64 // bytes the client sent
-	threshold int64
-	reached   chan struct{} // closed once up passes threshold
-	once      sync.Once
-}
-
-// forward starts a forwarder to target whose reached channel closes once
-// the client has sent more than threshold bytes.
-func forward(t *testing.T, target string, threshold int64) *forwarder {
+// pinnedAt pins p's host keys under the forwarder's address.
+func pinnedAt(t *testing.T, f *testpeer.Forwarder, p *testpeer.Peer) (*knownhosts.File, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &forwarder{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Addr: ln.Addr().String(),
-		target: target, ln: ln, done: make(chan struct{}), threshold: threshold, reached: make(chan struct{})}
-	go f.accept()
-	t.Cleanup(func() {
-		close(f.done)
-		ln.Close()
-		f.kill()
-	})
-	return f
-}
-
-func (f *forwarder) accept() {
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := net.Dial("tcp", f.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		f.mu.Lock()
-		f.conns = append(f.conns, c, s)
-		f.mu.Unlock()
-		go f.pipe(s, c, true)
-		go f.pipe(c, s, false)
-	}
-}
-
-func (f *forwarder) pipe(dst, src net.Conn, up bool) {
-	defer dst.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			f.mu.Lock()
-			paused := f.paused
-			f.mu.Unlock()
-			if paused != nil {
-				select {
-				case <-paused:
-				case <-f.done:
-					return
-				}
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-			if up && f.up.Add(int64(n)) > f.threshold {
-				f.once.Do(func() { close(f.reached) })
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// pause holds all traffic from now on, until resume: the connections stay
-// open, and nothing more arrives at either end.
-func (f *forwarder) pause() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.paused == nil {
-		f.paused = make(chan struct{})
-	}
-}
-
-func (f *forwarder) resume() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.paused != nil {
-		close(f.paused)
-		f.paused = nil
-	}
-}
-
-// kill closes every connection, both ends: the server is gone.
-func (f *forwarder) kill() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conns {
-		c.Close()
-	}
-}
-
-// pinned pins p's host keys under the forwarder's address.
-func (f *forwarder) pinned(t *testing.T, p *testpeer.Peer) (*knownhosts.File, string) {
-	t.Helper()
-	return pinFile(t, f.Host, f.Port, peerKeys(t, p)...)
+	return pinFile(t, f.Host, f.Port, p.Keys(t)...)
 }
 
 // tempFiles lists the upload temporary files in dir.
@@ -301,8 +181,8 @@ func TestInterruptedGetLeavesNoTempFile(t *testing.T) {
 // (here the timeout, shorter), and the error is still the interruption's.
 func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
 	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw := forward(t, p.Addr, 1<<62)
-	pinned, _ := fw.pinned(t, p)
+	fw := testpeer.Forward(t, p.Addr, 1<<62)
+	pinned, _ := pinnedAt(t, fw, p)
 	src := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -310,7 +190,7 @@ func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
 	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: knownhosts.NewSet(pinned), Timeout: time.Second, Auth: Auth{KeyFiles: []string{key}}}
 	var progressed *atomic.Bool
 	o.Events, progressed = atFirstMiB(nil, func() {
-		fw.pause()
+		fw.Hold()
 		cancel()
 	})
 	c, err := Dial(context.Background(), o)
@@ -333,8 +213,8 @@ func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
 // after the upload only when the server answered it with a status.
 func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 	p, key, _ := sshdPeer(t, "", testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}})
-	fw := forward(t, p.Addr, 1<<62)
-	pinned, _ := fw.pinned(t, p)
+	fw := testpeer.Forward(t, p.Addr, 1<<62)
+	pinned, _ := pinnedAt(t, fw, p)
 	src := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ev := &events{}
@@ -342,7 +222,7 @@ func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 	// The worker that reports this write reads its chunk back next: that
 	// read meets a dead connection.
 	var killed *atomic.Bool
-	o.Events, killed = atFirstMiB(ev, fw.kill)
+	o.Events, killed = atFirstMiB(ev, fw.Kill)
 	c, err := Dial(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -15,29 +15,11 @@ import (
 	"github.com/sshpin/sshpin/sshdial"
 )
 
-// peerKeys reads a peer's public host keys.
-func peerKeys(t testing.TB, p *testpeer.Peer) []ssh.PublicKey {
-	t.Helper()
-	var keys []ssh.PublicKey
-	for _, pub := range p.PubKeys {
-		b, err := os.ReadFile(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // pinBoth writes one pinned file holding the bastion's keys (or bad
 // ones) and the target's.
 func pinBoth(t *testing.T, bastion, tgt *testpeer.Peer, bastionKeys []ssh.PublicKey) *knownhosts.File {
 	t.Helper()
-	return pinBothWith(t, bastion, bastionKeys, tgt, peerKeys(t, tgt))
+	return pinBothWith(t, bastion, bastionKeys, tgt, tgt.Keys(t))
 }
 
 // jumpPeers starts a bastion that allows TCP forwarding and a target, both
@@ -59,7 +41,7 @@ func jumpOptions(t *testing.T, bastion, tgt *testpeer.Peer, key string, f *known
 
 func TestSSHDJump(t *testing.T) {
 	bastion, tgt, key := jumpPeers(t)
-	f := pinBoth(t, bastion, tgt, peerKeys(t, bastion))
+	f := pinBoth(t, bastion, tgt, bastion.Keys(t))
 	c, err := Dial(context.Background(), jumpOptions(t, bastion, tgt, key, f))
 	if err != nil {
 		t.Fatalf("Dial: %v\nbastion:\n%s\ntarget:\n%s", err, bastion.Log(), tgt.Log())
@@ -111,7 +93,7 @@ func TestSSHDJumpBastionMismatch(t *testing.T) {
 // The target's own pin is checked too, through a good bastion.
 func TestSSHDJumpTargetMismatch(t *testing.T) {
 	bastion, tgt, key := jumpPeers(t)
-	bad := pinBothWith(t, bastion, peerKeys(t, bastion), tgt, []ssh.PublicKey{newHostKey(t, "ecdsa").PublicKey()})
+	bad := pinBothWith(t, bastion, bastion.Keys(t), tgt, []ssh.PublicKey{newHostKey(t, "ecdsa").PublicKey()})
 	o := jumpOptions(t, bastion, tgt, key, bad)
 	_, err := Dial(context.Background(), o)
 	var je *sshdial.JumpError
@@ -151,7 +133,7 @@ func TestSSHDJumpForwardingRefused(t *testing.T) {
 	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
 	bastion := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, AuthorizedKeys: []string{pubLine}, Extra: []string{"AllowTcpForwarding no"}})
 	tgt := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ecdsa"}, AuthorizedKeys: []string{pubLine}})
-	f := pinBoth(t, bastion, tgt, peerKeys(t, bastion))
+	f := pinBoth(t, bastion, tgt, bastion.Keys(t))
 	_, err := Dial(context.Background(), jumpOptions(t, bastion, tgt, keyPath, f))
 	var je *sshdial.JumpError
 	var ce *sshdial.ConnectError

@@ -29,7 +29,7 @@ func proftpdPeer(t *testing.T, extra string) (*testpeer.Peer, string, *knownhost
 	t.Helper()
 	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
 	p := testpeer.ProFTPD(t, testpeer.ProFTPDConfig{AuthorizedKeys: []string{pubLine}, Extra: extra})
-	f, _ := pinFile(t, p.Host, p.Port, peerKeys(t, p)...)
+	f, _ := pinFile(t, p.Host, p.Port, p.Keys(t)...)
 	return p, keyPath, f
 }
 

@@ -276,8 +276,8 @@ func TestSSHDEncryptedDefaultKeyOncePerChain(t *testing.T) {
 	line := strings.TrimSpace(string(mustReadBytes(t, key+".pub")))
 	bastion := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ed25519"}, AuthorizedKeys: []string{line}, Extra: []string{"AllowTcpForwarding yes"}})
 	tgt := testpeer.SSHD(t, testpeer.SSHDConfig{KeyTypes: []string{"ecdsa"}, AuthorizedKeys: []string{line}})
-	fb, _ := pinFile(t, bastion.Host, bastion.Port, peerKeys(t, bastion)...)
-	ft, _ := pinFile(t, tgt.Host, tgt.Port, peerKeys(t, tgt)...)
+	fb, _ := pinFile(t, bastion.Host, bastion.Port, bastion.Keys(t)...)
+	ft, _ := pinFile(t, tgt.Host, tgt.Port, tgt.Keys(t)...)
 	p := &prompts{answer: "sesame"}
 	auth := Auth{DefaultKeyFiles: []string{key}, EncryptedDefaultKeys: true, Passphrase: p.passphrase}
 	o := sshdOptions(t, tgt, "", "", ft)
@@ -334,7 +334,7 @@ func TestSSHDEncryptedDefaultKeyAskedOnlyWhenAccepted(t *testing.T) {
 		{"not authorized", refuses, ed, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, _ := pinFile(t, tc.peer.Host, tc.peer.Port, peerKeys(t, tc.peer)...)
+			f, _ := pinFile(t, tc.peer.Host, tc.peer.Port, tc.peer.Keys(t)...)
 			p := &prompts{answer: "sesame"}
 			o := sshdOptions(t, tc.peer, "", "", f)
 			o.Events = p.event

@@ -1,7 +1,7 @@
 package sshdial
 
 import (
-	"sync"
+	"github.com/sshpin/sshpin/internal/eventfunc"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -59,22 +59,7 @@ type Event struct {
 	Verified int64
 }
 
-// serialized makes the calls of events one at a time, whatever goroutine
-// makes them.
-func serialized(events func(Event)) func(Event) {
-	if events == nil {
-		return nil
-	}
-	var mu sync.Mutex
-	return func(e Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		events(e)
-	}
-}
-
-func emit(events func(Event), e Event) {
-	if events != nil {
-		events(e)
-	}
-}
+var (
+	serialized = eventfunc.Serialized[Event]
+	emit       = eventfunc.Emit[Event]
+)

@@ -2,7 +2,6 @@ package sshdial
 
 import (
 	"context"
-	"os"
 	"os/user"
 	"sync"
 	"testing"
@@ -109,24 +108,6 @@ func (e *events) kinds() []EventKind {
 		out = append(out, ev.Kind)
 	}
 	return out
-}
-
-// peerKeys reads a real peer's public host keys.
-func peerKeys(t testing.TB, p *testpeer.Peer) []ssh.PublicKey {
-	t.Helper()
-	var keys []ssh.PublicKey
-	for _, pub := range p.PubKeys {
-		b, err := os.ReadFile(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 func currentUser(t testing.TB) string {

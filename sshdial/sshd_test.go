@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/sshpin/sshpin/internal/testpeer"
 	"github.com/sshpin/sshpin/knownhosts"
 )
@@ -25,18 +23,7 @@ func sshdPeer(t testing.TB, user string, cfg testpeer.SSHDConfig) (*testpeer.Pee
 		cfg.Users = []string{user}
 	}
 	p := testpeer.SSHD(t, cfg)
-	var keys []ssh.PublicKey
-	for _, pub := range p.PubKeys {
-		b, err := os.ReadFile(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-	}
+	keys := p.Keys(t)
 	f, _ := pinFile(t, p.Host, p.Port, keys...)
 	return p, keyPath, f
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // keySpec is a key type as the constructors take it: "ed25519", "ecdsa"
@@ -151,4 +153,23 @@ func readLine(t testing.TB, path string) string {
 		t.Fatalf("testpeer: %v", err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// Keys parses p's public host keys (PubKeys), in the same order, for the
+// tests that pin them.
+func (p *Peer) Keys(t testing.TB) []ssh.PublicKey {
+	t.Helper()
+	var keys []ssh.PublicKey
+	for _, pub := range p.PubKeys {
+		b, err := os.ReadFile(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(b)
+		if err != nil {
+			t.Fatalf("%s: %v", pub, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
 }
