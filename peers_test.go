@@ -144,22 +144,11 @@ func (st *peerState) setPeer(ts *testscript.TestScript, name string, p *testpeer
 	ts.Setenv(name, p.Addr)
 	ts.Setenv(name+"_HOST", p.Host)
 	ts.Setenv(name+"_PORT", strconv.Itoa(p.Port))
-	ts.Setenv(name+"_USER", currentUserName())
+	ts.Setenv(name+"_USER", testpeer.CurrentUser())
 	ts.Setenv(name+"_DIR", p.Dir)
 	pins := filepath.Join(ts.Getenv("WORK"), name+".pins")
 	ts.Check(os.WriteFile(pins, []byte(pinLines(ts, p, false)), 0o600))
 	ts.Setenv(name+"_PINS", pins)
-}
-
-func currentUserName() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	out, err := exec.Command("id", "-un").Output()
-	if err != nil {
-		return strconv.Itoa(os.Getuid())
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // pinLines are known_hosts lines for p's keys; wrong replaces each with a
@@ -249,7 +238,7 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			}
 			st := peersOf(t, ts)
 			p := testpeer.SSHD(st.tb, cfg)
-			if *login != "" && *login != currentUserName() {
+			if *login != "" && *login != testpeer.CurrentUser() {
 				// sshd reads authorized_keys as the user logging in, who
 				// also has to reach $WORK's files.
 				openUp(ts, filepath.Join(p.Dir, "authorized_keys"))
@@ -268,7 +257,7 @@ func peerCmds(t *testing.T) map[string]func(ts *testscript.TestScript, neg bool,
 			if len(args) != 1 {
 				ts.Fatalf("usage: nonroot-login VAR")
 			}
-			login := currentUserName()
+			login := testpeer.CurrentUser()
 			if os.Geteuid() == 0 {
 				if _, err := user.Lookup("nobody"); err != nil {
 					ts.Fatalf("running as root and there is no user nobody to log in as")

@@ -28,7 +28,7 @@ import (
 func copyLogin(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		return currentUser(t)
+		return testpeer.CurrentUser()
 	}
 	if _, err := user.Lookup("nobody"); err != nil {
 		t.Skip("running as root and there is no user nobody to log in as")

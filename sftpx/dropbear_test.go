@@ -228,7 +228,7 @@ func TestDropbearMismatchNoAuthAttempt(t *testing.T) {
 	// ends before auth with the user named, the accepted key logs in.
 	t.Run("controls", func(t *testing.T) {
 		otherKey, _ := testpeer.ClientKey(t, "ed25519")
-		u := currentUser(t)
+		u := testpeer.CurrentUser()
 		for _, tc := range []struct {
 			name, key string
 			ok        bool

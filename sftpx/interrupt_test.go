@@ -187,7 +187,7 @@ func TestInterruptedPutStalledServerIsBounded(t *testing.T) {
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: knownhosts.NewSet(pinned), Timeout: time.Second, Auth: Auth{KeyFiles: []string{key}}}
+	o := Options{Host: fw.Host, Port: fw.Port, User: testpeer.CurrentUser(), Pinned: knownhosts.NewSet(pinned), Timeout: time.Second, Auth: Auth{KeyFiles: []string{key}}}
 	var progressed *atomic.Bool
 	o.Events, progressed = atFirstMiB(nil, func() {
 		fw.Hold()
@@ -218,7 +218,7 @@ func TestLostConnectionDuringPutIsNoReadWarning(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	writeLocal(t, src, randomBytes(t, 16<<20))
 	ev := &events{}
-	o := Options{Host: fw.Host, Port: fw.Port, User: currentUser(t), Pinned: knownhosts.NewSet(pinned), Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
+	o := Options{Host: fw.Host, Port: fw.Port, User: testpeer.CurrentUser(), Pinned: knownhosts.NewSet(pinned), Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
 	// The worker that reports this write reads its chunk back next: that
 	// read meets a dead connection.
 	var killed *atomic.Bool

@@ -24,28 +24,14 @@ import (
 // pinned file holding its host keys.
 func sshdPeer(t testing.TB, user string, cfg testpeer.SSHDConfig) (*testpeer.Peer, string, *knownhosts.File) {
 	t.Helper()
-	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
-	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, pubLine)
-	if user != "" {
-		cfg.Users = []string{user}
-	}
-	p := testpeer.SSHD(t, cfg)
-	keys := p.Keys(t)
-	f, _ := pinFile(t, p.Host, p.Port, keys...)
+	p, keyPath := testpeer.SSHDUser(t, user, cfg)
+	f, _ := pinFile(t, p.Host, p.Port, p.Keys(t)...)
 	return p, keyPath, f
-}
-
-func currentUser(t testing.TB) string {
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
 }
 
 func sshdOptions(t testing.TB, p *testpeer.Peer, user, key string, f *knownhosts.File) Options {
 	if user == "" {
-		user = currentUser(t)
+		user = testpeer.CurrentUser()
 	}
 	return Options{Host: p.Host, Port: p.Port, User: user, Pinned: knownhosts.NewSet(f), Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
 }
@@ -146,7 +132,7 @@ func TestSSHDGetMissing(t *testing.T) {
 // write. Root reads everything, so as root the account is nobody, which
 // needs the key files and the paths to it readable.
 func TestSSHDPermissionDeniedPerFile(t *testing.T) {
-	login := currentUser(t)
+	login := testpeer.CurrentUser()
 	if os.Geteuid() == 0 {
 		if _, err := user.Lookup("nobody"); err != nil {
 			t.Skip("running as root and there is no user nobody to log in as")

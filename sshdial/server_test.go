@@ -2,7 +2,6 @@ package sshdial
 
 import (
 	"context"
-	"os/user"
 	"sync"
 	"testing"
 	"time"
@@ -110,18 +109,10 @@ func (e *events) kinds() []EventKind {
 	return out
 }
 
-func currentUser(t testing.TB) string {
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
-}
-
 // sshdOptions dials a real sshd as user (the current one if "") with key.
 func sshdOptions(t testing.TB, p *testpeer.Peer, user, key string, f *knownhosts.File) Options {
 	if user == "" {
-		user = currentUser(t)
+		user = testpeer.CurrentUser()
 	}
 	return Options{Host: p.Host, Port: p.Port, User: user, Pinned: knownhosts.NewSet(f), Timeout: 20 * time.Second, Auth: Auth{KeyFiles: []string{key}}}
 }

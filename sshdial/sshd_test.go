@@ -17,14 +17,8 @@ import (
 // pinned file holding its host keys.
 func sshdPeer(t testing.TB, user string, cfg testpeer.SSHDConfig) (*testpeer.Peer, string, *knownhosts.File) {
 	t.Helper()
-	keyPath, pubLine := testpeer.ClientKey(t, "ed25519")
-	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, pubLine)
-	if user != "" {
-		cfg.Users = []string{user}
-	}
-	p := testpeer.SSHD(t, cfg)
-	keys := p.Keys(t)
-	f, _ := pinFile(t, p.Host, p.Port, keys...)
+	p, keyPath := testpeer.SSHDUser(t, user, cfg)
+	f, _ := pinFile(t, p.Host, p.Port, p.Keys(t)...)
 	return p, keyPath, f
 }
 

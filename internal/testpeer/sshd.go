@@ -72,7 +72,7 @@ func SSHD(t testing.TB, cfg SSHDConfig) *Peer {
 		cfg.KeyTypes = ModernKeyTypes
 	}
 	if len(cfg.Users) == 0 {
-		cfg.Users = []string{currentUser()}
+		cfg.Users = []string{CurrentUser()}
 	}
 	dir := t.TempDir()
 	p := &Peer{Host: "127.0.0.1", Dir: dir, Config: filepath.Join(dir, "sshd_config"), kind: "sshd"}
@@ -215,7 +215,9 @@ func ensurePrivsepDir(t testing.TB) {
 	}
 }
 
-func currentUser() string {
+// CurrentUser is the name the tests log in as: the user running them,
+// whom sshd lets in by default.
+func CurrentUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
@@ -223,6 +225,18 @@ func currentUser() string {
 		return u
 	}
 	return strconv.Itoa(os.Getuid())
+}
+
+// SSHDUser starts an sshd (SSHD) that lets user in (the current one if
+// "") with a fresh ed25519 key, and returns it with the key's path.
+func SSHDUser(t testing.TB, user string, cfg SSHDConfig) (*Peer, string) {
+	t.Helper()
+	keyPath, pubLine := ClientKey(t, "ed25519")
+	cfg.AuthorizedKeys = append(cfg.AuthorizedKeys, pubLine)
+	if user != "" {
+		cfg.Users = []string{user}
+	}
+	return SSHD(t, cfg), keyPath
 }
 
 func numbered(s string) string {
