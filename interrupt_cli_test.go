@@ -37,15 +37,7 @@ func interruptSetup(t *testing.T) (key string, fw *testpeer.Forwarder, dir, pinn
 	fw = testpeer.Forward(t, p.Addr, 2<<20)
 	dir = t.TempDir()
 	var b strings.Builder
-	for _, f := range p.PubKeys {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, _, _, _, err := ssh.ParseAuthorizedKey(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, k := range p.Keys(t) {
 		fmt.Fprintf(&b, "[%s]:%d %s\n", fw.Host, fw.Port, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))))
 	}
 	pinned = filepath.Join(dir, "pinned")
